@@ -1,0 +1,7 @@
+/**
+ * Registers tfjs-core's gradient functions into the (process-global) gradient registry.
+ * tfjs-core's Node entry point ships without them; see tsup.config.ts for how they are bundled.
+ */
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Chained ops (`x.sum()`, `x.mul(y)`): also absent from the Node entry, registered for API users' convenience.
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
