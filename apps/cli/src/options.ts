@@ -1,0 +1,96 @@
+/** The typed options of each command, as commander hands them to the actions. */
+import type { BackendChoice, LrSpec } from './args.js';
+
+/** Options selecting and shaping the data set (train, lr-find, show-batch). */
+export interface DataOptions {
+  /** Training folder name under the data folder (default `train`). */
+  train: string;
+  /** Validation folder name (default `valid`); ignored when `validPct` is set. */
+  valid: string;
+  /** Fraction of the training images to hold out as a seeded random validation split. */
+  validPct?: number;
+  /** Test folder name (default `test`); used when it exists. */
+  test: string;
+  /** Side of the square images fed to the model, in pixels. */
+  size: number;
+  /** Batch size. */
+  bs: number;
+  /** Seed of the random split, shuffling and augmentation (random, and recorded, when not given). */
+  seed?: number;
+}
+
+/** Options choosing where the tensors run. */
+export interface BackendOptions {
+  backend: BackendChoice;
+  /** Worker threads for the CPU backends (default: what the backend finds best). */
+  threads?: number;
+}
+
+/** Options every command accepts. */
+export interface CommonOptions {
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** `fastts train`. */
+export interface TrainOptions extends DataOptions, BackendOptions, CommonOptions {
+  arch: string;
+  epochs: number;
+  lr?: LrSpec;
+  unfreezeEpochs: number;
+  unfreezeLr: LrSpec;
+  /** Whether to start from ImageNet weights (`--no-pretrained` trains from scratch). */
+  pretrained: boolean;
+  /** Training-set augmentation (fast.ai `get_transforms()`); `--no-augment` turns it off. */
+  augment: boolean;
+  out?: string;
+  resume?: string;
+  /** Rows of the `batch.png` grid. */
+  rows: number;
+  /** Images in the `top_losses.png` grid. */
+  topLosses: number;
+}
+
+/** `fastts lr-find`. */
+export interface LrFindOptions extends DataOptions, BackendOptions, CommonOptions {
+  arch: string;
+  pretrained: boolean;
+  augment: boolean;
+  startLr: number;
+  endLr: number;
+  numIt: number;
+  out: string;
+}
+
+/** `fastts predict`. */
+export interface PredictOptions extends BackendOptions, CommonOptions {
+  csv?: boolean;
+  tta?: boolean;
+  top: number;
+  bs: number;
+}
+
+/** `fastts interpret`. */
+export interface InterpretOptions extends BackendOptions, CommonOptions {
+  topLosses: number;
+  minVal: number;
+  data?: string;
+  out?: string;
+}
+
+/** `fastts show-batch`. */
+export interface ShowBatchOptions extends DataOptions, CommonOptions {
+  rows: number;
+  out: string;
+  /** Which set to show: `train` (augmented) or `valid`. */
+  ds: 'train' | 'valid';
+  augment: boolean;
+}
+
+/** `fastts export`. */
+export interface ExportOptions extends CommonOptions {
+  out?: string;
+}
+
+/** `fastts models`. */
+export type ModelsOptions = CommonOptions;

@@ -1,0 +1,360 @@
+/**
+ * The `fastts` command line: commander definitions of every command and flag, help with examples, and `main`,
+ * which runs one command line and returns the exit code (0 ok, 1 runtime failure, 2 usage error, 130 Ctrl-C).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  BACKENDS,
+  parseFraction,
+  parseLr,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveNumber,
+  type LrSpec,
+} from './args.js';
+import type { CommandContext } from './context.js';
+import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
+import { handleInterrupts } from './interrupt.js';
+import type {
+  ExportOptions,
+  InterpretOptions,
+  LrFindOptions,
+  ModelsOptions,
+  PredictOptions,
+  ShowBatchOptions,
+  TrainOptions,
+} from './options.js';
+import { colorEnabled, processIo, Reporter, type CliIo } from './output.js';
+
+/** The implementations behind the commands (replaceable in tests of the argument parsing). */
+export interface CommandHandlers {
+  train(dataDir: string | undefined, options: TrainOptions, ctx: CommandContext): Promise<void>;
+  lrFind(dataDir: string, options: LrFindOptions, ctx: CommandContext): Promise<void>;
+  predict(model: string, inputs: string[], options: PredictOptions, ctx: CommandContext): Promise<void>;
+  interpret(runDir: string, options: InterpretOptions, ctx: CommandContext): Promise<void>;
+  showBatch(dataDir: string, options: ShowBatchOptions, ctx: CommandContext): Promise<void>;
+  export(runDir: string, options: ExportOptions, ctx: CommandContext): Promise<void>;
+  models(options: ModelsOptions, ctx: CommandContext): Promise<void>;
+}
+
+/** The version in apps/cli/package.json (read next to dist/ or src/). */
+export function cliVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Default learning rates for the unfrozen phase (fast.ai's tutorial: `slice(1e-5, 3e-4)`). */
+export const DEFAULT_UNFREEZE_LR: LrSpec = { lo: 1e-5, hi: 3e-4 };
+
+function examples(lines: string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+const GLOBAL_HELP = `
+Environment:
+  FASTTS_HOME     weight cache (default ~/.cache/fastts); weights live in $FASTTS_HOME/models/<arch>/
+  FASTTS_OFFLINE  set to 1 to forbid downloading weights (the error says which file to place where)
+  NO_COLOR        set to turn colours off (https://no-color.org); FORCE_COLOR=1 forces them on
+
+Output:
+  Results go to stdout, progress and errors to stderr. With --json, stdout carries exactly one JSON object
+  (the result, or {"error": {...}} on failure). Errors print one line; --verbose adds the stack trace.
+
+Exit codes:
+  0 success, 1 runtime failure, 2 usage error (bad command line), 130 interrupted by Ctrl-C
+${examples([
+  'fastts train data/pets --arch resnet34 --epochs 1 --unfreeze-epochs 3',
+  'fastts lr-find data/pets --arch resnet34',
+  'fastts predict runs/20250101-120000-resnet34 photo.jpg more-photos/ --top 3',
+  'fastts interpret runs/20250101-120000-resnet34',
+  'fastts models',
+])}`;
+
+function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--train <dir>', 'training folder under the data folder', 'train')
+    .option('--valid <dir>', 'validation folder under the data folder', 'valid')
+    .option('--valid-pct <p>', 'hold out this fraction of the training images instead of a valid folder', parseFraction)
+    .option('--test <dir>', 'unlabelled test folder under the data folder (used when it exists)', 'test')
+    .option('--size <px>', 'image size fed to the model (square, pixels)', parsePositiveInt, 224)
+    .option('--bs <n>', 'batch size', parsePositiveInt, 64)
+    .option('--seed <n>', 'seed for the split, shuffling and augmentation (default: random, recorded)', parseNonNegativeInt);
+}
+
+function addBackendOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <name>', 'where tensors run').choices(BACKENDS).default('auto'))
+    .option('--threads <n>', 'CPU threads (default: what the backend finds best)', parsePositiveInt);
+}
+
+function addJson(cmd: Command, what = 'print one JSON object on stdout (progress goes to stderr)'): Command {
+  return cmd.option('--json', what);
+}
+
+/** Commander settings every command shares: output streams, one-line usage errors, our exit codes. */
+function configure(cmd: Command, io: CliIo): Command {
+  const color = colorEnabled(io.stderr, io.env);
+  return cmd
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true, sortOptions: false })
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => {
+        const name = cmd.name() === 'fastts' ? 'fastts' : `fastts ${cmd.name()}`;
+        const text = oneLine(s.replace(/^error:\s*/i, '')).replace(/[.;:]\s*$/, '');
+        write(`${color ? '\u001b[31merror:\u001b[39m' : 'error:'} ${text}; run '${name} --help' for usage\n`);
+      },
+    });
+}
+
+/** Mutable state shared between the action wrappers and {@link main}. */
+interface RunState {
+  ctx?: CommandContext;
+}
+
+/** Builds the `fastts` program. `handlers` run the commands; `state` receives the running command's context. */
+export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunState = {}): Command {
+  const program = configure(new Command('fastts'), io)
+    .description('The fast.ai image-classification workflow on TensorFlow.js: train, inspect and use image classifiers.')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .option('--verbose', 'print stack traces and extra diagnostics')
+    .helpOption('-h, --help', 'show help (every command has its own, with examples)')
+    .addHelpText('after', GLOBAL_HELP)
+    .showSuggestionAfterError(true);
+
+  const withContext = async (options: { json?: boolean }, cmd: Command, run: (ctx: CommandContext) => Promise<void>) => {
+    const all = cmd.optsWithGlobals() as { json?: boolean; verbose?: boolean };
+    const reporter = new Reporter(io, { json: all.json ?? options.json, verbose: all.verbose });
+    const interrupts = handleInterrupts({
+      onFirst: () => reporter.log('\nstopping at the end of the current batch... (Ctrl-C again to quit at once)'),
+    });
+    const ctx: CommandContext = { io, reporter, interrupts };
+    state.ctx = ctx;
+    try {
+      await run(ctx);
+    } finally {
+      interrupts.dispose();
+    }
+  };
+
+  // train
+  const train = configure(program.command('train'), io)
+    .summary('fine-tune an ImageNet-pretrained CNN on a folder of labelled images')
+    .description(
+      'Fine-tune a pretrained CNN the fast.ai way: train the head with the body frozen (one-cycle, --epochs), then ' +
+        'optionally unfreeze and train everything with discriminative learning rates (--unfreeze-epochs). ' +
+        'The data folder holds train/<label>/*.jpg, valid/<label>/*.jpg (or use --valid-pct) and optionally test/*.jpg. ' +
+        'Writes a run folder (default runs/<timestamp>-<arch>): config.json, metrics.jsonl, model/, batch.png, ' +
+        'confusion_matrix.png, top_losses.png and test_predictions.csv. Ctrl-C stops at the end of the current batch ' +
+        'and writes a checkpoint that --resume continues from.',
+    )
+    .argument('[dataDir]', 'the data folder (not needed with --resume)')
+    .option('--arch <name>', "architecture (see 'fastts models')", 'resnet34')
+    .option('--epochs <n>', 'epochs with the body frozen', parseNonNegativeInt, 1)
+    .option('--lr <n|lo:hi>', 'max learning rate of the frozen phase: a number, lo:hi or :hi (default fast.ai 3e-3)', parseLr)
+    .option('--unfreeze-epochs <n>', 'epochs with the whole network unfrozen, after the frozen ones', parseNonNegativeInt, 0)
+    .addOption(
+      new Option('--unfreeze-lr <lo:hi>', 'learning rates of the unfrozen phase (first:last layer group)')
+        .argParser(parseLr)
+        .default(DEFAULT_UNFREEZE_LR, '1e-5:3e-4'),
+    );
+  addDataOptions(train);
+  addBackendOptions(train);
+  train
+    .option('--no-pretrained', 'start from random weights instead of ImageNet weights')
+    .option('--no-augment', "turn off training augmentation (fast.ai's get_transforms())")
+    .option('--rows <n>', 'rows of the batch.png grid', parsePositiveInt, 3)
+    .option('--top-losses <k>', 'images in top_losses.png', parsePositiveInt, 9)
+    .option('--out <runDir>', 'run folder to write (default runs/<timestamp>-<arch>)')
+    .option('--resume <runDir>', 'continue an interrupted run from its checkpoint (uses its config.json)');
+  addJson(train, 'print one JSON object with the results on stdout (progress goes to stderr)')
+    .addHelpText(
+      'after',
+      examples([
+        'fastts train data/doraemon-walle --arch resnet34',
+        'fastts train data/pets --arch resnet50 --size 224 --bs 32 --epochs 2 --unfreeze-epochs 3 --unfreeze-lr 1e-5:3e-4',
+        'fastts train data/flowers --valid-pct 0.2 --seed 42 --out runs/flowers --json > result.json',
+        'fastts train --resume runs/flowers',
+      ]),
+    )
+    .action(async (dataDir: string | undefined, options: TrainOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.train(dataDir, options, ctx)),
+    );
+
+  // lr-find
+  const lrFind = configure(program.command('lr-find'), io)
+    .summary('sweep the learning rate and suggest one')
+    .description(
+      "fast.ai's learning-rate finder: trains the frozen model for a few batches while the learning rate grows " +
+        'exponentially, stops when the loss diverges, restores the weights, prints the suggested learning rates and ' +
+        'plots loss against learning rate.',
+    )
+    .argument('<dataDir>', 'the data folder')
+    .option('--arch <name>', "architecture (see 'fastts models')", 'resnet34');
+  addDataOptions(lrFind);
+  addBackendOptions(lrFind);
+  lrFind
+    .option('--no-pretrained', 'start from random weights instead of ImageNet weights')
+    .option('--no-augment', 'turn off training augmentation')
+    .option('--start-lr <lr>', 'first learning rate of the sweep', parsePositiveNumber, 1e-7)
+    .option('--end-lr <lr>', 'last learning rate of the sweep', parsePositiveNumber, 10)
+    .option('--num-it <n>', 'number of batches in the sweep', parsePositiveInt, 100)
+    .option('--out <file>', 'where to write the plot', 'lr_find.png');
+  addJson(lrFind)
+    .addHelpText(
+      'after',
+      examples([
+        'fastts lr-find data/doraemon-walle --arch resnet34',
+        'fastts lr-find data/pets --arch mobilenet_v1_0.25_224 --size 128 --num-it 50 --out plots/lr.png',
+        'fastts lr-find data/pets --json | jq .suggestions',
+      ]),
+    )
+    .action(async (dataDir: string, options: LrFindOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.lrFind(dataDir, options, ctx)),
+    );
+
+  // predict
+  const predict = configure(program.command('predict'), io)
+    .summary('classify images with a trained model')
+    .description(
+      'Classify images with an exported model (a run folder or its model/ folder). Folders are searched for images ' +
+        'recursively. Prints one line per image: file, label, probability (top k with --top).',
+    )
+    .argument('<model>', 'a run folder (runs/...) or an exported model folder')
+    .argument('<inputs...>', 'image files or folders of images')
+    .addOption(new Option('--json', 'print one JSON object on stdout').conflicts('csv'))
+    .addOption(new Option('--csv', 'print CSV: file,label,probability[,label_2,probability_2,...]').conflicts('json'))
+    .option('--tta', 'test-time augmentation: average the predictions over augmented views')
+    .option('--top <k>', 'print the k most likely labels per image', parsePositiveInt, 1)
+    .option('--bs <n>', 'images per batch', parsePositiveInt, 16);
+  addBackendOptions(predict)
+    .addHelpText(
+      'after',
+      examples([
+        'fastts predict runs/20250101-120000-resnet34 photo.jpg',
+        'fastts predict runs/flowers/model photos/ --csv > predictions.csv',
+        'fastts predict runs/flowers photos/ --top 3 --json',
+        'fastts predict runs/flowers photo.jpg --tta',
+      ]),
+    )
+    .action(async (model: string, inputs: string[], options: PredictOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.predict(model, inputs, options, ctx)),
+    );
+
+  // interpret
+  const interpret = configure(program.command('interpret'), io)
+    .summary('see what a trained model gets wrong')
+    .description(
+      "Re-render a run's confusion_matrix.png and top_losses.png from its exported model and validation set, and " +
+        'print the most confused class pairs (actual, predicted, count).',
+    )
+    .argument('<runDir>', 'a run folder written by fastts train')
+    .option('--top-losses <k>', 'images in top_losses.png', parsePositiveInt, 9)
+    .option('--min-val <n>', 'only list class pairs confused at least this often', parsePositiveInt, 1)
+    .option('--data <dataDir>', "the data folder, when it moved since training (default: the run's config.json)")
+    .option('--out <dir>', 'where to write the plots (default: the run folder)');
+  addBackendOptions(interpret);
+  addJson(interpret)
+    .addHelpText(
+      'after',
+      examples([
+        'fastts interpret runs/20250101-120000-resnet34',
+        'fastts interpret runs/flowers --top-losses 16 --out plots/',
+        'fastts interpret runs/flowers --data /mnt/data/flowers --json',
+      ]),
+    )
+    .action(async (runDir: string, options: InterpretOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.interpret(runDir, options, ctx)),
+    );
+
+  // show-batch
+  const showBatch = configure(program.command('show-batch'), io)
+    .summary('render a grid of images with their labels, as the model will see them')
+    .argument('<dataDir>', 'the data folder')
+    .option('--rows <n>', 'rows (and columns) of the grid', parsePositiveInt, 3)
+    .option('--out <file>', 'where to write the PNG', 'batch.png')
+    .addOption(new Option('--ds <set>', 'which images: the (augmented) training set or the validation set').choices(['train', 'valid']).default('train'))
+    .option('--no-augment', 'show the training images without augmentation');
+  addDataOptions(showBatch);
+  addJson(showBatch)
+    .addHelpText(
+      'after',
+      examples([
+        'fastts show-batch data/doraemon-walle',
+        'fastts show-batch data/pets --rows 4 --size 160 --out pets-batch.png',
+        'fastts show-batch data/pets --ds valid --out valid.png',
+      ]),
+    )
+    .action(async (dataDir: string, options: ShowBatchOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.showBatch(dataDir, options, ctx)),
+    );
+
+  // export
+  const exportCmd = configure(program.command('export'), io)
+    .summary("write a run's model as one self-contained file")
+    .description(
+      "Write the run's exported model (weights + classes + preprocessing) as one file, for serving or copying; " +
+        "'fastts predict' accepts the file as well as the run folder. From an interrupted run, exports its checkpoint.",
+    )
+    .argument('<runDir>', 'a run folder written by fastts train')
+    .option('--out <file>', 'the file to write (default <runDir>/export.fastts)');
+  addJson(exportCmd)
+    .addHelpText(
+      'after',
+      examples(['fastts export runs/20250101-120000-resnet34', 'fastts export runs/flowers --out /srv/models/flowers.fastts']),
+    )
+    .action(async (runDir: string, options: ExportOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.export(runDir, options, ctx)),
+    );
+
+  // models
+  const models = configure(program.command('models'), io)
+    .summary('list the known architectures and which weights are in the cache')
+    .description('List the architectures fastts knows, their preprocessing, and whether their ImageNet weights are in the cache ($FASTTS_HOME/models/<arch>/).');
+  addJson(models)
+    .addHelpText('after', examples(['fastts models', 'FASTTS_HOME=/data/fastts fastts models --json']))
+    .action(async (options: ModelsOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.models(options, ctx)));
+
+  return program;
+}
+
+/**
+ * Runs one `fastts` command line (`argv` without the node and script paths) and returns its exit code. Errors are
+ * printed as one line on stderr (stack traces with `--verbose`); under `--json`, a failure also writes
+ * `{"error": {"message", "exitCode", "type"}}` as stdout's one JSON object.
+ */
+export async function main(argv: readonly string[], io: CliIo, handlers: CommandHandlers): Promise<number> {
+  const state: RunState = {};
+  const program = createProgram(io, handlers, state);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end with code 0; every other commander error is a usage error it already printed.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const reporter = state.ctx?.reporter ?? new Reporter(io, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
+    return reportFailure(err, reporter, io);
+  }
+}
+
+/** Prints a failure (one line, or with stack under --verbose) and returns its exit code. */
+export function reportFailure(err: unknown, reporter: Reporter, io: CliIo = reporter.io): number {
+  const cli = toCliError(err);
+  io.stderr.write(formatError(cli, { verbose: reporter.verbose, color: colorEnabled(io.stderr, io.env) }));
+  if (reporter.json && !reporter.hasResult) {
+    const cause = (cli as { cause?: unknown }).cause;
+    const type = cause instanceof Error ? cause.name : cli.name;
+    reporter.result({ error: { message: cli.line, exitCode: cli.exitCode, type } });
+  }
+  return cli.exitCode;
+}
+
+export { processIo };

@@ -1,0 +1,214 @@
+/**
+ * The run directory `fastts train` writes (default `runs/<timestamp>-<arch>`) and its writers:
+ *
+ * ```
+ * config.json            the command's settings (data, arch, size, bs, epochs, lrs, seed, backend, classes, ...)
+ * metrics.jsonl          one JSON object per epoch: epoch, phase, train_loss, valid_loss, accuracy, error_rate, seconds
+ * model/                 the exported model (weights + classes + preprocessing), what `fastts predict` loads
+ * batch.png              a grid of training images with their labels
+ * confusion_matrix.png   the validation confusion matrix
+ * top_losses.png         the validation images with the highest loss
+ * test_predictions.csv   file,label,probability for each test image (when a test folder exists)
+ * checkpoint/            written on Ctrl-C: what `fastts train --resume <runDir>` continues from
+ * ```
+ */
+import {
+  accessSync,
+  appendFileSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { csvRow } from './csv.js';
+import { UsageError } from './errors.js';
+
+/** File names inside a run directory. */
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  model: 'model',
+  batch: 'batch.png',
+  confusionMatrix: 'confusion_matrix.png',
+  topLosses: 'top_losses.png',
+  testPredictions: 'test_predictions.csv',
+  lrFind: 'lr_find.png',
+  checkpoint: 'checkpoint',
+  state: 'state.json',
+} as const;
+
+/** `YYYYMMDD-HHMMSS` in local time, sortable, safe in file names. */
+export function timestamp(date: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-` +
+    `${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`
+  );
+}
+
+/**
+ * The default run directory `runs/<timestamp>-<arch>` under `cwd`; a `-2`, `-3`... suffix is added when two runs
+ * start in the same second.
+ */
+export function defaultRunDir(arch: string, cwd: string, date: Date = new Date()): string {
+  const base = join(resolve(cwd, 'runs'), `${timestamp(date)}-${arch.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
+}
+
+/**
+ * Creates `dir` (and its parents) and checks it can be written, before any long work starts. Throws a
+ * {@link UsageError} naming the folder and the option to change when it cannot.
+ * @param option the option that named the folder, for the message (`--out`).
+ */
+export function prepareOutputDir(dir: string, option = '--out'): string {
+  const abs = resolve(dir);
+  if (existsSync(abs) && !statSync(abs).isDirectory()) {
+    throw new UsageError(`${option} '${dir}' is a file, not a folder`, { hint: `give a folder path with ${option}` });
+  }
+  try {
+    mkdirSync(abs, { recursive: true });
+    accessSync(abs, constants.W_OK);
+    const probe = join(abs, `.fastts-write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (err) {
+    const why = writeFailureReason(err);
+    throw new UsageError(`cannot write to ${option} '${dir}' (${why})`, {
+      hint: `choose a writable folder with ${option}`,
+      cause: err,
+    });
+  }
+  return abs;
+}
+
+/** Says in words why creating or writing a path failed. */
+function writeFailureReason(err: unknown): string {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a part of the path is a file';
+    case 'ENOENT':
+      return 'its parent folder cannot be created';
+    case 'ENOSPC':
+      return 'no space left on device';
+    default:
+      return code ?? (err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * Checks that the folder holding output file `file` can be written (for `--out batch.png` etc.), creating it
+ * when missing. Throws a {@link UsageError} otherwise.
+ */
+export function prepareOutputFile(file: string, option = '--out'): string {
+  const abs = resolve(file);
+  if (existsSync(abs) && statSync(abs).isDirectory()) {
+    throw new UsageError(`${option} '${file}' is a folder, expected a file name`, { hint: `give a file path such as ${option} out.png` });
+  }
+  prepareOutputDir(resolve(abs, '..'), option);
+  if (existsSync(abs)) {
+    try {
+      accessSync(abs, constants.W_OK);
+    } catch (err) {
+      throw new UsageError(`cannot overwrite ${option} '${file}' (permission denied)`, { hint: `choose another file with ${option}`, cause: err });
+    }
+  }
+  return abs;
+}
+
+/** Training phases a metrics line belongs to. */
+export type Phase = 'frozen' | 'unfrozen';
+
+/** One line of `metrics.jsonl`: the results of one epoch. */
+export interface EpochMetrics {
+  /** Epoch index within its phase, from 0 (as fast.ai's table numbers them). */
+  epoch: number;
+  /** `frozen` (body frozen, head trained) or `unfrozen` (whole network, discriminative learning rates). */
+  phase: Phase;
+  /** Mean training loss over the epoch. */
+  train_loss: number;
+  /** Validation loss at the end of the epoch. */
+  valid_loss: number;
+  /** Validation accuracy at the end of the epoch. */
+  accuracy: number;
+  /** 1 - accuracy. */
+  error_rate: number;
+  /** Wall-clock seconds the epoch took (training + validation). */
+  seconds: number;
+}
+
+/** Appends one JSON line per epoch to `<runDir>/metrics.jsonl` as soon as the epoch ends. */
+export class MetricsLog {
+  /** Path of the `metrics.jsonl` file. */
+  readonly path: string;
+
+  constructor(runDir: string) {
+    this.path = join(runDir, RUN_FILES.metrics);
+  }
+
+  /** Appends `row` as one line. */
+  append(row: EpochMetrics): void {
+    appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+  }
+
+  /** Reads every line written so far ([] when the file does not exist). */
+  read(): EpochMetrics[] {
+    return readMetrics(this.path);
+  }
+}
+
+/** Reads a `metrics.jsonl` file (or the one in a run directory). */
+export function readMetrics(pathOrRunDir: string): EpochMetrics[] {
+  const path = pathOrRunDir.endsWith('.jsonl') ? pathOrRunDir : join(pathOrRunDir, RUN_FILES.metrics);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as EpochMetrics);
+}
+
+/** One prediction for one image. */
+export interface Prediction {
+  /** The image path as reported to the user. */
+  file: string;
+  /** The predicted class. */
+  label: string;
+  /** Softmax probability of the predicted class. */
+  probability: number;
+}
+
+/** The CSV text of `test_predictions.csv` / `predict --csv`: header `file,label,probability`, one row per image. */
+export function predictionsCsv(rows: readonly Prediction[]): string {
+  return [csvRow(['file', 'label', 'probability']), ...rows.map((r) => csvRow([r.file, r.label, r.probability]))].join('\n') + '\n';
+}
+
+/** Writes `value` as pretty JSON to `path`. */
+export function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reads a JSON file, with a clear error naming it when missing or malformed. */
+export function readJson<T>(path: string, what: string): T {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${what} '${path}' not found`, { hint: 'check the path', cause: err });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new UsageError(`${what} '${path}' is not valid JSON`, { hint: 'it may be truncated; re-create it', cause: err });
+  }
+}
