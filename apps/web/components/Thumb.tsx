@@ -1,0 +1,14 @@
+import { runFileUrl } from '../lib/urls';
+
+/** A run item's thumbnail (served from the run's `thumbs/`), or a placeholder naming the file. */
+export function Thumb({ runId, thumb, alt }: { runId: string; thumb: string | null; alt: string }) {
+  if (!thumb) {
+    return (
+      <div className="thumb placeholder" role="img" aria-label={alt}>
+        no thumbnail
+      </div>
+    );
+  }
+  // eslint-disable-next-line @next/next/no-img-element
+  return <img className="thumb" src={runFileUrl(runId, thumb)} alt={alt} loading="lazy" />;
+}

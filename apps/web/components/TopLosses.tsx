@@ -1,0 +1,28 @@
+import type { Interpretation } from '../src/server/runTypes';
+import { Thumb } from './Thumb';
+
+/** fast.ai's plot_top_losses as a grid: each tile titled prediction/actual/loss/probability. */
+export function TopLosses({ runId, interp }: { runId: string; interp: Interpretation }) {
+  const items = interp.topLosses.map((i) => interp.items[i]!).filter(Boolean);
+  if (items.length === 0) return <p className="muted">No validation items recorded.</p>;
+  return (
+    <div className="grid" data-testid="top-losses" data-k={items.length}>
+      {items.map((it) => (
+        <figure key={it.index} className={`tile${it.actual !== it.pred ? ' wrong' : ''}`} data-testid="top-loss">
+          <Thumb runId={runId} thumb={it.thumb} alt={it.file} />
+          <figcaption>
+            <strong>
+              {interp.classes[it.pred]}/{interp.classes[it.actual]}
+            </strong>
+            <span>
+              {it.loss.toFixed(2)} / {it.prob.toFixed(2)}
+            </span>
+            <span className="file" title={it.file}>
+              {it.file.split('/').pop()}
+            </span>
+          </figcaption>
+        </figure>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,202 @@
+/**
+ * The dashboard against fabricated run directories (RUN_FORMAT.md): runs list, run page contents, live updates
+ * while a run trains, path-traversal attempts on every named route, and screenshots at desktop and phone sizes.
+ */
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifact, launchBrowser, rawGet, startServer, type Dashboard } from './harness';
+import { batchLine, makeFakeRun, metricsLine } from './fakeRun';
+
+let base: string;
+let runs: string;
+let dash: Dashboard;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+const SECRET = 'TOP-SECRET-CONTENT-42';
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'fastts-web-e2e-'));
+  runs = join(base, 'runs');
+  mkdirSync(runs);
+  await makeFakeRun(runs, '20261128-010000-mobilenet_v1_0.25_224', { epochs: 3, confusion: [[15, 1], [2, 15]], k: 9 });
+  await makeFakeRun(runs, '20261128-020000-live', { status: 'running', epochs: 1, itersPerEpoch: 4 });
+  // Things outside the runs directory that must never be served.
+  writeFileSync(join(base, 'secret.txt'), SECRET);
+  writeFileSync(join(base, 'secret.png'), SECRET);
+  mkdirSync(join(base, 'outside'));
+  writeFileSync(join(base, 'outside', 'config.json'), JSON.stringify({ arch: SECRET }));
+  writeFileSync(join(base, 'outside', 'metrics.jsonl'), '');
+  symlinkSync(join(base, 'outside'), join(runs, 'linked'));
+  symlinkSync(join(base, 'secret.png'), join(runs, '20261128-010000-mobilenet_v1_0.25_224', 'leak.png'));
+  dash = await startServer(runs);
+  ({ browser, close: closeBrowser } = await launchBrowser());
+});
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await dash?.stop();
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+async function page(viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  return ctx.newPage();
+}
+
+describe('runs list', () => {
+  it('lists the runs with arch, dataset, status and best accuracy, and skips symlinked runs', async () => {
+    const p = await page();
+    const res = await p.goto(dash.url);
+    expect(res?.status()).toBe(200);
+    const rows = p.getByTestId('run-row');
+    expect(await rows.count()).toBe(2);
+    const first = rows.nth(0);
+    expect(await first.getAttribute('data-run-id')).toBe('20261128-020000-live');
+    const done = p.locator('[data-run-id="20261128-010000-mobilenet_v1_0.25_224"]');
+    const text = await done.innerText();
+    expect(text).toContain('mobilenet_v1_0.25_224');
+    expect(text).toContain('doraemon-walle');
+    expect(text).toContain('finished');
+    expect(await done.getByTestId('best-accuracy').innerText()).toBe('94.0%');
+    expect(await first.innerText()).toContain('running');
+    expect(await p.content()).not.toContain(SECRET);
+    await p.screenshot({ path: artifact('runs-1280x800.png'), fullPage: true });
+    await p.context().close();
+  });
+});
+
+describe('run page', () => {
+  const id = '20261128-010000-mobilenet_v1_0.25_224';
+
+  it('shows the curves, the epoch table, the confusion matrix with clickable cells, top losses and test predictions', async () => {
+    const p = await page();
+    await p.goto(`${dash.url}/runs/${id}`);
+    // Loss curves: one train point per batch, one valid point per epoch; the schedule per batch.
+    expect(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points')).toBe('15');
+    expect(await p.locator('[data-testid="loss-chart"] [data-series="valid (epoch)"]').getAttribute('data-points')).toBe('3');
+    expect(await p.locator('[data-testid="lr-chart"] [data-series="lr"]').getAttribute('data-points')).toBe('15');
+    expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(3);
+    // Confusion matrix counts are the interpretation's.
+    const interp = JSON.parse(readFileSync(join(runs, id, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
+      expect(Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText())).toBe(interp.confusion[a]![b]);
+    }
+    await p.getByTestId('cm-cell-1-0').click();
+    await expect.poll(() => p.getByTestId('cm-item').count()).toBe(2);
+    expect(await p.getByTestId('cm-items').innerText()).toContain('walle predicted as doraemon: 2 images');
+    const thumbs = p.locator('[data-testid="cm-item"] img');
+    await expect.poll(() => thumbs.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth === 96))).toBe(true);
+    // Top losses: k tiles, the wrong ones first.
+    expect(await p.getByTestId('top-loss').count()).toBe(9);
+    expect(await p.getByTestId('top-loss').first().innerText()).toMatch(/doraemon\/walle|walle\/doraemon/);
+    expect(await p.getByTestId('test-prediction').count()).toBe(6);
+    expect(await p.getByTestId('batch-grid').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(64);
+    await p.screenshot({ path: artifact('run-1280x800.png'), fullPage: true });
+    await p.context().close();
+  });
+
+  it('is usable on a phone-sized viewport (no horizontal page scroll)', async () => {
+    const p = await page({ width: 390, height: 844 });
+    await p.goto(`${dash.url}/runs/${id}`);
+    await p.getByTestId('cm-cell-0-1').click();
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await p.screenshot({ path: artifact('run-phone-390x844.png'), fullPage: true });
+    await p.goto(dash.url);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await p.screenshot({ path: artifact('runs-phone-390x844.png'), fullPage: true });
+    await p.context().close();
+  });
+
+  it('updates live while a run is training, and stops when it finishes', async () => {
+    const live = '20261128-020000-live';
+    const dir = join(runs, live);
+    const p = await page();
+    if (process.env.DEBUG_LIVE) {
+      p.on('console', (m) => console.log('console:', m.text()));
+      p.on('response', (r) => !r.url().includes('_next/static') && console.log('res', r.status(), r.url()));
+    }
+    await p.goto(`${dash.url}/runs/${live}`);
+    await expect.poll(() => p.getByTestId('live-indicator').innerText()).toContain('live');
+    expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(1);
+    for (let i = 4; i < 8; i++) appendFileSync(join(dir, 'batches.jsonl'), batchLine(i, 12, 4));
+    appendFileSync(join(dir, 'metrics.jsonl'), metricsLine(1));
+    await expect.poll(() => p.locator('[data-testid="epoch-table"] tbody tr').count(), { timeout: 15_000 }).toBe(2);
+    expect(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points')).toBe('8');
+    writeFileSync(join(dir, 'status.json'), JSON.stringify({ status: 'finished' }));
+    await expect.poll(() => p.getByTestId('run-status').innerText(), { timeout: 15_000 }).toBe('finished');
+    await p.context().close();
+  });
+});
+
+describe('security', () => {
+  const id = '20261128-010000-mobilenet_v1_0.25_224';
+  const attempts = (prefix: string) => [
+    `${prefix}/..%2f..%2fsecret.txt`,
+    `${prefix}/%2e%2e/%2e%2e/secret.txt`,
+    `${prefix}/%2e%2e%2f%2e%2e%2fsecret.txt`,
+    `${prefix}/..%252f..%252fsecret.txt`,
+    `${prefix}/%2fetc%2fpasswd`,
+    `${prefix}/..%5c..%5csecret.txt`,
+    `${prefix}/.%2e/.%2e/secret.txt`,
+  ];
+  const routes = [
+    ...attempts('/runs'),
+    '/runs/linked',
+    ...attempts('/api/runs'),
+    '/api/runs/linked',
+    ...attempts('/api/runs').map((p) => `${p}/events`),
+    '/api/runs/linked/events',
+    ...attempts(`/api/runs/${id}/files`),
+    `/api/runs/${id}/files/leak.png`,
+    `/api/runs/${id}/files/..%2f..%2fsecret.png`,
+    `/api/runs/${id}/files/thumbs/..%2f..%2f..%2fsecret.png`,
+    '/api/runs/linked/files/config.json',
+    `/api/runs/%2e%2e/files/secret.png`,
+    ...attempts('/api/models'),
+    '/api/models/mobilenet_v1_0.25_224/..%2f..%2f..%2fdatasets%2fdoraemon-walle%2ftest%2fwalle.113.jpg',
+    '/api/models/..%2fdatasets/doraemon-walle',
+    '/api/models/imagenet-samples/expected.json%00.bin',
+    '/api/models/%2fetc/passwd',
+  ];
+
+  it.each(routes)('GET %s is a 4xx that leaks nothing', async (path) => {
+    const r = await rawGet(dash.url, path);
+    expect(r.status, `${path} -> ${r.status} ${r.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+    expect(r.status).toBeLessThan(500);
+    expect(r.body).not.toContain(SECRET);
+    expect(r.body).not.toContain('root:x:0');
+    expect(r.body).not.toContain(base);
+    expect(r.body).not.toMatch(/at \S+ \(.*:\d+:\d+\)/); // no stack trace
+  });
+
+  it('serves what it should: run files, model files of the cache, and the JSON API', async () => {
+    expect((await rawGet(dash.url, `/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
+    expect((await rawGet(dash.url, `/api/runs/${id}/files/test_predictions.csv`)).body).toContain('walle');
+    const m = await rawGet(dash.url, '/api/models/mobilenet_v1_0.25_224/model.json');
+    expect(m.status).toBe(200);
+    expect(JSON.parse(m.body).weightsManifest).toBeDefined();
+    expect((await rawGet(dash.url, '/api/models/mobilenet_v1_0.25_224/mobilenet_group1-shard1of1')).status).toBe(200);
+    expect((await rawGet(dash.url, '/api/models/imagenet-samples/expected.json')).status).toBe(404);
+    const list = JSON.parse((await rawGet(dash.url, '/api/models')).body) as { archs: string[] };
+    expect(list.archs).toContain('mobilenet_v1_0.25_224');
+    const run = JSON.parse((await rawGet(dash.url, `/api/runs/${id}`)).body) as { interpretation: { confusion: number[][] } };
+    expect(run.interpretation.confusion).toEqual([[15, 1], [2, 15]]);
+  });
+
+  it('renders a missing run as a 404 page, not a stack trace', async () => {
+    const p = await page();
+    const res = await p.goto(`${dash.url}/runs/no-such-run`);
+    expect(res?.status()).toBe(404);
+    expect(await p.getByTestId('not-found').innerText()).toContain('Not found');
+    await p.context().close();
+  });
+
+  it('unsupported file types are refused (415)', async () => {
+    writeFileSync(join(runs, id, 'notes.svg'), '<svg onload="alert(1)"/>');
+    expect((await rawGet(dash.url, `/api/runs/${id}/files/notes.svg`)).status).toBe(415);
+  });
+});

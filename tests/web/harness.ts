@@ -1,0 +1,110 @@
+/**
+ * The dashboard under test: the production build served by `apps/web/start.mjs` in a child process, a headless
+ * Debian Chromium driven by playwright-core, and a raw HTTP client for requests browsers would normalize.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { REPO_ROOT, WEIGHTS_HOME } from '../../test-support/shared';
+
+export const ARTIFACTS = join(REPO_ROOT, 'tests', 'web', 'artifacts');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export interface Dashboard {
+  url: string;
+  proc: ChildProcess;
+  log: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the built dashboard on a free loopback port, reading `runsDir`. */
+export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}): Promise<Dashboard> {
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'web', 'start.mjs'), '--runs', runsDir, '--port', '0'], {
+    env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`dashboard did not start in 240 s:\n${out}`)), 240_000);
+    proc.stdout!.on('data', () => {
+      const m = /on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        ok(m[1]!);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(t);
+      fail(new Error(`dashboard exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    url,
+    proc,
+    log: () => out,
+    stop: () =>
+      new Promise((ok) => {
+        if (proc.exitCode !== null) return ok();
+        proc.once('exit', () => ok());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Launches headless Chromium with WebGPU enabled (playwright gives it a fresh temporary profile). */
+export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  return {
+    browser,
+    close: async () => {
+      await browser.close();
+    },
+  };
+}
+
+/** A GET with the path sent byte for byte (no normalization of `..` or percent-encoding). */
+export function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string; type: string }> {
+  const u = new URL(base);
+  return new Promise((ok, fail) => {
+    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, headers: { accept: 'text/html,application/json' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => {
+        body += d;
+        if (body.length > 2_000_000) res.destroy();
+      });
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+      // SSE answers stream forever: read the head, then stop.
+      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+        setTimeout(() => {
+          res.destroy();
+          ok({ status: res.statusCode ?? 0, body, type: 'text/event-stream' });
+        }, 300);
+      }
+    });
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** Creates the artifacts folder and returns the path for `name`. */
+export function artifact(name: string): string {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return join(ARTIFACTS, name);
+}
