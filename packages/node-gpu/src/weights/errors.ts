@@ -1,0 +1,53 @@
+/** Errors of the Node weight cache. */
+
+/**
+ * Pretrained weights are neither in the cache nor downloadable (offline mode or a network failure).
+ * The message says which file(s) to fetch and exactly where to put them.
+ */
+export class PretrainedUnavailableError extends Error {
+  override readonly name = 'PretrainedUnavailableError';
+  constructor(
+    readonly arch: string,
+    /** The cache folder the files belong in. */
+    readonly folder: string,
+    /** `[url, destination path]` of each file still needed. */
+    readonly files: Array<[string, string]>,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    const list = files.map(([url, dest]) => `  ${url}\n    -> ${dest}`).join('\n');
+    super(
+      `pretrained weights for '${arch}' are not in ${folder} and ${reason}.\n` +
+        `Download these file(s) and save them as shown:\n${list}\n` +
+        'or point FASTTS_HOME at a folder that holds models/<arch>/ with them.',
+      options,
+    );
+  }
+}
+
+/** A download failed after all retries (HTTP error, connection failure, size mismatch). */
+export class DownloadError extends Error {
+  override readonly name = 'DownloadError';
+  constructor(
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`download of ${url} failed: ${message}`, options);
+  }
+}
+
+/** A downloaded file's sha256 does not match the pinned one (the partial file is deleted). */
+export class ChecksumError extends Error {
+  override readonly name = 'ChecksumError';
+  constructor(
+    readonly url: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      `download of ${url} has sha256 ${actual}, expected ${expected.length < 64 ? `a hash starting with ${expected}` : expected}: ` +
+        'the file is corrupt or was replaced upstream; it was deleted',
+    );
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * `loadPretrained(arch)`: pretrained ImageNet weights from the cache folder `FASTTS_HOME/models/<arch>/`,
+ * downloaded from the canonical host on first use (unless offline).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  getArch,
+  layersModelShardPaths,
+  parseLayersModelJson,
+  pretrainedFromBytes,
+  pretrainedFromLayersModel,
+  type PretrainedFile,
+  type PretrainedWeights,
+} from '@fastts/core';
+import { fasttsHome, isOffline, pretrainedDir } from './cache.js';
+import { downloadFile, type DownloadOptions } from './download.js';
+import { PretrainedUnavailableError } from './errors.js';
+
+/** Options of {@link loadPretrained}. */
+export interface LoadPretrainedOptions {
+  /** Cache root (default `FASTTS_HOME`, else `~/.cache/fastts`). */
+  home?: string;
+  /** Never download (default: `FASTTS_OFFLINE=1`). */
+  offline?: boolean;
+  /** Download settings (progress bar, retries, fetch implementation). */
+  download?: Omit<DownloadOptions, 'sha256' | 'label'>;
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  const b = await readFile(path);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** Resolves a URL relative to another (shards live next to model.json). */
+function sibling(url: string, name: string): string {
+  return new URL(name, url).toString();
+}
+
+/**
+ * Loads an architecture's pretrained ImageNet weights (see `createModel(arch, { weights })`,
+ * `createBody(arch, { weights })`). Looks in `<home>/models/<arch>/` for the canonical file (torchvision's
+ * `resnet34-b627a593.pth`; for torchvision archs also a timm `model.safetensors`; for Keras archs `model.json`
+ * and its shards), downloading what is missing from the canonical host with sha256 verification.
+ * With `FASTTS_OFFLINE=1`, or when the download fails, throws {@link PretrainedUnavailableError} naming each
+ * file and where to save it. The caller owns the returned tensors (`weights.dispose()` after loading).
+ */
+export async function loadPretrained(arch: string, options: LoadPretrainedOptions = {}): Promise<PretrainedWeights> {
+  const spec = getArch(arch);
+  const dir = pretrainedDir(spec.name, options.home ?? fasttsHome());
+  const offline = options.offline ?? isOffline();
+  const src = spec.pretrained;
+
+  const fetchFiles = async (files: Array<[PretrainedFile, string]>): Promise<void> => {
+    const needed = files.map(([f, dest]): [string, string] => [f.url, dest]);
+    if (offline) {
+      throw new PretrainedUnavailableError(spec.name, dir, needed, 'downloading is disabled (FASTTS_OFFLINE=1)');
+    }
+    for (const [file, dest] of files) {
+      try {
+        await downloadFile(file.url, dest, {
+          ...options.download,
+          ...(file.sha256 ? { sha256: file.sha256 } : {}),
+          label: `${spec.name}/${file.name}`,
+        });
+      } catch (e) {
+        throw new PretrainedUnavailableError(spec.name, dir, needed, `the download failed (${(e as Error).message})`, {
+          cause: e,
+        });
+      }
+    }
+  };
+
+  if (src.format === 'torch') {
+    const candidates = [src.file.name, ...src.alternatives];
+    let found = candidates.map((n) => join(dir, n)).find((p) => existsSync(p));
+    if (!found) {
+      const dest = join(dir, src.file.name);
+      await fetchFiles([[src.file, dest]]);
+      found = dest;
+    }
+    return pretrainedFromBytes(spec.name, await readBytes(found), found);
+  }
+
+  const jsonPath = join(dir, src.modelJson.name);
+  if (!existsSync(jsonPath)) await fetchFiles([[src.modelJson, jsonPath]]);
+  const json = parseLayersModelJson(await readBytes(jsonPath));
+  const missing = layersModelShardPaths(json)
+    .filter((p) => !existsSync(join(dir, p)))
+    .map((p): [PretrainedFile, string] => {
+      const sha = src.shardSha256[p];
+      return [{ name: p, url: sibling(src.modelJson.url, p), ...(sha ? { sha256: sha } : {}) }, join(dir, p)];
+    });
+  if (missing.length > 0) await fetchFiles(missing);
+  return pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(dir, p)), jsonPath);
+}
