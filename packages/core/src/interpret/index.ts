@@ -1,1 +1,7 @@
-export {};
+/**
+ * `interpret`: fast.ai's ClassificationInterpretation — top losses, confusion matrix, most confused — with SVG
+ * renderings a person can read.
+ */
+export { ClassificationInterpretation, type InterpretationInput, type ConfusedPair, type TopLoss } from './interpretation.js';
+export { confusionMatrixSvg, type ConfusionMatrixSvgOptions } from './confusion.js';
+export { InterpretationError } from './errors.js';

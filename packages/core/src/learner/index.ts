@@ -1,1 +1,44 @@
-export {};
+/**
+ * `learner`: fast.ai's training recipe — Learner (fit, fitOneCycle, lrFind, freeze/unfreeze, getPreds, TTA,
+ * save/load/export), AdamW, one-cycle schedules, discriminative learning rates, losses, metrics, callbacks.
+ */
+export {
+  Learner,
+  argMax,
+  type AbortSignalLike,
+  type LearnerOptions,
+  type FitOptions,
+  type FitOneCycleOptions,
+  type LrFindOptions,
+  type LrFindResult,
+  type GetPredsOptions,
+  type Predictions,
+  type Prediction,
+  type ValidationStats,
+} from './learner.js';
+export type { LearnerData, LearnerDataLoader, DatasetType } from './data.js';
+export { SingleBackendStep, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
+export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './optimizer.js';
+export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './schedule.js';
+export { slice, lrRange, evenMults, isLrSlice, formatLr, type LrSlice, type LrSpec } from './lr.js';
+export { crossEntropyFlat, crossEntropyLoss, type CrossEntropyOptions, type LossFunction, type Reduction } from './loss.js';
+export { accuracy, errorRate, defineMetric, metricName, type Metric } from './metrics.js';
+export { CALLBACK_EVENTS, sortCallbacks, runEvent, type Callback, type CallbackEvent, type CallbackHandler } from './callback.js';
+export { Recorder, SmoothenValue, type EpochRow } from './recorder.js';
+export { ProgressCallback, tableReporter, formatEpochCells, type ProgressEvent, type ProgressReporter } from './progress.js';
+export { CSVLogger, JSONLLogger } from './loggers.js';
+export { SaveModelCallback, EarlyStoppingCallback, type TrackerOptions, type TrackMode } from './tracker.js';
+export { formatTime, formatStat, formatTableHeader, formatTableRow } from './format.js';
+export { lrSuggestions, numericalGradient, type LrSuggestions } from './suggest.js';
+export { MemoryStorage, joinPath, utf8, fromUtf8, type LearnerStorage } from './storage.js';
+export { encodeCheckpoint, decodeCheckpoint, storedToTensor, type StoredTensor } from './checkpoint.js';
+export {
+  LearnerError,
+  LearningRateError,
+  HyperParameterError,
+  LossInputError,
+  NonFiniteLossError,
+  FitInterruptedError,
+  CheckpointError,
+  LearnerConfigError,
+} from './errors.js';
