@@ -1,0 +1,40 @@
+/**
+ * Loading a run's exported model (`model/<export>.safetensors`, written by `learn.export()`) in the browser.
+ */
+import { fetchBytes, fastts, topK, type BrowserModel } from './engine';
+import { runFileUrl } from '../urls';
+import type { FasttsWeb } from './fasttsApi';
+
+/** Loads the export `file` (path inside the run dir, e.g. `model/export.safetensors`) of run `runId`. */
+export async function loadRunModel(runId: string, file: string): Promise<BrowserModel> {
+  const f = await fastts();
+  const bytes = await fetchBytes(runFileUrl(runId, file), `the model of run ${runId}`);
+  return modelFromExport(f, bytes, `${runId}/${file}`);
+}
+
+/** Builds a {@link BrowserModel} from the bytes of an export. */
+export async function modelFromExport(f: FasttsWeb, bytes: Uint8Array, name: string): Promise<BrowserModel> {
+  const api = f;
+  if (typeof api.loadLearner !== 'function') {
+    throw new Error('this build of @fastts/core cannot load exported models yet (no loadLearner)');
+  }
+  const storage = new f.MemoryStorage();
+  await storage.writeFile(name, bytes);
+  const learner = (await (api.loadLearner as (s: unknown, p: string) => Promise<unknown>)(storage, name)) as {
+    classes?: readonly string[];
+    data?: { classes: readonly string[] };
+    predict: (img: unknown) => Promise<{ probs: ArrayLike<number> | { dataSync(): ArrayLike<number> } }>;
+    dispose?: () => void;
+  };
+  const classes = learner.classes ?? learner.data?.classes ?? [];
+  return {
+    classes,
+    async predict(file, k) {
+      const img = await f.decodeImage(file);
+      const r = await learner.predict(img);
+      const probs = 'dataSync' in r.probs ? r.probs.dataSync() : r.probs;
+      return topK(probs, classes, k);
+    },
+    dispose: () => learner.dispose?.(),
+  };
+}
