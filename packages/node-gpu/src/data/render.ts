@@ -1,0 +1,27 @@
+/** Rasterizing core's SVG renderings to PNG with sharp (librsvg), and `showBatch`. */
+import { writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { showBatchSvg, type DataBunch, type ShowBatchOptions } from '@fastts/core';
+
+/** Renders an SVG document (e.g. from `imageGridSvg`) to PNG bytes; `scale` 2 doubles the resolution. */
+export async function svgToPng(svg: string, opts: { scale?: number } = {}): Promise<Buffer> {
+  const scale = opts.scale ?? 1;
+  return sharp(Buffer.from(svg), { density: 72 * scale, unlimited: true }).png().toBuffer();
+}
+
+/** Options of {@link showBatch}. */
+export interface ShowBatchPngOptions extends ShowBatchOptions {
+  /** Also write the PNG to this file. */
+  path?: string;
+}
+
+/**
+ * fast.ai's `data.show_batch(rows=3)`: a PNG of rows x rows augmented training images titled with their classes.
+ * Returns the PNG bytes (and writes them to `path` when given).
+ */
+export async function showBatch(data: DataBunch, opts: ShowBatchPngOptions = {}): Promise<Buffer> {
+  const { path, ...rest } = opts;
+  const png = await svgToPng(await showBatchSvg(data, rest));
+  if (path) await writeFile(path, png);
+  return png;
+}
