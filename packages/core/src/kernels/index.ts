@@ -1,1 +1,13 @@
-export {};
+/**
+ * `kernels`: gradient kernels some backends lack (or implement slowly), composed from the forward kernels they
+ * have — e.g. `Conv2DBackpropFilter` on wasm as transpose → conv2d (dilation = stride) → transpose on XNNPACK.
+ */
+export {
+  registerMissingKernels,
+  unregisterComposedKernels,
+  composedKernel,
+  COMPOSED_KERNEL_NAMES,
+  SLOW_KERNELS,
+} from './register.js';
+export type { ComposedKernelName, RegisterKernelsOptions, RegisterKernelsReport } from './register.js';
+export { KernelCompositionError } from './errors.js';

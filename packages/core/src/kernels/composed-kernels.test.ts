@@ -1,0 +1,222 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../gradients.js';
+import { KernelCompositionError } from './errors.js';
+import { registerMissingKernels, unregisterComposedKernels } from './register.js';
+
+type Pad = 'same' | 'valid' | number;
+
+/** Runs one kernel through the engine on `backend` with inputs copied there; returns its values. */
+async function runOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array }>,
+  attrs: Record<string, unknown>,
+): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const ins: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.values, v.shape, 'float32');
+    const out = tf.engine().runKernel(kernel, ins as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+    return { shape: out.shape, values: out.dataSync() as Float32Array };
+  });
+}
+
+let seed = 12345;
+function random(shape: number[]): { shape: number[]; values: Float32Array } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    values[i] = seed / 1073741824 - 1;
+  }
+  return { shape, values };
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+function outSize(inSize: number, k: number, s: number, pad: Pad): number {
+  if (pad === 'same') return Math.ceil(inSize / s);
+  if (pad === 'valid') return Math.ceil((inSize - k + 1) / s);
+  return Math.floor((inSize + 2 * pad - k) / s) + 1;
+}
+
+async function compare(
+  kernel: string,
+  inputs: Record<string, { shape: number[]; values: Float32Array }>,
+  attrs: Record<string, unknown>,
+): Promise<void> {
+  const ref = await runOn('cpu', kernel, inputs, attrs);
+  const got = await runOn('wasm', kernel, inputs, attrs);
+  expect(got.shape).toEqual(ref.shape);
+  expect(relativeError(got.values, ref.values)).toBeLessThan(1e-4);
+}
+
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  s: number;
+  pad: Pad;
+}
+
+// Strides 1 and 2, paddings same/valid/explicit, odd and even sizes, square and non-square filters.
+const CASES: Case[] = [
+  { n: 2, h: 7, w: 9, cin: 3, cout: 5, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 2, h: 7, w: 9, cin: 3, cout: 5, kh: 3, kw: 3, s: 2, pad: 'same' },
+  { n: 2, h: 8, w: 8, cin: 4, cout: 6, kh: 3, kw: 3, s: 2, pad: 'same' },
+  { n: 1, h: 9, w: 7, cin: 5, cout: 4, kh: 3, kw: 3, s: 1, pad: 'valid' },
+  { n: 3, h: 9, w: 11, cin: 2, cout: 3, kh: 3, kw: 3, s: 2, pad: 'valid' },
+  { n: 2, h: 11, w: 10, cin: 3, cout: 4, kh: 3, kw: 3, s: 2, pad: 1 },
+  { n: 2, h: 10, w: 10, cin: 3, cout: 4, kh: 3, kw: 3, s: 1, pad: 1 },
+  { n: 2, h: 13, w: 12, cin: 3, cout: 8, kh: 7, kw: 7, s: 2, pad: 3 },
+  { n: 2, h: 9, w: 9, cin: 6, cout: 4, kh: 1, kw: 1, s: 2, pad: 'valid' },
+  { n: 2, h: 6, w: 7, cin: 6, cout: 4, kh: 1, kw: 1, s: 1, pad: 'valid' },
+  { n: 2, h: 9, w: 8, cin: 3, cout: 2, kh: 2, kw: 3, s: 2, pad: 'same' },
+  { n: 1, h: 12, w: 12, cin: 2, cout: 3, kh: 5, kw: 5, s: 3, pad: 'same' },
+];
+
+const label = (c: Case): string =>
+  `${c.n}x${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw} s${c.s} pad ${String(c.pad)}`;
+
+describe('composed gradient kernels on wasm match the cpu reference kernels', () => {
+  beforeAll(async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const report = registerMissingKernels('wasm');
+    expect(report.added).toEqual(
+      expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']),
+    );
+    expect(report.replaced).toEqual(['Conv2DBackpropInput']);
+    expect(report.unavailable).toEqual([]);
+  });
+  afterAll(() => unregisterComposedKernels('wasm'));
+
+  for (const c of CASES) {
+    const oh = outSize(c.h, c.kh, c.s, c.pad);
+    const ow = outSize(c.w, c.kw, c.s, c.pad);
+    it(`Conv2DBackpropFilter ${label(c)}`, async () => {
+      await compare(
+        'Conv2DBackpropFilter',
+        { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
+        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.kh, c.kw, c.cin, c.cout] },
+      );
+    });
+    it(`Conv2DBackpropInput ${label(c)}`, async () => {
+      await compare(
+        'Conv2DBackpropInput',
+        { dy: random([c.n, oh, ow, c.cout]), filter: random([c.kh, c.kw, c.cin, c.cout]) },
+        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] },
+      );
+    });
+    for (const m of [1, 2]) {
+      it(`DepthwiseConv2dNativeBackpropFilter ${label(c)} multiplier ${m}`, async () => {
+        await compare(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cin * m]) },
+          { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, filterShape: [c.kh, c.kw, c.cin, m] },
+        );
+      });
+      it(`DepthwiseConv2dNativeBackpropInput ${label(c)} multiplier ${m}`, async () => {
+        await compare(
+          'DepthwiseConv2dNativeBackpropInput',
+          { dy: random([c.n, oh, ow, c.cin * m]), filter: random([c.kh, c.kw, c.cin, m]) },
+          { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, inputShape: [c.n, c.h, c.w, c.cin] },
+        );
+      });
+    }
+  }
+
+  it('rectangular strides (2, 1) interleave phases without DepthToSpace', async () => {
+    const x = random([2, 9, 8, 3]);
+    const dy = random([2, 5, 8, 4]);
+    const f = random([3, 3, 3, 4]);
+    await compare('Conv2DBackpropInput', { dy, filter: f }, { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [2, 9, 8, 3] });
+    await compare('Conv2DBackpropFilter', { x, dy }, { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] });
+  });
+
+  it('gives the same gradients as cpu through tf.grad of a small conv net (conv, depthwise, strides, pads)', async () => {
+    const x = random([2, 11, 11, 3]);
+    const w1 = random([3, 3, 3, 8]);
+    const w2 = random([3, 3, 8, 1]);
+    const w3 = random([1, 1, 8, 4]);
+    const grads = async (backend: string): Promise<Float32Array[]> => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const [xt, a, b, c] = [x, w1, w2, w3].map((t) => tf.tensor(t.values, t.shape) as tf.Tensor4D) as [
+          tf.Tensor4D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+          tf.Tensor4D,
+        ];
+        const f = (xx: tf.Tensor4D, aa: tf.Tensor4D, bb: tf.Tensor4D, cc: tf.Tensor4D): tf.Scalar => {
+          let h = tf.relu(tf.conv2d(xx, aa, 2, 1));
+          h = tf.relu6(tf.depthwiseConv2d(h, bb, 1, 'same'));
+          h = tf.conv2d(h, cc, 2, 'valid');
+          return tf.sum(tf.square(h));
+        };
+        const gs = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([xt, a, b, c]);
+        return gs.map((g) => g.dataSync() as Float32Array);
+      });
+    };
+    const ref = await grads('cpu');
+    const got = await grads('wasm');
+    ref.forEach((r, i) => expect(relativeError(got[i]!, r)).toBeLessThan(1e-4));
+  });
+
+  it('leaks no tensors on the backend', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const backendBefore = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 9, 9, 4]) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 4, 4]) as tf.Tensor4D;
+      const d = tf.randomNormal([3, 3, 4, 1]) as tf.Tensor4D;
+      tf.grads((xx: tf.Tensor, ww: tf.Tensor, dd: tf.Tensor) =>
+        tf.sum(tf.depthwiseConv2d(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same'), dd as tf.Tensor4D, 2, 'same')),
+      )([x, w, d]);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(backendBefore);
+  });
+});
+
+describe('registerMissingKernels', () => {
+  it('adds nothing to a backend that has every kernel, unless asked to replace', () => {
+    const report = registerMissingKernels('cpu', { replace: [] });
+    expect(report).toEqual({ backend: 'cpu', added: [], replaced: [], unavailable: [] });
+  });
+
+  it('is idempotent', () => {
+    registerMissingKernels('wasm');
+    const again = registerMissingKernels('wasm');
+    expect(again.added).toEqual([]);
+    expect(again.replaced).toEqual([]);
+    unregisterComposedKernels('wasm');
+  });
+
+  it('reports kernels it cannot compose on a backend without the building blocks', () => {
+    const report = registerMissingKernels('no-such-backend');
+    expect(report.added).toEqual([]);
+    expect(report.unavailable.map((u) => u.kernel)).toContain('Conv2DBackpropFilter');
+    expect(report.unavailable.find((u) => u.kernel === 'Conv2DBackpropFilter')?.missing).toBe('Transpose');
+  });
+
+  it('rejects a bad backend name or an unknown kernel with a clear error', () => {
+    expect(() => registerMissingKernels('')).toThrow(KernelCompositionError);
+    expect(() => registerMissingKernels('wasm', { replace: ['MatMul' as never] })).toThrow(/cannot replace 'MatMul'/);
+  });
+});
