@@ -99,6 +99,14 @@ describe('DataLoader', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('oneBatch looks at the data without changing the epochs that follow', async () => {
+    const a = loader(10, { shuffle: true }).dl;
+    const b = loader(10, { shuffle: true }).dl;
+    const peek = await a.oneBatch();
+    tf.dispose([peek.x, peek.y]);
+    expect((await collect(a)).map((x) => x.indices)).toEqual((await collect(b)).map((x) => x.indices));
+  });
+
   it('gives each pass new augmentations, reproducible for a seed', async () => {
     const p = new MemoryPlatform(memoryDataset('/d', { train: { a: 4 } }));
     // a non-uniform image so that geometry shows in the pixels

@@ -52,6 +52,12 @@ export interface IterateOptions {
   augment?: boolean | Augmentation;
   /** Shuffle this pass (default: the loader's setting). */
   shuffle?: boolean;
+  /**
+   * Seed stream of this pass. Default: the next epoch number (0, 1, 2, ...), so that every epoch gets a new
+   * shuffle and new augmentations, reproducible for the loader's seed. Passes for a look at the data
+   * (`oneBatch`, `showBatch`) use negative numbers and leave the epoch count alone.
+   */
+  pass?: number;
 }
 
 const SHUFFLE_STREAM = 0x5f1;
@@ -69,6 +75,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   /** Applied to every batch after augmentation unless a pass asks otherwise. */
   normalizer: BatchNormalizer | null;
   private passes = 0;
+  private sidePasses = 0;
 
   constructor(
     readonly dataset: ImageDataset,
@@ -123,7 +130,7 @@ export class DataLoader implements AsyncIterable<Batch> {
 
   /** One pass over the data (an epoch). Each pass draws a new shuffle and new augmentations. */
   async *iterate(opts: IterateOptions = {}): AsyncGenerator<Batch, void, undefined> {
-    const pass = this.passes++;
+    const pass = opts.pass ?? this.passes++;
     const batches = this.batchIndices(pass, opts.shuffle ?? this.shuffle);
     const aug = opts.augment === undefined || opts.augment === true ? this.augmentation : opts.augment === false ? {} : opts.augment;
     const rng = createRng(this.seed, AUGMENT_STREAM, pass);
@@ -157,9 +164,14 @@ export class DataLoader implements AsyncIterable<Batch> {
     return this.iterate();
   }
 
-  /** The first batch of a new pass (fast.ai `one_batch`). */
+  /** A side pass for looking at the data: its own seed stream, epochs unaffected. */
+  sidePass(): number {
+    return -1 - this.sidePasses++;
+  }
+
+  /** The first batch of a new side pass (fast.ai `one_batch`); does not advance the epoch count. */
   async oneBatch(opts: IterateOptions = {}): Promise<Batch> {
-    const it = this.iterate(opts);
+    const it = this.iterate({ pass: this.sidePass(), ...opts });
     const r = await it.next();
     await it.return();
     if (r.done) throw new Error('oneBatch: the data loader is empty');

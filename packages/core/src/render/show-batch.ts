@@ -15,7 +15,7 @@ export interface ShowBatchOptions extends Omit<ImageGridOptions, 'cols'> {
 /** Collects `count` un-normalized images from a new pass over `dl`, with their titles. */
 export async function batchTiles(dl: DataLoader, count: number): Promise<GridTile[]> {
   const tiles: GridTile[] = [];
-  for await (const { x, y, indices } of dl.iterate({ normalize: false })) {
+  for await (const { x, y, indices } of dl.iterate({ normalize: false, pass: dl.sidePass() })) {
     const images = await tensorToImages(x);
     x.dispose();
     y.dispose();

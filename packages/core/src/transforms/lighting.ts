@@ -4,12 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const EPS = 1e-6;
-
 /**
  * Applies per-image brightness `change` (0.5 = none) and contrast `scale` (1 = none) to `x` (pixel values
- * 0..255, NHWC). Pixel values are clamped to [1e-6, 1 - 1e-6] before the logit (fast.ai lets 0 and 1 become
- * ±infinity, which gives the same result after the sigmoid). Returns `x` itself when nothing changes.
+ * 0..255, NHWC): `255 · sigmoid(scale · (logit(x / 255) + logit(change)))`, with logit(x / 255) computed as
+ * `-log((255 - x) / x)` so that 0 and 255 map to themselves exactly (fast.ai's ±infinite logits) without a clamp.
+ * Returns `x` itself when nothing changes.
  */
 export function applyLighting(x: tf.Tensor4D, brightness: number[], contrast: number[]): tf.Tensor4D {
   const n = x.shape[0];
@@ -23,9 +22,8 @@ export function applyLighting(x: tf.Tensor4D, brightness: number[], contrast: nu
       [n, 1, 1, 1],
     );
     const scale = tf.tensor4d(contrast, [n, 1, 1, 1]);
-    const p = tf.clipByValue(tf.div(x, 255), EPS, 1 - EPS);
-    const logit = tf.log(tf.div(p, tf.sub(1, p)));
-    const l = tf.mul(tf.add(logit, shift), scale);
-    return tf.mul(tf.sigmoid(l), 255);
+    // (a per-image exponent through tf.pow would be far slower on wasm than log + mul)
+    const logOdds = tf.log(tf.div(tf.sub(255, x), x)); // -logit(x / 255); -Infinity at 255, +Infinity at 0
+    return tf.mul(tf.sigmoid(tf.mul(tf.sub(shift, logOdds), scale)), 255);
   });
 }
