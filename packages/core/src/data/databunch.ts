@@ -1,7 +1,7 @@
 /** DataBunch: the train/valid(/test) data loaders of one data set, with its classes (fast.ai `DataBunch`). */
 import { normalizeWith, type BatchNormalizer, type ChannelStats } from '../transforms/normalize.js';
-import type { DataLoader } from './dataloader.js';
-import type { ImageDataset } from './dataset.js';
+import { DataLoader } from './dataloader.js';
+import { ImageDataset } from './dataset.js';
 import type { DataWarning, SkippedFile } from './errors.js';
 
 /** Everything a {@link DataBunch} is made of. */
@@ -101,6 +101,23 @@ export class DataBunch {
     }
     for (const dl of this.dls) dl.normalizer = this.normalizerFn;
     return this;
+  }
+
+  /**
+   * A loader over other, unlabelled image files (fast.ai v2 `dls.test_dl(items)`): same size, decoding, cache and
+   * normalizer as the validation set, labels -1, in the given order.
+   */
+  makeTestDl(items: readonly string[], opts: { bs?: number } = {}): DataLoader {
+    const ref = this.validDl;
+    const ds = new ImageDataset(
+      [...items],
+      items.map(() => -1),
+      this.classes,
+      ref.dataset.platform,
+      ref.dataset.decodeTarget,
+      ref.dataset.cache,
+    );
+    return new DataLoader(ds, { bs: opts.bs ?? ref.bs, size: this.size, prefetch: ref.prefetch, normalizer: this.normalizerFn });
   }
 
   /** Decodes every image of every loader into the cache now, so that no epoch waits for decoding. */

@@ -81,6 +81,20 @@ describe('fromFolderWith (folder layout semantics)', () => {
     await expect(fromFolderWith(new MemoryPlatform(none), '/r', quiet)).rejects.toThrow(/no images found in \/r\/train/);
   });
 
+  it('makes a test loader for other files, with the validation preprocessing', async () => {
+    const files = memoryDataset('/r', { train: { a: 2, b: 2 }, valid: { a: 1, b: 1 }, new: { '': 3 } });
+    const data = await fromFolderWith(new MemoryPlatform(files), '/r', { size: 16, bs: 2, ...quiet });
+    data.normalize((x) => x);
+    const dl = data.makeTestDl(['/r/new/002.jpg', '/r/new/000.jpg']);
+    expect(dl.items).toEqual(['/r/new/002.jpg', '/r/new/000.jpg']);
+    expect(dl.labels).toEqual([-1, -1]);
+    expect(dl.normalizer).toBe(data.normalizer);
+    const b = await dl.oneBatch();
+    expect(b.x.shape).toEqual([2, 16, 16, 3]);
+    b.x.dispose();
+    b.y.dispose();
+  });
+
   it("verify: 'full' decodes everything up front into the cache", async () => {
     const files = memoryDataset('/r', { train: { a: 3 }, valid: { a: 1 } });
     files.set('/r/train/a/bad.jpg', 'broken');

@@ -24,3 +24,4 @@ export { DataLoader, type Batch, type DataLoaderOptions, type IterateOptions } f
 export { DataBunch, type DataBunchParts } from './databunch.js';
 export { fromFolderWith, imageDataLoadersFor, type FromFolderOptions, type ImageDataLoadersApi } from './from-folder.js';
 export { mapLimit } from './concurrency.js';
+export { loadImageBatchWith, type LoadImageBatchOptions } from './load-images.js';

@@ -5,7 +5,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getTransforms, imagenetStats } from '@fastts/core';
 import { DORAEMON_WALLE, requireShared } from '../../../../test-support/shared.js';
-import { fromFolder, ImageDataLoaders } from './index.js';
+import { fromFolder, ImageDataLoaders, loadImageBatch } from './index.js';
 import { smallDataset, tempDir } from './test-images.test-util.js';
 
 const tmp = tempDir();
@@ -52,6 +52,15 @@ describe('fromFolder on doraemon-walle (the tutorial data set)', () => {
     expect(c.validDl.items).not.toEqual(a.validDl.items);
     expect(new Set([...a.trainDl.items, ...a.validDl.items]).size).toBe(312);
     expect(a.classes).toEqual(['doraemon', 'walle']);
+  });
+
+  it('loadImageBatch gives files exactly the validation preprocessing', async () => {
+    const data = await fromFolder(DORAEMON_WALLE, { size: 96, bs: 4, test: 'test' });
+    const fromLoader = await data.testDl!.oneBatch();
+    const direct = await loadImageBatch(data.testDl!.items.slice(0, 4), { size: 96 });
+    expect(direct.shape).toEqual([4, 96, 96, 3]);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(direct, fromLoader.x))).dataSync()[0])).toBe(0);
+    tf.dispose([direct, fromLoader.x, fromLoader.y]);
   });
 
   it("takes other folder names: valid: 'val'", async () => {
