@@ -8,7 +8,7 @@ describe('gradient registration', () => {
     await tf.setBackend('cpu');
     const x = tf.ones([1, 4, 4, 1]);
     const w = tf.ones([3, 3, 1, 1]);
-    const g = tf.grad((ww: tf.Tensor4D) => tf.sum(tf.conv2d(x as tf.Tensor4D, ww, 1, 'valid')))(w as tf.Tensor4D);
+    const g = tf.grad((ww: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, ww as tf.Tensor4D, 1, 'valid')))(w);
     expect(Array.from(await g.data())).toEqual(new Array(9).fill(4));
   });
 });
