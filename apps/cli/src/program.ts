@@ -2,7 +2,6 @@
  * The `fastts` command line: commander definitions of every command and flag, help with examples, and `main`,
  * which runs one command line and returns the exit code (0 ok, 1 runtime failure, 2 usage error, 130 Ctrl-C).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import {
   BACKENDS,
@@ -26,6 +25,7 @@ import type {
   TrainOptions,
 } from './options.js';
 import { colorEnabled, processIo, Reporter, type CliIo } from './output.js';
+import { cliVersion } from './version.js';
 
 /** The implementations behind the commands (replaceable in tests of the argument parsing). */
 export interface CommandHandlers {
@@ -36,16 +36,6 @@ export interface CommandHandlers {
   showBatch(dataDir: string, options: ShowBatchOptions, ctx: CommandContext): Promise<void>;
   export(runDir: string, options: ExportOptions, ctx: CommandContext): Promise<void>;
   models(options: ModelsOptions, ctx: CommandContext): Promise<void>;
-}
-
-/** The version in apps/cli/package.json (read next to dist/ or src/). */
-export function cliVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /** Default learning rates for the unfrozen phase (fast.ai's tutorial: `slice(1e-5, 3e-4)`). */
@@ -357,4 +347,4 @@ export function reportFailure(err: unknown, reporter: Reporter, io: CliIo = repo
   return cli.exitCode;
 }
 
-export { processIo };
+export { processIo, cliVersion };

@@ -9,8 +9,13 @@
  * confusion_matrix.png   the validation confusion matrix
  * top_losses.png         the validation images with the highest loss
  * test_predictions.csv   file,label,probability for each test image (when a test folder exists)
- * checkpoint/            written on Ctrl-C: what `fastts train --resume <runDir>` continues from
+ * status.json            running | finished | failed | interrupted, pid, times, the error line
+ * batches.jsonl          one JSON object per training batch: iter, epoch, phase, loss, lr, mom (live curves)
+ * interpretation.json    confusion matrix, per-item validation losses, top losses (for the dashboard)
+ * checkpoints/           written on Ctrl-C: what `fastts train --resume <runDir>` continues from
  * ```
+ * JSON files are written atomically (temporary file + rename); JSON Lines are appended one whole line at a time,
+ * so the dashboard (apps/web) can read a run while it is being written.
  */
 import {
   accessSync,
@@ -19,6 +24,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -37,8 +43,9 @@ export const RUN_FILES = {
   topLosses: 'top_losses.png',
   testPredictions: 'test_predictions.csv',
   lrFind: 'lr_find.png',
-  checkpoint: 'checkpoint',
-  state: 'state.json',
+  status: 'status.json',
+  batches: 'batches.jsonl',
+  interpretation: 'interpretation.json',
 } as const;
 
 /** `YYYYMMDD-HHMMSS` in local time, sortable, safe in file names. */
@@ -159,7 +166,7 @@ export class MetricsLog {
 
   /** Appends `row` as one line. */
   append(row: EpochMetrics): void {
-    appendFileSync(this.path, `${JSON.stringify(row)}\n`);
+    appendJsonLine(this.path, row);
   }
 
   /** Reads every line written so far ([] when the file does not exist). */
@@ -193,9 +200,71 @@ export function predictionsCsv(rows: readonly Prediction[]): string {
   return [csvRow(['file', 'label', 'probability']), ...rows.map((r) => csvRow([r.file, r.label, r.probability]))].join('\n') + '\n';
 }
 
-/** Writes `value` as pretty JSON to `path`. */
+/** Writes `value` as pretty JSON to `path`, atomically (temporary file, then rename). */
 export function writeJson(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes a file atomically: a reader sees the old or the new content, never a part. */
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Appends one JSON line (a whole line per write). */
+export function appendJsonLine(path: string, value: unknown): void {
+  appendFileSync(path, `${JSON.stringify(value)}\n`);
+}
+
+/** The state of a run, in `status.json`. */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
+
+/** Content of `status.json`. */
+export interface StatusFile {
+  status: RunStatus;
+  pid: number;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** The one-line error, for failed/interrupted runs. */
+  error?: string;
+  /** Training batches the whole run will take. */
+  totalIters?: number;
+  /** The checkpoint to resume from, for interrupted runs. */
+  checkpoint?: string;
+  /** Where `fastts train --resume` continues, for interrupted runs. */
+  resume?: ResumePoint;
+}
+
+/** Where an interrupted run stopped (in status.json): what `fastts train --resume` continues from. */
+export interface ResumePoint {
+  phase: Phase;
+  /** The epoch (within the phase) to start again from. */
+  epoch: number;
+  /** The checkpoint the weights and optimizer state come from. */
+  checkpoint: string;
+  /** Training batches logged before the interruption (batches.jsonl continues the count). */
+  iters: number;
+}
+
+/** Writes `status.json` of a run, keeping `startedAt` across updates. */
+export class RunStatusFile {
+  readonly path: string;
+  private readonly startedAt: string;
+
+  constructor(runDir: string, startedAt = new Date().toISOString()) {
+    this.path = join(runDir, RUN_FILES.status);
+    this.startedAt = startedAt;
+  }
+
+  /** Writes the status with the given fields. */
+  write(status: RunStatus, extra: Omit<Partial<StatusFile>, 'status' | 'pid' | 'startedAt' | 'updatedAt'> = {}): void {
+    const now = new Date().toISOString();
+    const body: StatusFile = { status, pid: process.pid, startedAt: this.startedAt, updatedAt: now, ...extra };
+    if (status !== 'running' && body.finishedAt === undefined) body.finishedAt = now;
+    writeJson(this.path, body);
+  }
 }
 
 /** Reads a JSON file, with a clear error naming it when missing or malformed. */
