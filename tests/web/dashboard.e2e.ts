@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifact, launchBrowser, rawGet, startServer, type Dashboard } from './harness';
+import { artifact, launchBrowser, multipart, rawGet, rawPost, startServer, type Dashboard } from './harness';
 import { batchLine, makeFakeRun, metricsLine } from './fakeRun';
 
 let base: string;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   writeFileSync(join(base, 'outside', 'metrics.jsonl'), '');
   symlinkSync(join(base, 'outside'), join(runs, 'linked'));
   symlinkSync(join(base, 'secret.png'), join(runs, '20261128-010000-mobilenet_v1_0.25_224', 'leak.png'));
-  dash = await startServer(runs);
+  dash = await startServer(runs, { FASTTS_DASHBOARD_MAX_UPLOAD_BYTES: String(1024 * 1024) });
   ({ browser, close: closeBrowser } = await launchBrowser());
 });
 
@@ -198,5 +198,60 @@ describe('security', () => {
   it('unsupported file types are refused (415)', async () => {
     writeFileSync(join(runs, id, 'notes.svg'), '<svg onload="alert(1)"/>');
     expect((await rawGet(dash.url, `/api/runs/${id}/files/notes.svg`)).status).toBe(415);
+  });
+});
+
+describe('saving a browser-trained run (POST /api/runs)', () => {
+  /** A minimal safetensors file: 8-byte header length, JSON header, no tensors. */
+  const safetensors = (() => {
+    const head = Buffer.from(JSON.stringify({ __metadata__: { format: 'fastts-export' } }));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(head.length));
+    return new Uint8Array(Buffer.concat([len, head]));
+  })();
+  const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]);
+  const good = () => ({
+    config: JSON.stringify({ arch: 'mobilenet_v1_0.25_224', classes: ['doraemon', 'walle'] }),
+    metrics: '{"epoch":0,"phase":"frozen","train_loss":0.4,"valid_loss":0.2,"accuracy":0.95,"error_rate":0.05,"seconds":3}\n',
+    interpretation: JSON.stringify({ classes: ['doraemon', 'walle'], confusion: [[1, 0], [0, 1]], items: [{ actual: 0, pred: 0, loss: 0.1, prob: 0.9, file: 'a.jpg', thumb: '../../../etc/passwd' }, { actual: 1, pred: 1, loss: 0.2, prob: 0.8, file: 'b.jpg' }] }),
+    model: { bytes: safetensors, filename: 'export.safetensors' },
+    'thumb:0': { bytes: jpeg, filename: '0.jpg' },
+  });
+  const post = (parts: ReturnType<typeof good> | Record<string, string | { bytes: Uint8Array; filename: string }>, headers: Record<string, string> = {}) => {
+    const m = multipart(parts);
+    const u = new URL(dash.url);
+    return rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': m.type, 'content-length': String(m.body.length), ...headers }, m.body);
+  };
+
+  it('accepts a same-origin upload and writes it as a finished run with fixed file names', async () => {
+    const r = await post(good());
+    expect(r.status, r.body).toBe(201);
+    const { id } = JSON.parse(r.body) as { id: string };
+    expect(id).toMatch(/^browser-\d{8}-\d{6}-mobilenet_v1_0\.25_224(-\d+)?$/);
+    const run = JSON.parse((await rawGet(dash.url, `/api/runs/${id}`)).body) as { status: string; modelFiles: string[]; interpretation: { items: { thumb: string | null }[] } };
+    expect(run.status).toBe('finished');
+    expect(run.modelFiles).toEqual(['model/export.safetensors']);
+    expect(run.interpretation.items.map((i) => i.thumb)).toEqual(['thumbs/valid/0.jpg', null]);
+    expect((await rawGet(dash.url, `/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
+  });
+
+  it('refuses cross-origin, wrong types, oversize and unknown parts', async () => {
+    const m = multipart(good());
+    const base = { 'content-type': m.type, 'content-length': String(m.body.length) };
+    expect((await rawPost(dash.url, '/api/runs', base, m.body)).status).toBe(403); // no Origin
+    expect((await rawPost(dash.url, '/api/runs', { ...base, origin: 'http://evil.example' }, m.body)).status).toBe(403);
+    expect((await post(good(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    const u = new URL(dash.url);
+    expect((await rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': 'application/json' }, Buffer.from('{}'))).status).toBe(415);
+    // Over the limit (lowered to 1 MiB for this server), with an honest Content-Length and with chunked encoding.
+    const big = { ...good(), model: { bytes: new Uint8Array(2 * 1024 * 1024), filename: 'big.safetensors' } };
+    expect((await post(big)).status).toBe(413);
+    const mb = multipart(big);
+    expect((await rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': mb.type, 'transfer-encoding': 'chunked' }, mb.body)).status).toBe(413);
+    expect((await post({ ...good(), '../../evil': 'x' })).status).toBe(400);
+    expect((await post({ ...good(), model: { bytes: new TextEncoder().encode('not a model at all'), filename: 'x.safetensors' } })).status).toBe(415);
+    expect((await post({ ...good(), 'thumb:0': { bytes: new TextEncoder().encode('<svg/>'), filename: '0.jpg' } })).status).toBe(415);
+    expect((await post({ ...good(), config: JSON.stringify({ arch: '../x' }) })).status).toBe(400);
+    expect((await post({ ...good(), config: '{nope' })).status).toBe(400);
   });
 });

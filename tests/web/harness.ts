@@ -82,7 +82,7 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
 export function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string; type: string }> {
   const u = new URL(base);
   return new Promise((ok, fail) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, headers: { accept: 'text/html,application/json' } }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, agent: false, headers: { accept: 'text/html,application/json' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {
@@ -107,4 +107,35 @@ export function rawGet(base: string, rawPath: string): Promise<{ status: number;
 export function artifact(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
+}
+
+/** A POST with the given headers and body, over plain HTTP (so tests can set Origin, Content-Length...). */
+export function rawPost(base: string, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+  const u = new URL(base);
+  return new Promise((ok, fail) => {
+    const req = request({ host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { host: u.host, ...headers } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
+    });
+    // The server may answer (413) and close before the whole body is sent: the answer is what counts.
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (e) => (answered ? undefined : fail(e)));
+    req.end(body);
+  });
+}
+
+/** Encodes multipart/form-data parts (name -> text, or a file's bytes). */
+export function multipart(parts: Record<string, string | { bytes: Uint8Array; filename: string }>): { type: string; body: Buffer } {
+  const boundary = `----fastts${Math.random().toString(16).slice(2)}`;
+  const chunks: Buffer[] = [];
+  for (const [name, v] of Object.entries(parts)) {
+    const file = typeof v === 'string' ? '' : `; filename="${v.filename}"`;
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file}\r\n${typeof v === 'string' ? '' : 'Content-Type: application/octet-stream\r\n'}\r\n`;
+    chunks.push(Buffer.from(head), typeof v === 'string' ? Buffer.from(v) : Buffer.from(v.bytes), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { type: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
 }

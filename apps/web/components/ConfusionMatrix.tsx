@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { Interpretation } from '../src/server/runTypes';
 import { Thumb } from './Thumb';
 
-export function ConfusionMatrix({ runId, interp }: { runId: string; interp: Interpretation }) {
+export function ConfusionMatrix({ runId, interp }: { runId: string | null; interp: Interpretation }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
   const { classes, confusion } = interp;
   const max = Math.max(1, ...confusion.flat());

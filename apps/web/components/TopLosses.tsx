@@ -2,7 +2,7 @@ import type { Interpretation } from '../src/server/runTypes';
 import { Thumb } from './Thumb';
 
 /** fast.ai's plot_top_losses as a grid: each tile titled prediction/actual/loss/probability. */
-export function TopLosses({ runId, interp }: { runId: string; interp: Interpretation }) {
+export function TopLosses({ runId, interp }: { runId: string | null; interp: Interpretation }) {
   const items = interp.topLosses.map((i) => interp.items[i]!).filter(Boolean);
   if (items.length === 0) return <p className="muted">No validation items recorded.</p>;
   return (

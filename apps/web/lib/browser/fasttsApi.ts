@@ -29,7 +29,7 @@ export interface LearnerStorage {
 /** The module as the dashboard sees it; members other engineers add later are optional. */
 export interface FasttsWeb {
   setupBackend(o: { backend?: 'auto' | 'webgpu' | 'wasm' | 'webgl'; wasmPaths?: string; allowFallbackAdapter?: boolean }): Promise<BackendReport>;
-  decodeImage(src: Blob, o?: { name?: string }): Promise<DecodedImage>;
+  decodeImage(src: Blob, o?: { name?: string; target?: unknown }): Promise<DecodedImage>;
   MemoryStorage: new () => LearnerStorage & { files: Map<string, Uint8Array> };
   [name: string]: unknown;
 }

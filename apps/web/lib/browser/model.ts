@@ -20,20 +20,21 @@ export async function modelFromExport(f: FasttsWeb, bytes: Uint8Array, name: str
   }
   const storage = new f.MemoryStorage();
   await storage.writeFile(name, bytes);
+  // core's loadLearner: an InferenceLearner with the classes, the decode target of training and predict(image).
   const learner = (await (api.loadLearner as (s: unknown, p: string) => Promise<unknown>)(storage, name)) as {
-    classes?: readonly string[];
-    data?: { classes: readonly string[] };
-    predict: (img: unknown) => Promise<{ probs: ArrayLike<number> | { dataSync(): ArrayLike<number> } }>;
+    classes: readonly string[];
+    decodeTarget?: unknown;
+    predict: (img: unknown) => Promise<{ probs: ArrayLike<number> }>;
     dispose?: () => void;
   };
-  const classes = learner.classes ?? learner.data?.classes ?? [];
+  const classes = learner.classes;
   return {
     classes,
     async predict(file, k) {
-      const img = await f.decodeImage(file);
+      // Decoded as the training data was (same canvas size), so predictions match the run's getPreds.
+      const img = await f.decodeImage(file, learner.decodeTarget ? { target: learner.decodeTarget } : {});
       const r = await learner.predict(img);
-      const probs = 'dataSync' in r.probs ? r.probs.dataSync() : r.probs;
-      return topK(probs, classes, k);
+      return topK(r.probs, classes, k);
     },
     dispose: () => learner.dispose?.(),
   };

@@ -104,3 +104,13 @@ export async function listCachedArchs(): Promise<string[]> {
   }
   return out.sort();
 }
+
+/** The files of a cached architecture that {@link serveModelFile} would serve (model.json, its shards, weights). */
+export async function listArchFiles(arch: string): Promise<string[]> {
+  assertPlainName('architecture', arch);
+  const archDir = await resolveInside(modelsDir(), [arch], { kind: `architecture ${arch} in the weight cache`, expect: 'directory' });
+  if (!(await isArchDir(archDir))) throw new NotFoundError(`architecture ${arch} in the weight cache`);
+  const listed = await manifestPaths(join(/*turbopackIgnore: true*/ archDir, 'model.json'));
+  const names = await readdir(archDir);
+  return names.filter((n) => isPlainName(n) && (MODEL_FILE_TYPES[extname(n).toLowerCase()] !== undefined || listed.has(n))).sort();
+}

@@ -3,8 +3,11 @@
  * them). These types are shared by the server (reading) and the pages (rendering); they hold plain data only.
  */
 
-/** Where a run stands. `unknown` only when nothing says and the files cannot tell. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'unknown';
+/**
+ * Where a run stands. `interrupted`: stopped by Ctrl-C with a checkpoint to resume from. `unknown` only when
+ * nothing says and the files cannot tell.
+ */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted' | 'unknown';
 
 /** One line of `metrics.jsonl`: fast.ai's epoch table row. */
 export interface EpochMetrics {

@@ -197,7 +197,7 @@ function decideStatus(
 ): { status: RunStatus; error: string | null } {
   const s = str(statusJson?.status);
   const error = str(statusJson?.error);
-  if (s === 'finished' || s === 'failed') return { status: s, error };
+  if (s === 'finished' || s === 'failed' || s === 'interrupted') return { status: s, error };
   if (s === 'running') {
     const alive = pidAlive(num(statusJson?.pid));
     if (alive === false || (alive === null && now - lastWriteMs > STALE_MS)) {

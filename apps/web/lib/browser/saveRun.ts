@@ -1,0 +1,60 @@
+/**
+ * Saves a run trained in the browser to the dashboard's runs directory (`POST /api/runs`), with small JPEG
+ * thumbnails of the validation images so that its run page shows them like a CLI run's.
+ */
+import type { BatchRecord, EpochMetrics } from '../../src/server/runTypes';
+import type { BrowserTrainOptions, BrowserTrainResult, RelFile } from './train';
+
+/** A 96x96 center-cropped JPEG of an image file. */
+export async function thumbnail(file: Blob, side = 96): Promise<Blob> {
+  const bmp = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  const s = Math.min(bmp.width, bmp.height);
+  const canvas = new OffscreenCanvas(side, side);
+  canvas.getContext('2d')!.drawImage(bmp, (bmp.width - s) / 2, (bmp.height - s) / 2, s, s, 0, 0, side, side);
+  bmp.close();
+  return canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+}
+
+export interface SaveRunInput {
+  options: BrowserTrainOptions;
+  result: BrowserTrainResult;
+  files: RelFile[];
+  /** The validation item files, by item index (for thumbnails). */
+  itemFiles: (Blob | null)[];
+  batches: BatchRecord[];
+  metrics: EpochMetrics[];
+  dataset: string;
+}
+
+/** Uploads the run; resolves to the new run's id. */
+export async function saveRun(input: SaveRunInput): Promise<string> {
+  const { options, result } = input;
+  const form = new FormData();
+  form.set(
+    'config',
+    JSON.stringify({
+      arch: options.arch,
+      dataset: input.dataset,
+      size: options.size,
+      bs: options.bs,
+      epochs: options.epochs,
+      lr: options.maxLr,
+      seed: options.seed,
+      classes: result.classes,
+      backend: result.backend,
+      createdAt: new Date().toISOString(),
+    }),
+  );
+  form.set('metrics', input.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
+  form.set('batches', input.batches.map((b) => JSON.stringify(b)).join('\n') + '\n');
+  const items = result.interpretation.items.map((it) => ({ ...it, thumb: null }));
+  form.set('interpretation', JSON.stringify({ ...result.interpretation, items }));
+  form.set('model', new Blob([result.exportBytes as BlobPart], { type: 'application/octet-stream' }), result.exportName);
+  for (const [i, f] of input.itemFiles.entries()) {
+    if (f) form.set(`thumb:${i}`, await thumbnail(f), `${i}.jpg`);
+  }
+  const res = await fetch('/api/runs', { method: 'POST', body: form });
+  const body = (await res.json().catch(() => ({}))) as { id?: string; error?: string };
+  if (!res.ok || !body.id) throw new Error(`saving the run failed: ${body.error ?? res.status}`);
+  return body.id;
+}
