@@ -293,11 +293,11 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         "'fastts predict' accepts the file as well as the run folder. From an interrupted run, exports its checkpoint.",
     )
     .argument('<runDir>', 'a run folder written by fastts train')
-    .option('--out <file>', 'the file to write (default <runDir>/export.fastts)');
+    .option('--out <file>', 'the file to write (default ./<run name>.safetensors)');
   addJson(exportCmd)
     .addHelpText(
       'after',
-      examples(['fastts export runs/20250101-120000-resnet34', 'fastts export runs/flowers --out /srv/models/flowers.fastts']),
+      examples(['fastts export runs/20250101-120000-resnet34', 'fastts export runs/flowers --out /srv/models/flowers.safetensors']),
     )
     .action(async (runDir: string, options: ExportOptions, cmd: Command) =>
       withContext(options, cmd, (ctx) => handlers.export(runDir, options, ctx)),
