@@ -14,8 +14,8 @@ export function TopLosses({ runId, interp }: { runId: string | null; interp: Int
             <strong>
               {interp.classes[it.pred]}/{interp.classes[it.actual]}
             </strong>
-            <span>
-              {it.loss.toFixed(2)} / {it.prob.toFixed(2)}
+            <span title="loss / probability of the actual class">
+              {it.loss.toFixed(2)} / {(it.probActual ?? it.prob).toFixed(2)}
             </span>
             <span className="file" title={it.file}>
               {it.file.split('/').pop()}

@@ -20,7 +20,14 @@ let backend: { choice: BackendChoice; report: Promise<BackendReport> } | null = 
 /** Sets up the tfjs backend once per page (again only when a different choice is asked for). */
 export function ensureBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
   if (!backend || backend.choice !== choice) {
-    const report = fastts().then((f) => f.setupBackend({ backend: choice, wasmPaths: '/tfjs-wasm/' }));
+    const report = fastts().then(async (f) => {
+      const rep = await f.setupBackend({ backend: choice, wasmPaths: '/tfjs-wasm/' });
+      // Training needs gradient kernels some backends lack (wasm: Conv2DBackpropFilter, depthwise backprops):
+      // core composes them from the forward kernels the backend has.
+      const register = f.registerMissingKernels as ((backend: string) => unknown) | undefined;
+      register?.(rep.backend);
+      return rep;
+    });
     backend = { choice, report };
     report.catch(() => {
       backend = null;

@@ -75,6 +75,7 @@ async function loadPretrainedOverHttp(f: FasttsWeb, arch: string): Promise<unkno
 }
 
 type Learn = {
+  recorder?: { lastRow?: { trainLoss: number } };
   fitOneCycle(epochs: number, o?: Record<string, unknown>): Promise<unknown>;
   export(fname?: string): Promise<string>;
   callbacks: unknown[];
@@ -139,7 +140,7 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
       ev.epoch({
         epoch: l.epoch,
         phase: 'frozen',
-        train_loss: null,
+        train_loss: l.recorder?.lastRow?.trainLoss ?? null, // fast.ai's smoothed training loss
         valid_loss: v?.loss ?? null,
         accuracy: acc,
         error_rate: acc === null ? null : 1 - acc,
@@ -164,7 +165,7 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   const items = Array.from(interp.targets, (actual, i) => {
     const pred = interp.predClass[i]!;
     const f = itemFiles[i];
-    return { index: i, file: interp.items?.[i] ?? `item ${i}`, thumb: f ? URL.createObjectURL(f) : null, actual, pred, loss: interp.losses[i]!, prob: interp.probs[i * interp.c + pred]! };
+    return { index: i, file: interp.items?.[i] ?? `item ${i}`, thumb: f ? URL.createObjectURL(f) : null, actual, pred, loss: interp.losses[i]!, prob: interp.probs[i * interp.c + pred]!, probActual: interp.probs[i * interp.c + actual]! };
   });
   ev.status('exporting the model…');
   const exportPath = await learn.export('export.safetensors');

@@ -46,6 +46,8 @@ export interface InterpItem {
   loss: number;
   /** Probability the model gave its prediction. */
   prob: number;
+  /** Probability the model gave the actual class (what fast.ai's plot_top_losses shows), when known. */
+  probActual: number | null;
 }
 
 /** The run's interpretation: confusion matrix and per-item results. */

@@ -132,6 +132,7 @@ function toInterpretation(o: Record<string, unknown> | null, warnings: string[])
       pred,
       loss: num(r.loss) ?? 0,
       prob: num(r.prob) ?? 0,
+      probActual: num(r.probActual) ?? (actual === pred ? num(r.prob) : c === 2 && num(r.prob) !== null ? 1 - num(r.prob)! : null),
     });
   });
   let topLosses = Array.isArray(o.topLosses)

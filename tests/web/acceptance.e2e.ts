@@ -1,0 +1,110 @@
+/**
+ * The dashboard's acceptance on a real run: `fastts train` (the built CLI) on doraemon-walle with a small model
+ * writes a run; the dashboard's production build then shows it in the runs list, its confusion matrix counts are
+ * the run's, its top-losses grid shows k images, and the predict page labels the test images as the CLI did.
+ * Screenshots of the real run at 1280x800 and on a phone go to tests/web/artifacts/.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DORAEMON_WALLE } from '../../test-support/shared';
+import { runCli } from '../cli/run-cli';
+import { artifact, launchBrowser, startServer, type Dashboard } from './harness';
+
+const RUN_ID = 'acceptance-mobilenet_v1_0.25_224';
+let base: string;
+let runDir: string;
+let cliJson: { runDir: string; classes: string[]; valid: { loss: number; accuracy: number }; epochs: unknown[] };
+let dash: Dashboard;
+let browser: Browser;
+let closeBrowser: () => Promise<void>;
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'fastts-web-accept-'));
+  mkdirSync(join(base, 'runs'));
+  runDir = join(base, 'runs', RUN_ID);
+  const r = await runCli(['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--epochs', '1', '--test', 'test', '--seed', '42', '--json', '--out', runDir], { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`fastts train failed (${r.code}):\n${r.stderr.slice(-3000)}`);
+  cliJson = JSON.parse(r.stdout) as typeof cliJson;
+  dash = await startServer(join(base, 'runs'));
+  ({ browser, close: closeBrowser } = await launchBrowser());
+}, 900_000);
+
+afterAll(async () => {
+  await closeBrowser?.();
+  await dash?.stop();
+  if (base) rmSync(base, { recursive: true, force: true });
+});
+
+describe('a real CLI run in the dashboard', () => {
+  it('is in the runs list, finished, with the CLI accuracy', async () => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await p.goto(dash.url);
+    const row = p.locator(`[data-run-id="${RUN_ID}"]`);
+    const text = await row.innerText();
+    expect(text).toContain('finished');
+    expect(text).toContain('mobilenet_v1_0.25_224');
+    expect(text).toContain('doraemon-walle');
+    expect(await row.getByTestId('best-accuracy').innerText()).toBe(`${(cliJson.valid.accuracy * 100).toFixed(1)}%`);
+    await p.screenshot({ path: artifact('real-runs-1280x800.png'), fullPage: true });
+    await p.context().close();
+  });
+
+  it('shows the run: confusion counts equal the run numbers, top losses show k images', async () => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await p.goto(`${dash.url}/runs/${RUN_ID}`);
+    const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][]; topLosses?: number[]; k?: number };
+    let total = 0;
+    let diag = 0;
+    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
+      const n = Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
+      expect(n).toBe(interp.confusion[a]![b]);
+      total += n;
+      if (a === b) diag += n;
+    }
+    expect(total).toBe(33); // doraemon-walle's valid set: 16 + 17
+    expect(diag / total).toBeCloseTo(cliJson.valid.accuracy, 6);
+    const k = interp.topLosses?.length ?? Math.min(interp.k ?? 9, 33);
+    expect(await p.getByTestId('top-loss').count()).toBe(k);
+    await expect.poll(() => p.locator('[data-testid="top-loss"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(k);
+    const curvePoints = Number(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'));
+    expect(curvePoints).toBe(readFileSync(join(runDir, 'batches.jsonl'), 'utf8').trim().split('\n').length);
+    expect(await p.getByTestId('test-prediction').count()).toBe(6);
+    await p.screenshot({ path: artifact('real-run-1280x800.png'), fullPage: true });
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+    await phone.goto(`${dash.url}/runs/${RUN_ID}`);
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await phone.screenshot({ path: artifact('real-run-phone-390x844.png'), fullPage: true });
+    await phone.goto(dash.url);
+    await phone.screenshot({ path: artifact('real-runs-phone-390x844.png'), fullPage: true });
+    await phone.context().close();
+    await p.context().close();
+  });
+
+  it('labels the test images on the predict page as the CLI did, in the browser', async () => {
+    expect(existsSync(join(runDir, 'model'))).toBe(true);
+    const csv = readFileSync(join(runDir, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const cli = new Map(csv.map(([file, label, prob]) => [basename(file!), { label: label!, prob: Number(prob) }]));
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await p.goto(`${dash.url}/predict?run=${RUN_ID}`);
+    const tests = readdirSync(join(DORAEMON_WALLE, 'test')).sort().map((f) => join(DORAEMON_WALLE, 'test', f));
+    await p.getByTestId('predict-input').setInputFiles(tests);
+    await expect.poll(() => p.getByTestId('predict-status').innerText(), { timeout: 120_000 }).toContain('done: 6 images');
+    const got = await p.getByTestId('prediction').evaluateAll((els) => els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]));
+    console.log('predict page:', JSON.stringify(got), 'cli:', JSON.stringify([...cli]));
+    expect(got).toHaveLength(6);
+    // Same model, same labels wherever the CLI was confident (browser and sharp decoders differ slightly).
+    for (const [file, label] of got) {
+      const c = cli.get(file);
+      expect(c, `CLI prediction for ${file}`).toBeDefined();
+      if (c!.prob >= 0.75) expect(label, file).toBe(c!.label);
+    }
+    // And the file names tell the truth: the page labels test images correctly.
+    const right = got.filter(([file, label]) => file.startsWith(`${label}.`)).length;
+    expect(right).toBeGreaterThanOrEqual(5);
+    await p.screenshot({ path: artifact('real-predict-1280x800.png'), fullPage: true });
+    await p.context().close();
+  });
+});
