@@ -51,6 +51,8 @@ export function describeLayout(paths: readonly string[]): { root: string; train:
   let depth = 0;
   // The data set's root: the deepest folder common to every file.
   while (split.length && split.every((s) => s.length > depth + 1 && s[depth] === split[0]![depth])) depth++;
+  // Only a train/ (or valid/) folder below the root: the root is its parent.
+  if (depth > 0 && ['train', 'valid', 'test'].includes(split[0]![depth - 1]!)) depth--;
   const root = split[0]?.slice(0, depth).join('/') ?? '';
   const firsts = new Set(split.map((s) => s[depth] ?? ''));
   const train = firsts.has('train');
