@@ -43,5 +43,8 @@ export abstract class ArchModel extends Module {
    */
   abstract readonly headKeyPrefixes: readonly string[];
 
+  /** The body's output for a preprocessed batch: `[N, H/32, W/32, nf]` (also on a full model). */
+  abstract features(x: tf.Tensor4D): tf.Tensor4D;
+
   abstract override forward(x: tf.Tensor4D): tf.Tensor;
 }

@@ -83,10 +83,10 @@ export class MobileNetV1 extends ArchModel {
   /** The body's output: `[N, H/32, W/32, nf]`. */
   features(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let h = tf.relu6(this.conv1Bn.forward(this.conv1.forward(x)));
+      let h = this.conv1.forwardBn(x, this.conv1Bn, 'relu6');
       for (const b of this.blocks) {
-        h = tf.relu6(b.dwBn.forward(b.dw.forward(h)));
-        h = tf.relu6(b.pwBn.forward(b.pw.forward(h)));
+        h = b.dw.forwardBn(h, b.dwBn, 'relu6');
+        h = b.pw.forwardBn(h, b.pwBn, 'relu6');
       }
       return h;
     });

@@ -85,10 +85,10 @@ export class KerasResNet50 extends ArchModel {
 
   private block(b: KerasBottleneck, x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let h = tf.relu(b.bn2a.forward(b.branch2a.forward(x)));
-      h = tf.relu(b.bn2b.forward(b.branch2b.forward(h)));
-      h = b.bn2c.forward(b.branch2c.forward(h));
-      const shortcut = b.branch1 && b.bn1 ? b.bn1.forward(b.branch1.forward(x)) : x;
+      let h = b.branch2a.forwardBn(x, b.bn2a, 'relu');
+      h = b.branch2b.forwardBn(h, b.bn2b, 'relu');
+      h = b.branch2c.forwardBn(h, b.bn2c);
+      const shortcut = b.branch1 && b.bn1 ? b.branch1.forwardBn(x, b.bn1) : x;
       return tf.relu(tf.add(h, shortcut)) as tf.Tensor4D;
     });
   }
@@ -96,7 +96,7 @@ export class KerasResNet50 extends ArchModel {
   /** The body's output: `[N, H/32, W/32, 2048]`. */
   features(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let h = this.pool1.forward(tf.relu(this.bnConv1.forward(this.conv1.forward(x))));
+      let h = this.pool1.forward(this.conv1.forwardBn(x, this.bnConv1, 'relu'));
       for (const stage of this.stages) for (const b of stage) h = this.block(b, h);
       return h;
     });

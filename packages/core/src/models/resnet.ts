@@ -27,6 +27,12 @@ function bn(c: number): BatchNorm2d {
   return new BatchNorm2d(c, { eps: BN_EPS });
 }
 
+/** The shortcut of a block: `x`, or `downsample` = Sequential(1x1 conv, BatchNorm) applied to it. */
+function shortcut(downsample: Sequential | null, x: tf.Tensor4D): tf.Tensor4D {
+  if (downsample === null) return x;
+  return (downsample.at(0) as Conv2d).forwardBn(x, downsample.at(1) as BatchNorm2d);
+}
+
 /** A residual block; `downsample` (1x1 conv + BN) adapts the shortcut when the shape changes. */
 interface ResidualBlock extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D;
@@ -54,10 +60,9 @@ export class BasicBlock extends Module implements ResidualBlock {
 
   override forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let out = tf.relu(this.bn1.forward(this.conv1.forward(x)));
-      out = this.bn2.forward(this.conv2.forward(out));
-      const identity = this.downsample ? (this.downsample.forward(x) as tf.Tensor4D) : x;
-      return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
+      let out = this.conv1.forwardBn(x, this.bn1, 'relu');
+      out = this.conv2.forwardBn(out, this.bn2);
+      return tf.relu(tf.add(out, shortcut(this.downsample, x))) as tf.Tensor4D;
     });
   }
 }
@@ -88,11 +93,10 @@ export class Bottleneck extends Module implements ResidualBlock {
 
   override forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let out = tf.relu(this.bn1.forward(this.conv1.forward(x)));
-      out = tf.relu(this.bn2.forward(this.conv2.forward(out)));
-      out = this.bn3.forward(this.conv3.forward(out));
-      const identity = this.downsample ? (this.downsample.forward(x) as tf.Tensor4D) : x;
-      return tf.relu(tf.add(out, identity)) as tf.Tensor4D;
+      let out = this.conv1.forwardBn(x, this.bn1, 'relu');
+      out = this.conv2.forwardBn(out, this.bn2, 'relu');
+      out = this.conv3.forwardBn(out, this.bn3);
+      return tf.relu(tf.add(out, shortcut(this.downsample, x))) as tf.Tensor4D;
     });
   }
 }
@@ -164,7 +168,7 @@ export class ResNet extends ArchModel {
   /** The body's output: `[N, H/32, W/32, nf]`. */
   features(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let h = this.maxpool.forward(tf.relu(this.bn1.forward(this.conv1.forward(x))));
+      let h = this.maxpool.forward(this.conv1.forwardBn(x, this.bn1, 'relu'));
       for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4]) h = layer.forward(h) as tf.Tensor4D;
       return h;
     });

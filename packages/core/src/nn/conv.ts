@@ -1,6 +1,8 @@
 /** Convolutions with PyTorch padding semantics on NHWC tensors. */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BatchNorm } from './batchnorm.js';
 import { ModuleConfigError } from './errors.js';
+import { activate, canFold, FoldedConvBn, type FusedActivation } from './fold.js';
 import { torchDefaultBias, torchDefaultInit, type Initializer } from './init.js';
 import { Module, type Parameter } from './module.js';
 
@@ -55,6 +57,7 @@ export class Conv2d extends Module {
   readonly dilation: [number, number];
   readonly padding: Padding2d;
   readonly pad: TfPad;
+  private readonly fold = new FoldedConvBn();
 
   constructor(
     readonly inChannels: number,
@@ -87,6 +90,25 @@ export class Conv2d extends Module {
     });
   }
 
+  /**
+   * `activation(bn(conv(x)))`. In eval mode (and outside gradient recording) this is a single fused conv with
+   * the BatchNorm folded into filter and bias; otherwise the three ops run as usual (BatchNorm statistics
+   * update in training mode). Same result either way, up to float rounding.
+   */
+  forwardBn(x: tf.Tensor4D, bn: BatchNorm, activation: FusedActivation = 'linear'): tf.Tensor4D {
+    if (!canFold(this.training, bn)) {
+      this.fold.dispose();
+      return tf.tidy(() => activate(bn.forward(this.forward(x)), activation));
+    }
+    const { filter, bias } = this.fold.get(this.weight, this.bias, bn);
+    return tf.fused.conv2d({ x, filter, bias, strides: this.stride, pad: this.pad, dilations: this.dilation, activation });
+  }
+
+  override dispose(): void {
+    this.fold.dispose();
+    super.dispose();
+  }
+
   protected override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernel_size=${this.kernelSize.join('x')}, stride=${this.stride.join('x')}, padding=${JSON.stringify(this.padding)}, bias=${this.bias !== null}`;
   }
@@ -113,6 +135,7 @@ export class DepthwiseConv2d extends Module {
   readonly depthMultiplier: number;
   readonly padding: Padding2d;
   readonly pad: TfPad;
+  private readonly fold = new FoldedConvBn();
 
   constructor(
     readonly channels: number,
@@ -151,6 +174,21 @@ export class DepthwiseConv2d extends Module {
       dilations: this.dilation,
       bias: this.bias,
     });
+  }
+
+  /** `activation(bn(depthwise(x)))`, fused in eval mode as {@link Conv2d.forwardBn}. */
+  forwardBn(x: tf.Tensor4D, bn: BatchNorm, activation: FusedActivation = 'linear'): tf.Tensor4D {
+    if (!canFold(this.training, bn) || typeof this.pad !== 'string') {
+      this.fold.dispose();
+      return tf.tidy(() => activate(bn.forward(this.forward(x)), activation));
+    }
+    const { filter, bias } = this.fold.get(this.weight, this.bias, bn);
+    return tf.fused.depthwiseConv2d({ x, filter, bias, strides: this.stride, pad: this.pad, dilations: this.dilation, activation });
+  }
+
+  override dispose(): void {
+    this.fold.dispose();
+    super.dispose();
   }
 
   protected override extraRepr(): string {

@@ -18,6 +18,7 @@ export type { TorchLayout, StateDictLayout } from './layout.js';
 export { torchDefaultInit, kaimingNormalFanOut, kaimingNormalFanIn, torchDefaultBias, fans } from './init.js';
 export type { Initializer } from './init.js';
 export { Conv2d, DepthwiseConv2d, toTfPad } from './conv.js';
+export type { FusedActivation } from './fold.js';
 export type { Conv2dOptions, DepthwiseConv2dOptions, Padding2d, TfPad } from './conv.js';
 export { BatchNorm, BatchNorm1d, BatchNorm2d } from './batchnorm.js';
 export type { BatchNormOptions } from './batchnorm.js';

@@ -296,7 +296,8 @@ export abstract class Module {
 
   /** Releases every variable of this module and its descendants. The module is unusable afterwards. */
   dispose(): void {
-    for (const [, slot] of this.allSlots()) slot.variable.dispose();
+    for (const slot of [...this.params.values(), ...this.buffers.values()]) slot.variable.dispose();
+    for (const m of this.modules.values()) m.dispose();
   }
 
   /** A torch-like tree of the module and its children. */

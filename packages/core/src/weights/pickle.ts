@@ -145,8 +145,9 @@ export function unpickle(data: Uint8Array, policy: UnpicklePolicy): PyValue {
     return s;
   };
   const text = (n: number): string => {
+    const raw = bytes(n);
     try {
-      return decodeUtf8(bytes(n));
+      return decodeUtf8(raw);
     } catch {
       return bad('invalid UTF-8 string');
     }
