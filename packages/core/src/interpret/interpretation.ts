@@ -1,6 +1,10 @@
 /**
  * fast.ai's `ClassificationInterpretation`: which items the model got most wrong, and how classes get confused.
  */
+import type { DecodedImage } from '../data/image.js';
+import type { DatasetType } from '../learner/data.js';
+import type { Learner } from '../learner/learner.js';
+import { imageGridSvg, type ImageGridOptions } from '../render/image-grid.js';
 import { confusionMatrixSvg, type ConfusionMatrixSvgOptions } from './confusion.js';
 import { InterpretationError } from './errors.js';
 
@@ -16,6 +20,22 @@ export interface InterpretationInput {
   items?: readonly string[];
   /** Per-item losses; default `-log(probs[target])` (cross-entropy). */
   losses?: ArrayLike<number>;
+  /** Gives item `i`'s image as the model sees it (resized, center-cropped), for {@link ClassificationInterpretation.plotTopLosses}. */
+  loadImage?: (i: number) => Promise<DecodedImage>;
+}
+
+/** Options of {@link ClassificationInterpretation.fromLearner}. */
+export interface FromLearnerOptions {
+  /** Which labelled set to interpret. Default `'valid'`. */
+  ds?: Exclude<DatasetType, 'test'>;
+  /** Use test-time augmentation for the predictions. Default false. */
+  tta?: boolean;
+}
+
+/** Options of {@link ClassificationInterpretation.plotTopLosses}. */
+export interface PlotTopLossesOptions extends ImageGridOptions {
+  /** Show the smallest losses instead. Default false. */
+  smallest?: boolean;
 }
 
 /** One of {@link ClassificationInterpretation.mostConfused}'s results: `[actual, predicted, count]`. */
@@ -53,8 +73,30 @@ export class ClassificationInterpretation {
   readonly losses: Float32Array;
   readonly classes: readonly string[];
   readonly items: readonly string[] | undefined;
+  private readonly loadImage: ((i: number) => Promise<DecodedImage>) | undefined;
+
+  /**
+   * Interprets a Learner's predictions on its validation set (fast.ai `ClassificationInterpretation.from_learner`).
+   */
+  static async fromLearner(learn: Learner, opts: FromLearnerOptions = {}): Promise<ClassificationInterpretation> {
+    const ds = opts.ds ?? 'valid';
+    const preds = opts.tta ? await learn.tta({ ds, withLoss: true }) : await learn.getPreds({ ds, withLoss: true });
+    const dl = (ds === 'train' ? learn.data.trainDl : learn.data.validDl) as
+      | { itemImage?: (i: number) => Promise<DecodedImage> }
+      | undefined;
+    const itemImage = dl?.itemImage;
+    return new ClassificationInterpretation({
+      probs: preds.probs,
+      targets: preds.targets,
+      classes: learn.data.classes,
+      items: preds.items,
+      ...(preds.losses ? { losses: preds.losses } : {}),
+      ...(itemImage ? { loadImage: (i: number) => itemImage.call(dl, i) } : {}),
+    });
+  }
 
   constructor(input: InterpretationInput) {
+    this.loadImage = input.loadImage;
     const { classes } = input;
     const c = classes.length;
     if (c < 1) throw new InterpretationError('ClassificationInterpretation needs at least one class name');
@@ -148,6 +190,28 @@ export class ClassificationInterpretation {
     let ok = 0;
     for (let i = 0; i < this.n; i++) if (this.predClass[i] === this.targets[i]) ok += 1;
     return this.n ? ok / this.n : Number.NaN;
+  }
+
+  /**
+   * fast.ai's `plot_top_losses(k)`: an SVG grid of the `k` items with the largest losses, each titled
+   * `prediction/actual / loss / probability of the actual class`. Needs images: from `fromLearner` they come from
+   * the data loader; otherwise pass `loadImage` in the constructor input.
+   */
+  async plotTopLosses(k = 9, opts: PlotTopLossesOptions = {}): Promise<string> {
+    const load = this.loadImage;
+    if (!load) {
+      throw new InterpretationError('plotTopLosses needs the images: build the interpretation with fromLearner(learn) or give loadImage');
+    }
+    const top = this.topLossItems(k, !opts.smallest);
+    const tiles = await Promise.all(
+      top.map(async (t) => ({
+        image: await load(t.index),
+        title: this.title(t),
+        titleColor: t.predicted === t.actual ? '#1a7f37' : '#b42318',
+      })),
+    );
+    const { smallest: _s, ...grid } = opts;
+    return imageGridSvg(tiles, { heading: 'prediction/actual/loss/probability', tileSize: 224, ...grid });
   }
 
   /** The confusion matrix as an SVG document (class names on both axes, counts in the cells). */

@@ -42,3 +42,14 @@ export {
   CheckpointError,
   LearnerConfigError,
 } from './errors.js';
+export {
+  cnnLearner,
+  visionLearner,
+  loadLearner,
+  VisionLearner,
+  InferenceLearner,
+  type CnnLearnerOptions,
+  type VisionData,
+  type VisionExportInfo,
+  type ImageLearnerDataLoader,
+} from './vision.js';

@@ -5,7 +5,7 @@ import type { Callback } from './callback.js';
 import { formatTime } from './format.js';
 import type { Learner } from './learner.js';
 import { formatEpochCells } from './progress.js';
-import { type LearnerStorage, joinPath, utf8 } from './storage.js';
+import { type LearnerStorage, fromUtf8, joinPath, utf8 } from './storage.js';
 import { LearnerConfigError } from './errors.js';
 
 function storageOf(learn: Learner, who: string): LearnerStorage {
@@ -24,7 +24,7 @@ class TextFile {
   ) {}
   async start(initial: string, append: boolean): Promise<void> {
     if (append && (await this.storage.exists(this.path))) {
-      this.content = new TextDecoder().decode(await this.storage.readFile(this.path));
+      this.content = fromUtf8(await this.storage.readFile(this.path));
       if (initial && this.content.length === 0) await this.add(initial);
       return;
     }

@@ -1,0 +1,228 @@
+/**
+ * Vision learners: `cnnLearner` / `visionLearner` (pretrained body + fast.ai head, frozen body), `predict(image)`,
+ * and `loadLearner` for inference from an export.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DecodedImage, DecodeTarget } from '../data/image.js';
+import { createBody, createHead, getArch, type HeadOptions, type Preprocessing } from '../models/index.js';
+import { applyPreprocessing } from '../models/preprocessing.js';
+import { Sequential, type Module } from '../nn/index.js';
+import type { BatchNormalizer } from '../transforms/normalize.js';
+import { transformImages } from '../transforms/transform-images.js';
+import type { PretrainedWeights } from '../weights/pretrained.js';
+import { decodeCheckpoint, storedToTensor } from './checkpoint.js';
+import type { LearnerData, LearnerDataLoader } from './data.js';
+import { CheckpointError, LearnerConfigError } from './errors.js';
+import { argMax, Learner, type LearnerOptions, type Prediction } from './learner.js';
+import type { LearnerStorage } from './storage.js';
+
+/** A loader that can also give one item's image as the model sees it (the data area's `DataLoader`). */
+export interface ImageLearnerDataLoader extends LearnerDataLoader {
+  /** Item `i` resized and center-cropped, RGB bytes (for top-losses grids). */
+  itemImage?(i: number): Promise<DecodedImage>;
+  /** How items are decoded (so that `predict` can be given images decoded the same way). */
+  readonly dataset?: { readonly decodeTarget?: DecodeTarget };
+}
+
+/** What a vision learner needs from its data (the data area's `DataBunch` fits). */
+export interface VisionData extends LearnerData {
+  /** Image side in pixels. */
+  readonly size: number;
+  readonly trainDl: ImageLearnerDataLoader;
+  readonly validDl?: ImageLearnerDataLoader | undefined;
+  readonly testDl?: ImageLearnerDataLoader | undefined;
+  /** The installed batch normalizer (model preprocessing), or null. */
+  readonly normalizer: BatchNormalizer | null;
+  /** Installs the model's preprocessing on every loader. */
+  normalize(fn: BatchNormalizer | null): unknown;
+}
+
+/** Options of {@link cnnLearner} (fast.ai `cnn_learner` arguments in camelCase, plus Learner options). */
+export interface CnnLearnerOptions extends Omit<LearnerOptions, 'layerGroups' | 'exportInfo'>, HeadOptions {
+  /**
+   * Pretrained ImageNet weights for the body (on Node: `await loadPretrained(arch)` from `@fastts/node-gpu`).
+   * Loading copies them: dispose them afterwards.
+   */
+  weights?: PretrainedWeights;
+  /** Use pretrained weights (default true); false starts from random weights and does not freeze. */
+  pretrained?: boolean;
+  /** Install the architecture's input preprocessing on the data (default true). */
+  normalize?: boolean;
+}
+
+/** What `export` records for a vision learner and `loadLearner` reads back. */
+export interface VisionExportInfo {
+  arch: string;
+  size: number;
+  nf: number;
+  head: HeadOptions;
+  preprocessing: Preprocessing;
+  decodeTarget?: DecodeTarget;
+}
+
+/** Builds fast.ai's model for `arch`: `Sequential(body, head)` with three layer groups. */
+function buildModel(arch: string, c: number, head: HeadOptions, weights?: PretrainedWeights): { model: Sequential; layerGroups: Module[][]; nf: number } {
+  const body = createBody(arch, weights ? { weights } : {});
+  const h = createHead(body.nf, c, head);
+  const model = new Sequential(body, h);
+  return { model, layerGroups: [...body.layerGroups(), [h]], nf: body.nf };
+}
+
+function headOptions(o: HeadOptions): HeadOptions {
+  const out: HeadOptions = {};
+  if (o.linFtrs !== undefined) out.linFtrs = o.linFtrs;
+  if (o.ps !== undefined) out.ps = o.ps;
+  if (o.concatPool !== undefined) out.concatPool = o.concatPool;
+  if (o.bnFinal !== undefined) out.bnFinal = o.bnFinal;
+  return out;
+}
+
+/** Turns a decoded image into a model input `[1, size, size, 3]`: resize, center crop, preprocessing. */
+function prepareImage(image: DecodedImage, size: number, normalize: (x: tf.Tensor4D) => tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => normalize(transformImages([image], { size })));
+}
+
+/** A Learner for images: knows its architecture, input size and preprocessing, and predicts decoded images. */
+export class VisionLearner extends Learner {
+  declare readonly data: VisionData;
+  constructor(
+    data: VisionData,
+    model: Module,
+    readonly arch: string,
+    opts: LearnerOptions,
+  ) {
+    super(data, model, opts);
+  }
+
+  /** Image side in pixels. */
+  get size(): number {
+    return this.data.size;
+  }
+
+  /**
+   * Predicts the class of one decoded image (any size: it is resized and center-cropped as validation images are,
+   * then preprocessed). For results identical to `getPreds`, decode it as the data set does (`decodeTarget`).
+   */
+  async predict(image: DecodedImage): Promise<Prediction> {
+    const norm = this.data.normalizer ?? ((x: tf.Tensor4D) => x);
+    const x = prepareImage(image, this.size, norm);
+    try {
+      return await this.predictTensor(x);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** How the data set decodes images (for decoding images to `predict` the same way). */
+  get decodeTarget(): DecodeTarget | undefined {
+    return this.data.validDl?.dataset?.decodeTarget ?? this.data.trainDl.dataset?.decodeTarget;
+  }
+}
+
+/**
+ * fast.ai's `cnn_learner(data, arch, metrics=...)`: the architecture's pretrained body cut before pooling, plus
+ * fast.ai's head (AdaptiveConcatPool2d, Flatten, BatchNorm1d, Dropout(ps/2), Linear(2nf, 512), ReLU,
+ * BatchNorm1d, Dropout(ps), Linear(512, c); kaiming-normal linear weights, zero biases); layer groups
+ * `[early body, late body, head]`; the body frozen (BatchNorm trainable); the architecture's preprocessing
+ * installed on the data.
+ */
+export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearnerOptions = {}): Promise<VisionLearner> {
+  const spec = getArch(arch);
+  const pretrained = opts.pretrained ?? true;
+  if (pretrained && !opts.weights) {
+    throw new LearnerConfigError(
+      `cnnLearner(data, '${spec.name}'): pretrained weights are needed. Pass { weights: await loadPretrained('${spec.name}') } ` +
+        '(from @fastts/node-gpu on Node), or { pretrained: false } to start from random weights.',
+    );
+  }
+  if (typeof data.normalize !== 'function' || !(data.size > 0)) {
+    throw new LearnerConfigError('cnnLearner: data must be a DataBunch (from ImageDataLoaders.fromFolder) with a size and normalize()');
+  }
+  const head = headOptions(opts);
+  const { model, layerGroups, nf } = buildModel(spec.name, data.c, head, pretrained ? opts.weights : undefined);
+  if (opts.normalize ?? true) data.normalize((x) => applyPreprocessing(spec.preprocessing, x));
+  const decodeTarget = data.validDl?.dataset?.decodeTarget ?? data.trainDl.dataset?.decodeTarget;
+  const exportInfo: VisionExportInfo = {
+    arch: spec.name,
+    size: data.size,
+    nf,
+    head,
+    preprocessing: spec.preprocessing,
+    ...(decodeTarget ? { decodeTarget } : {}),
+  };
+  const learnerOpts: LearnerOptions = { ...opts, layerGroups, exportInfo: exportInfo as unknown as Record<string, unknown> };
+  const learn = new VisionLearner(data, model, spec.name, learnerOpts);
+  if (pretrained) learn.freeze();
+  return learn;
+}
+
+/** fast.ai v2's name for {@link cnnLearner}. */
+export const visionLearner = cnnLearner;
+
+/** A model loaded from an export, for inference only (fast.ai `load_learner`). */
+export class InferenceLearner {
+  constructor(
+    readonly model: Module,
+    readonly classes: readonly string[],
+    readonly info: VisionExportInfo,
+  ) {
+    model.eval();
+  }
+
+  /** The architecture. */
+  get arch(): string {
+    return this.info.arch;
+  }
+
+  /** How to decode images for {@link predict} to see them as in training. */
+  get decodeTarget(): DecodeTarget | undefined {
+    return this.info.decodeTarget;
+  }
+
+  /** Predicts one decoded image (resized and center-cropped like validation images, then preprocessed). */
+  async predict(image: DecodedImage): Promise<Prediction> {
+    const x = prepareImage(image, this.info.size, (t) => applyPreprocessing(this.info.preprocessing, t));
+    const p = tf.tidy(() => tf.softmax(this.model.forward(x) as tf.Tensor2D));
+    x.dispose();
+    const probs = Array.from(await p.data());
+    p.dispose();
+    const index = argMax(probs);
+    return { className: this.classes[index]!, index, probs };
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Reads an export written by `learn.export()` and rebuilds the model for inference (fast.ai `load_learner`). */
+export async function loadLearner(storage: LearnerStorage, file: string): Promise<InferenceLearner> {
+  if (!(await storage.exists(file))) throw new CheckpointError(`no export at ${file}: write one with learn.export()`);
+  const { tensors, meta } = decodeCheckpoint(await storage.readFile(file), file);
+  const m = meta as Partial<VisionExportInfo> & { format?: string; classes?: string[] };
+  if (m.format !== 'fastts-export') {
+    throw new CheckpointError(`${file} is not an export (format ${String(m.format)}): training checkpoints load with learn.load()`);
+  }
+  if (!m.arch || !m.classes || !m.size || !m.preprocessing) {
+    throw new CheckpointError(`${file} lacks the architecture, classes, size or preprocessing: it was not exported by a vision learner`);
+  }
+  const { model } = buildModel(m.arch, m.classes.length, m.head ?? {});
+  const sd = new Map(Object.entries(tensors).map(([k, t]) => [k, storedToTensor(t)]));
+  try {
+    model.loadStateDict(sd, { layout: 'native' });
+  } catch (e) {
+    model.dispose();
+    throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+  } finally {
+    tf.dispose([...sd.values()]);
+  }
+  return new InferenceLearner(model, m.classes, {
+    arch: m.arch,
+    size: m.size,
+    nf: m.nf ?? 0,
+    head: m.head ?? {},
+    preprocessing: m.preprocessing,
+    ...(m.decodeTarget ? { decodeTarget: m.decodeTarget } : {}),
+  });
+}
