@@ -1,6 +1,6 @@
 /**
- * Parity with real torchvision for the depths the shared fixture does not cover (resnet34, resnet50) and for
- * training-mode BatchNorm: a Python script makes randomly initialized torchvision models (BatchNorm statistics
+ * Parity with real torchvision for the depths the shared fixture does not cover (resnet34, resnet50), for
+ * training-mode BatchNorm and for the legacy torch.save format: a Python script makes randomly initialized torchvision models (BatchNorm statistics
  * randomized), saves them with torch.save into a temp folder with an input and torch's outputs, and we compare.
  * Needs Python with torch + torchvision (Debian python3-torch here; `FASTTS_PYTHON` picks the interpreter);
  * skipped, saying so, where they are absent.
@@ -35,6 +35,7 @@ for arch in ['resnet34', 'resnet50']:
     m.eval()
     with torch.no_grad(): y = m(x)
     torch.save(m.state_dict(), f'{out}/{arch}.pth')
+    torch.save(m.state_dict(), f'{out}/{arch}.legacy.pth', _use_new_zipfile_serialization=False)
     x.numpy().astype('<f4').tofile(f'{out}/{arch}.input.f32')
     y.numpy().astype('<f4').tofile(f'{out}/{arch}.eval.f32')
     m.train()
@@ -59,9 +60,12 @@ describe.skipIf(!hasTorch)('torchvision parity (generated with local PyTorch)', 
 
   it.each(['resnet34', 'resnet50'])('%s: eval logits, train logits and running stats match torch', async (arch) => {
     const sd = readTorchCheckpoint(new Uint8Array(readFileSync(join(dir, `${arch}.pth`))));
+    const legacy = readTorchCheckpoint(new Uint8Array(readFileSync(join(dir, `${arch}.legacy.pth`))));
+    expect([...legacy.keys()]).toEqual([...sd.keys()]);
+    for (const [k, t] of sd) expect(await maxAbsDiff(t, legacy.get(k)!)).toBe(0);
     const model = createModel(arch) as ResNet;
     model.loadStateDict(sd, { strict: true });
-    tf.dispose([...sd.values()]);
+    tf.dispose([...sd.values(), ...legacy.values()]);
     const x = tf.tidy(() => tf.transpose(tf.tensor4d(f32(`${arch}.input.f32`), [2, 3, 64, 64]), [0, 2, 3, 1])) as tf.Tensor4D;
     const check = async (y: tf.Tensor, file: string, tol: number): Promise<void> => {
       const ref = tf.tensor(f32(file), y.shape);

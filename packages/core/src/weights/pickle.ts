@@ -90,8 +90,16 @@ export function pyTypeName(v: PyValue): string {
  * @throws UnsafePickleError for disallowed globals or opcodes; WeightsFormatError for malformed data.
  */
 export function unpickle(data: Uint8Array, policy: UnpicklePolicy): PyValue {
+  return unpickleAt(data, 0, policy).value;
+}
+
+/**
+ * Runs the pickle program starting at byte `offset` (files such as legacy `torch.save` output hold several
+ * pickles back to back) and returns its value and the offset just past its STOP opcode.
+ */
+export function unpickleAt(data: Uint8Array, offset: number, policy: UnpicklePolicy): { value: PyValue; end: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let pos = 0;
+  let pos = offset;
   let stack: PyValue[] = [];
   const marks: PyValue[][] = [];
   const memo = new Map<number, PyValue>();
@@ -173,7 +181,7 @@ export function unpickle(data: Uint8Array, policy: UnpicklePolicy): PyValue {
   };
   const littleEndianInt = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
-    if (b.length > 8) bad(`integer of ${b.length} bytes is too large`);
+    if (b.length > 64) bad(`integer of ${b.length} bytes is too large`);
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
     if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
@@ -212,7 +220,7 @@ export function unpickle(data: Uint8Array, policy: UnpicklePolicy): PyValue {
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length > 0) bad('STOP with an unbalanced stack');
-        return stack[0]!;
+        return { value: stack[0]!, end: pos };
       case 0x28: // MARK
         marks.push(stack);
         stack = [];

@@ -71,6 +71,17 @@ const checkpoint = (pkl: Uint8Array, storages: Record<string, Uint8Array>): Uint
   );
 const f32 = (...v: number[]): Uint8Array => new Uint8Array(Float32Array.from(v).buffer);
 
+/**
+ * torch 1.13 `torch.save(sd, f, _use_new_zipfile_serialization=False)` of
+ * `OrderedDict(w=tensor([[1,2,3],[4,5,6]]), h=tensor([1.5,-2], float16), n=tensor(7), v=w[:, 1])`.
+ */
+const LEGACY = Uint8Array.from(
+  atob(
+    'gAKKCmz8nEb5IGqoUBkugAJN6QMugAJ9cQAoWBAAAABwcm90b2NvbF92ZXJzaW9ucQFN6QNYDQAAAGxpdHRsZV9lbmRpYW5xAohYCgAAAHR5cGVfc2l6ZXNxA31xBChYBQAAAHNob3J0cQVLAlgDAAAAaW50cQZLBFgEAAAAbG9uZ3EHSwR1dS6AAmNjb2xsZWN0aW9ucwpPcmRlcmVkRGljdApxAClScQEoWAEAAAB3cQJjdG9yY2guX3V0aWxzCl9yZWJ1aWxkX3RlbnNvcl92MgpxAygoWAcAAABzdG9yYWdlcQRjdG9yY2gKRmxvYXRTdG9yYWdlCnEFWAgAAAA4OTY3ODE3NnEGWAMAAABjcHVxB0sGTnRxCFFLAEsCSwOGcQlLA0sBhnEKiWgAKVJxC3RxDFJxDVgBAAAAaHEOaAMoKGgEY3RvcmNoCkhhbGZTdG9yYWdlCnEPWAkAAAAxNTE1NjAxNjBxEGgHSwJOdHERUUsASwKFcRJLAYVxE4loAClScRR0cRVScRZYAQAAAG5xF2gDKChoBGN0b3JjaApMb25nU3RvcmFnZQpxGFgJAAAAMTUxNDUzNzI4cRloB0sBTnRxGlFLACkpiWgAKVJxG3RxHFJxHVgBAAAAdnEeaAMoKGgEaAVYCAAAADg5Njc4MTc2cR9oB0sGTnRxIFFLAUsChXEhSwOFcSKJaAApUnEjdHEkUnEldS6AAl1xAChYCQAAADE1MTQ1MzcyOHEBWAkAAAAxNTE1NjAxNjBxAlgIAAAAODk2NzgxNzZxA2UuAQAAAAAAAAAHAAAAAAAAAAIAAAAAAAAAAD4AwAYAAAAAAAAAAACAPwAAAEAAAEBAAACAQAAAoEAAAMBA',
+  ),
+  (c) => c.charCodeAt(0),
+);
+
 function thrown(f: () => unknown): Error {
   try {
     f();
@@ -153,8 +164,20 @@ describe('readTorchCheckpoint', () => {
   it('explains files that are not state dicts', () => {
     const list = bytes(OP.PROTO, 2, OP.EMPTY_LIST, OP.STOP);
     expect(thrown(() => readTorchCheckpoint(checkpoint(list, {}))).message).toMatch(/holds a list, not a state dict/);
-    expect(thrown(() => readTorchCheckpoint(bytes(0x80, 2, 0x8a, 10))).message).toMatch(/legacy \(pre-1\.6, non-zip\)/);
-    expect(thrown(() => readTorchCheckpoint(te.encode('hello world'))).message).toMatch(/not a zip archive/);
+    expect(thrown(() => readTorchCheckpoint(te.encode('hello world'))).message).toMatch(/not a torch\.save file/);
+  });
+
+  it('reads the legacy (pre-1.6) format, shared storages included', async () => {
+    const sd = readTorchCheckpoint(LEGACY);
+    expect([...sd.keys()]).toEqual(['w', 'h', 'n', 'v']);
+    expect(await sd.get('w')!.array()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(await sd.get('h')!.array()).toEqual([1.5, -2]);
+    expect(await sd.get('n')!.array()).toBe(7);
+    expect(await sd.get('v')!.array()).toEqual([2, 5]);
+    tf.dispose([...sd.values()]);
+    expect(thrown(() => readTorchCheckpoint(LEGACY.subarray(0, LEGACY.length - 10))).message).toMatch(
+      /storage '89678176' needs 24 bytes but only 14 remain: the file is truncated/,
+    );
   });
 
   it('fails fast on a truncated checkpoint', () => {

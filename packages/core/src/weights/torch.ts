@@ -21,7 +21,17 @@ import {
 } from './dtypes.js';
 import { UnsafePickleError, WeightsFormatError } from './errors.js';
 import { decodeUtf8 } from './text.js';
-import { PyCallable, PyDict, pyTypeName, unpickle, type PyObject, type PyValue } from './pickle.js';
+import {
+  PyCallable,
+  PyDict,
+  PyList,
+  pyTypeName,
+  unpickle,
+  unpickleAt,
+  type PyObject,
+  type PyValue,
+  type UnpicklePolicy,
+} from './pickle.js';
 
 const FORMAT = 'torch checkpoint';
 
@@ -72,7 +82,8 @@ class StorageRef implements PyObject {
     readonly key: string,
     readonly type: StorageType,
     readonly numel: number,
-    readonly bytes: Uint8Array,
+    /** The raw storage (filled after the pickle for legacy files). */
+    public bytes: Uint8Array,
   ) {}
 }
 
@@ -106,10 +117,15 @@ export interface ReadTorchCheckpointOptions {
   maxExpansion?: number;
 }
 
+/** The magic number legacy (non-zip) `torch.save` files start with. */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
 /**
- * Reads a `torch.save` zip checkpoint holding a state dict (`OrderedDict[str, Tensor]`, or a dict with such a
+ * Reads a `torch.save` checkpoint holding a state dict (`OrderedDict[str, Tensor]`, or a dict with such a
  * state dict under `state_dict` / `model` / `model_state_dict`) into a name -> tensor map (caller owns the
- * tensors). Layouts are PyTorch's (OIHW convs); float16/bfloat16/float64 become float32, int64 becomes int32.
+ * tensors). Both the zip format (PyTorch >= 1.6) and the legacy format (older files, e.g. fast.ai v1's
+ * torchvision downloads) are read. Layouts are PyTorch's (OIHW convs); float16/bfloat16/float64 become float32,
+ * int64 becomes int32.
  *
  * Safety: the pickle runs in a restricted VM ({@link ALLOWED_TORCH_GLOBALS}); any other global (`os.system`,
  * `builtins.eval`, …) or opcode raises {@link UnsafePickleError} before anything happens. Sizes and offsets are
@@ -117,35 +133,25 @@ export interface ReadTorchCheckpointOptions {
  */
 export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpointOptions = {}): StateDict {
   assertLittleEndian(FORMAT);
-  if (bytes.length >= 2 && bytes[0] === 0x80 && bytes[1] === 0x02) {
-    fail(
-      'this is the legacy (pre-1.6, non-zip) torch.save format, which is not supported: re-save it with ' +
-        'torch.save(torch.load(path), path) using PyTorch >= 1.6, or convert it to safetensors',
-    );
-  }
-  if (bytes.length < 4 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) {
-    fail(`not a zip archive (a torch.save file starts with 'PK'); got ${bytes.length} bytes`);
-  }
-  const files = unzipEntries(bytes);
-  const pklNames = Object.keys(files).filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
-  if (pklNames.length !== 1) {
-    fail(`expected exactly one data.pkl in the archive, found ${pklNames.length} (entries: ${Object.keys(files).slice(0, 8).join(', ')})`);
-  }
-  const pklName = pklNames[0]!;
-  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const byteorder = files[`${prefix}byteorder`];
-  if (byteorder && decodeUtf8(byteorder).trim() !== 'little') {
-    fail('the checkpoint was saved on a big-endian machine, which is not supported');
-  }
+  let parsed: { root: PyValue; storages: Map<string, StorageRef> };
+  if (bytes.length >= 4 && bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a) parsed = readLegacy(bytes);
+  else if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b) parsed = readZip(bytes);
+  else fail(`not a torch.save file (neither a zip archive starting with 'PK' nor the legacy format); got ${bytes.length} bytes`);
+  return materializeStateDict(parsed.root, parsed.storages, options.maxExpansion ?? 4);
+}
 
-  const storages = new Map<string, StorageRef>();
-  let totalStorageBytes = 0;
-  const storageTypes = new Map(Object.entries(STORAGE_KINDS).map(([k, v]) => [k, new StorageType(k, v)]));
+const STORAGE_TYPES = new Map(Object.entries(STORAGE_KINDS).map(([k, v]) => [k, new StorageType(k, v)]));
+
+/**
+ * The restricted unpickling policy of a state dict: the allowed callables build inert tensor/storage
+ * references; `loadStorage` resolves a storage by key (validated against the file's bytes).
+ */
+function stateDictPolicy(loadStorage: (type: StorageType, key: string, numel: number) => StorageRef): UnpicklePolicy {
   const makeDict = new PyCallable('collections.OrderedDict', (args) => {
     if (args.length !== 0) fail('OrderedDict(...) with arguments is not supported');
     return new PyDict();
   });
-  const rebuildTensor = (name: string) =>
+  const rebuildTensor = (name: string): PyCallable =>
     new PyCallable(`torch._utils.${name}`, (args) => {
       const [storage, offset, size, stride] = args;
       if (!(storage instanceof StorageRef)) fail(`${name}: first argument is a ${pyTypeName(storage ?? null)}, not a storage`);
@@ -163,7 +169,7 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
       if (numel > storage.numel) fail(`a tensor of shape [${shape.join(',')}] is larger than its storage '${storage.key}'`);
       return new TensorRef(storage, offset as number, shape, strides);
     });
-  const rebuildParameter = (name: string) =>
+  const rebuildParameter = (name: string): PyCallable =>
     new PyCallable(`torch._utils.${name}`, (args) => {
       if (!(args[0] instanceof TensorRef)) fail(`${name}: expected a tensor`);
       return args[0];
@@ -175,14 +181,14 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
     ['torch._utils._rebuild_parameter', rebuildParameter('_rebuild_parameter')],
     ['torch._utils._rebuild_parameter_with_state', rebuildParameter('_rebuild_parameter_with_state')],
   ]);
-
-  const root = unpickle(files[pklName]!, {
+  return {
     resolveGlobal(module, name) {
       const q = `${module}.${name}`;
       const c = callables.get(q);
       if (c) return c;
-      const st = module === 'torch' ? storageTypes.get(name) : undefined;
-      if (st) return new PyCallable(q, () => fail(`${q}(...) cannot be called in a state dict`));
+      if (module === 'torch' && STORAGE_TYPES.has(name)) {
+        return new PyCallable(q, () => fail(`${q}(...) cannot be called in a state dict`));
+      }
       throw new UnsafePickleError(
         `the pickle references the global '${q}', which is not needed to load a state dict ` +
           `(allowed: ${ALLOWED_TORCH_GLOBALS.join(', ')}). If the file is a whole pickled model or a training ` +
@@ -190,31 +196,115 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
       );
     },
     persistentLoad(pid) {
+      // zip: ('storage', type, key, location, numel); legacy: the same plus view metadata (None for state dicts)
       if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
         fail(`unsupported persistent id ${pyTypeName(pid)} (expected ('storage', type, key, location, numel))`);
       }
-      const [, type, key, , numel] = pid as PyValue[];
+      const [, type, key, , numel, view] = pid as PyValue[];
       const typeName = type instanceof PyCallable ? type.qualifiedName.replace(/^torch\./, '') : '';
-      const st = storageTypes.get(typeName);
+      const st = STORAGE_TYPES.get(typeName);
       if (!st) fail(`unsupported storage type ${pyTypeName(type ?? null)}`);
       if (typeof key !== 'string') fail('storage key is not a string');
       if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) fail(`storage '${key}' has an invalid size`);
-      const cached = storages.get(key as string);
+      if (view !== undefined && view !== null) fail(`storage '${key}' is a legacy storage view, which is not supported`);
+      return loadStorage(st!, key as string, numel as number);
+    },
+  };
+}
+
+/** The zip format: `<name>/data.pkl` plus one `<name>/data/<key>` entry per storage. */
+function readZip(bytes: Uint8Array): { root: PyValue; storages: Map<string, StorageRef> } {
+  const files = unzipEntries(bytes);
+  const pklNames = Object.keys(files).filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  if (pklNames.length !== 1) {
+    fail(`expected exactly one data.pkl in the archive, found ${pklNames.length} (entries: ${Object.keys(files).slice(0, 8).join(', ')})`);
+  }
+  const pklName = pklNames[0]!;
+  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
+  const byteorder = files[`${prefix}byteorder`];
+  if (byteorder && decodeUtf8(byteorder).trim() !== 'little') {
+    fail('the checkpoint was saved on a big-endian machine, which is not supported');
+  }
+  const storages = new Map<string, StorageRef>();
+  const root = unpickle(
+    files[pklName]!,
+    stateDictPolicy((type, key, numel) => {
+      const cached = storages.get(key);
       if (cached) return cached;
       const entry = files[`${prefix}data/${key}`];
       if (!entry) fail(`storage '${key}' is referenced but ${prefix}data/${key} is missing from the archive (truncated?)`);
-      const need = (numel as number) * st!.kind.bytes;
+      const need = numel * type.kind.bytes;
       if (entry!.length < need) {
-        fail(`storage '${key}' needs ${need} bytes (${numel} × ${st!.name}) but its archive entry has ${entry!.length}: truncated file`);
+        fail(`storage '${key}' needs ${need} bytes (${numel} × ${type.name}) but its archive entry has ${entry!.length}: truncated file`);
       }
-      const ref = new StorageRef(key as string, st!, numel as number, entry!);
-      storages.set(key as string, ref);
-      totalStorageBytes += need;
+      const ref = new StorageRef(key, type, numel, entry!);
+      storages.set(key, ref);
       return ref;
-    },
-  });
+    }),
+  );
+  return { root, storages };
+}
 
+/**
+ * The legacy format: pickles of the magic number, the protocol version, system info, the state dict and the
+ * list of storage keys, then each storage as an int64 element count followed by its raw data.
+ */
+function readLegacy(bytes: Uint8Array): { root: PyValue; storages: Map<string, StorageRef> } {
+  const plain: UnpicklePolicy = {
+    resolveGlobal: (module, name) => {
+      throw new UnsafePickleError(`the pickle references the global '${module}.${name}' outside the state dict`);
+    },
+    persistentLoad: () => fail('unexpected persistent id outside the state dict'),
+  };
+  const magic = unpickleAt(bytes, 0, plain);
+  if (magic.value !== LEGACY_MAGIC) fail('not a torch.save file (wrong magic number)');
+  const version = unpickleAt(bytes, magic.end, plain);
+  if (version.value !== 1001) fail(`unsupported legacy protocol version ${String(version.value)}`);
+  const sysInfo = unpickleAt(bytes, version.end, plain);
+  if (sysInfo.value instanceof PyDict && sysInfo.value.map.get('little_endian') === false) {
+    fail('the checkpoint was saved on a big-endian machine, which is not supported');
+  }
+  const storages = new Map<string, StorageRef>();
+  const main = unpickleAt(
+    bytes,
+    sysInfo.end,
+    stateDictPolicy((type, key, numel) => {
+      const cached = storages.get(key);
+      if (cached) return cached;
+      const ref = new StorageRef(key, type, numel, new Uint8Array(0));
+      storages.set(key, ref);
+      return ref;
+    }),
+  );
+  const keys = unpickleAt(bytes, main.end, plain);
+  if (!(keys.value instanceof PyList) || !keys.value.items.every((k) => typeof k === 'string')) {
+    fail('the storage key list is missing or malformed (truncated file?)');
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = keys.end;
+  for (const key of (keys.value as PyList).items as string[]) {
+    const ref = storages.get(key);
+    if (!ref) fail(`storage '${key}' is listed but no tensor uses it`);
+    if (pos + 8 > bytes.length) fail(`storage '${key}' is missing: the file is truncated`);
+    const n = view.getBigInt64(pos, true);
+    if (n !== BigInt(ref!.numel)) fail(`storage '${key}' holds ${n} elements but the state dict expects ${ref!.numel}`);
+    const need = ref!.numel * ref!.type.kind.bytes;
+    if (pos + 8 + need > bytes.length) {
+      fail(`storage '${key}' needs ${need} bytes but only ${bytes.length - pos - 8} remain: the file is truncated`);
+    }
+    ref!.bytes = bytes.subarray(pos + 8, pos + 8 + need);
+    pos += 8 + need;
+  }
+  for (const [key, ref] of storages) {
+    if (ref.bytes.length === 0 && ref.numel > 0) fail(`storage '${key}' is used but not stored in the file`);
+  }
+  return { root: main.value, storages };
+}
+
+/** Validates the state dict found in `root` and turns its tensor references into tensors. */
+function materializeStateDict(root: PyValue, storages: Map<string, StorageRef>, maxExpansion: number): StateDict {
   const dict = findStateDict(root);
+  const totalStorageBytes = [...storages.values()].reduce((a, s) => a + s.numel * s.type.kind.bytes, 0);
   const entries: Array<[string, TensorRef]> = [];
   let materialized = 0;
   for (const [k, v] of dict.map) {
@@ -223,11 +313,9 @@ export function readTorchCheckpoint(bytes: Uint8Array, options: ReadTorchCheckpo
     materialized += v.shape.reduce((a, d) => a * d, 1) * v.storage.type.kind.bytes;
     entries.push([k as string, v]);
   }
-  const maxExpansion = options.maxExpansion ?? 4;
   if (materialized > maxExpansion * totalStorageBytes + 1024) {
     fail(`the tensors would need ${materialized} bytes from ${totalStorageBytes} bytes of storage (more than ${maxExpansion}×): refusing`);
   }
-
   const out: StateDict = new Map();
   try {
     for (const [name, t] of entries) out.set(name, materialize(name, t));
