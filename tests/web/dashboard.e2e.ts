@@ -122,10 +122,12 @@ describe('run page', () => {
     await p.goto(`${dash.url}/runs/${live}`);
     await expect.poll(() => p.getByTestId('live-indicator').innerText()).toContain('live');
     expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(1);
+    expect(await p.getByTestId('run-progress').innerText()).toContain('4 / 12 batches');
     for (let i = 4; i < 8; i++) appendFileSync(join(dir, 'batches.jsonl'), batchLine(i, 12, 4));
     appendFileSync(join(dir, 'metrics.jsonl'), metricsLine(1));
     await expect.poll(() => p.locator('[data-testid="epoch-table"] tbody tr').count(), { timeout: 15_000 }).toBe(2);
     expect(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points')).toBe('8');
+    expect(await p.getByTestId('run-progress').innerText()).toContain('8 / 12 batches');
     writeFileSync(join(dir, 'status.json'), JSON.stringify({ status: 'finished' }));
     await expect.poll(() => p.getByTestId('run-status').innerText(), { timeout: 15_000 }).toBe('finished');
     await p.context().close();

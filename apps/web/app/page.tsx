@@ -3,6 +3,7 @@ import { connection } from 'next/server';
 import { runsDir } from '../src/server/config';
 import { listRuns } from '../src/server/runs';
 import { pct, runPageUrl } from '../lib/urls';
+import { AutoRefresh } from '../components/AutoRefresh';
 
 export const metadata = { title: 'Runs' };
 
@@ -13,6 +14,7 @@ export default async function RunsPage() {
   return (
     <>
       <h1>Runs</h1>
+      <AutoRefresh active={runs.some((r) => r.status === 'running')} />
       {runs.length === 0 ? (
         <div className="card" data-testid="no-runs">
           <p>No runs yet in the runs directory.</p>
