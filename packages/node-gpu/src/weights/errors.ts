@@ -51,3 +51,19 @@ export class ChecksumError extends Error {
     );
   }
 }
+
+/** A file in the weight cache exists but cannot be read as weights (truncated, corrupt, wrong model). */
+export class CachedWeightsError extends Error {
+  override readonly name = 'CachedWeightsError';
+  constructor(
+    /** The offending file or folder. */
+    readonly path: string,
+    options: { cause: unknown },
+  ) {
+    super(
+      `cannot load the cached weights at ${path}: ${(options.cause as Error)?.message ?? String(options.cause)}. ` +
+        'Delete the file(s) to have them downloaded again, or replace them with a good copy.',
+      options,
+    );
+  }
+}

@@ -7,4 +7,4 @@ export type { LoadPretrainedOptions } from './load.js';
 export { downloadFile } from './download.js';
 export type { DownloadOptions } from './download.js';
 export { fasttsHome, pretrainedDir, isOffline } from './cache.js';
-export { PretrainedUnavailableError, DownloadError, ChecksumError } from './errors.js';
+export { PretrainedUnavailableError, DownloadError, ChecksumError, CachedWeightsError } from './errors.js';

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { createModel } from '@fastts/core';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '../../../../test-support/shared.js';
 import { fasttsHome, isOffline } from './cache.js';
-import { PretrainedUnavailableError } from './errors.js';
+import { CachedWeightsError, PretrainedUnavailableError } from './errors.js';
 import { loadPretrained } from './load.js';
 
 const FIXTURE = join(SHARED_DIR, 'fixtures', 'torchvision-resnet18');
@@ -119,6 +119,16 @@ describe('loadPretrained', () => {
     const model = createModel('mobilenet_v1_0.25_224', { weights: again });
     again.dispose();
     model.dispose();
+  });
+
+  it('names a corrupt cached file and says how to recover', async () => {
+    const dir = join(home, 'models', 'resnet34');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'resnet34-b627a593.pth'), readFileSync(join(FIXTURE, 'resnet18.pth')).subarray(0, 5000));
+    const e = await rejection(loadPretrained('resnet34', { home, offline: true }));
+    expect(e).toBeInstanceOf(CachedWeightsError);
+    expect(e.message).toContain(`cannot load the cached weights at ${join(dir, 'resnet34-b627a593.pth')}: torch checkpoint: the zip archive is truncated or corrupt`);
+    expect(e.message).toContain('Delete the file(s) to have them downloaded again');
   });
 
   it('accepts a timm-style model.safetensors in the cache folder', async () => {

@@ -16,7 +16,7 @@ import {
 } from '@fastts/core';
 import { fasttsHome, isOffline, pretrainedDir } from './cache.js';
 import { downloadFile, type DownloadOptions } from './download.js';
-import { PretrainedUnavailableError } from './errors.js';
+import { CachedWeightsError, PretrainedUnavailableError } from './errors.js';
 
 /** Options of {@link loadPretrained}. */
 export interface LoadPretrainedOptions {
@@ -80,12 +80,13 @@ export async function loadPretrained(arch: string, options: LoadPretrainedOption
       await fetchFiles([[src.file, dest]]);
       found = dest;
     }
-    return pretrainedFromBytes(spec.name, await readBytes(found), found);
+    const path = found;
+    return withCachePath(path, async () => pretrainedFromBytes(spec.name, await readBytes(path), path));
   }
 
   const jsonPath = join(dir, src.modelJson.name);
   if (!existsSync(jsonPath)) await fetchFiles([[src.modelJson, jsonPath]]);
-  const json = parseLayersModelJson(await readBytes(jsonPath));
+  const json = await withCachePath(jsonPath, async () => parseLayersModelJson(await readBytes(jsonPath)));
   const missing = layersModelShardPaths(json)
     .filter((p) => !existsSync(join(dir, p)))
     .map((p): [PretrainedFile, string] => {
@@ -93,5 +94,14 @@ export async function loadPretrained(arch: string, options: LoadPretrainedOption
       return [{ name: p, url: sibling(src.modelJson.url, p), ...(sha ? { sha256: sha } : {}) }, join(dir, p)];
     });
   if (missing.length > 0) await fetchFiles(missing);
-  return pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(dir, p)), jsonPath);
+  return withCachePath(jsonPath, () => pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(dir, p)), jsonPath));
+}
+
+/** Runs a read of cached files, wrapping any failure in a {@link CachedWeightsError} naming the file. */
+async function withCachePath<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    throw new CachedWeightsError(path, { cause: e });
+  }
 }
