@@ -108,6 +108,11 @@ describe('run page', () => {
     await p.goto(dash.url);
     expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await p.screenshot({ path: artifact('runs-phone-390x844.png'), fullPage: true });
+    for (const page_ of ['predict', 'train']) {
+      await p.goto(`${dash.url}/${page_}`);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), page_).toBeLessThanOrEqual(0);
+      await p.screenshot({ path: artifact(`${page_}-phone-390x844.png`), fullPage: true });
+    }
     await p.context().close();
   });
 
