@@ -52,10 +52,26 @@ describe('a real CLI run in the dashboard', () => {
     await p.context().close();
   });
 
-  it('shows the run: confusion counts equal the run numbers, top losses show k images', async () => {
+  it('shows the run at 1280x800 and on a phone (screenshots in tests/web/artifacts/)', async () => {
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
-    const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][]; topLosses?: number[]; k?: number };
+    await p.waitForLoadState('networkidle');
+    await p.screenshot({ path: artifact('real-run-1280x800.png'), fullPage: true });
+    await p.context().close();
+    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+    for (const [path, name] of [[`/runs/${RUN_ID}`, 'real-run'], ['/', 'real-runs']] as const) {
+      await phone.goto(`${dash.url}${path}`);
+      await phone.waitForLoadState('networkidle');
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
+      await phone.screenshot({ path: artifact(`${name}-phone-390x844.png`), fullPage: true });
+    }
+    await phone.context().close();
+  });
+
+  it('shows the confusion matrix with the run numbers, the curves and the test predictions', async () => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await p.goto(`${dash.url}/runs/${RUN_ID}`);
+    const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
     let total = 0;
     let diag = 0;
     for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
@@ -66,20 +82,21 @@ describe('a real CLI run in the dashboard', () => {
     }
     expect(total).toBe(33); // doraemon-walle's valid set: 16 + 17
     expect(diag / total).toBeCloseTo(cliJson.valid.accuracy, 6);
-    const k = interp.topLosses?.length ?? Math.min(interp.k ?? 9, 33);
-    expect(await p.getByTestId('top-loss').count()).toBe(k);
-    await expect.poll(() => p.locator('[data-testid="top-loss"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length)).toBe(k);
     const curvePoints = Number(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'));
     expect(curvePoints).toBe(readFileSync(join(runDir, 'batches.jsonl'), 'utf8').trim().split('\n').length);
     expect(await p.getByTestId('test-prediction').count()).toBe(6);
-    await p.screenshot({ path: artifact('real-run-1280x800.png'), fullPage: true });
-    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
-    await phone.goto(`${dash.url}/runs/${RUN_ID}`);
-    expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
-    await phone.screenshot({ path: artifact('real-run-phone-390x844.png'), fullPage: true });
-    await phone.goto(dash.url);
-    await phone.screenshot({ path: artifact('real-runs-phone-390x844.png'), fullPage: true });
-    await phone.context().close();
+    await p.context().close();
+  });
+
+  it('shows the top losses as a grid of k images', async () => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await p.goto(`${dash.url}/runs/${RUN_ID}`);
+    const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { topLosses?: number[]; k?: number };
+    const k = interp.topLosses?.length ?? Math.min(interp.k ?? 9, 33);
+    expect(await p.getByTestId('top-loss').count()).toBe(k);
+    // Pictures, not placeholders: the CLI writes thumbs/valid/<i>.jpg (RUN_FORMAT.md), the dashboard serves them.
+    const loaded = () => p.locator('[data-testid="top-loss"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length);
+    await expect.poll(loaded, { message: 'top-loss thumbnails loaded (does the CLI write thumbs/valid/<i>.jpg?)' }).toBe(k);
     await p.context().close();
   });
 

@@ -1,10 +1,11 @@
 import type { EpochMetrics } from '../src/server/runTypes';
 import { fix } from '../lib/urls';
 
-function fmtTime(s: number | null): string {
+export function fmtTime(s: number | null): string {
   if (s === null) return '—';
-  const m = Math.floor(s / 60);
-  const sec = Math.round(s % 60);
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
   return `${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`;
 }
 
