@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DORAEMON_WALLE } from '../../test-support/shared';
-import { runCli } from '../cli/run-cli';
+import { collect, startCli, type CliResult } from '../cli/run-cli';
 import { artifact, launchBrowser, startServer, type Dashboard } from './harness';
 
 const RUN_ID = 'acceptance-mobilenet_v1_0.25_224';
@@ -20,17 +20,27 @@ let cliJson: { runDir: string; classes: string[]; valid: { loss: number; accurac
 let dash: Dashboard;
 let browser: Browser;
 let closeBrowser: () => Promise<void>;
+let training: Promise<CliResult>;
+
+/** Waits for the CLI run to end and checks it succeeded. */
+async function trained(): Promise<void> {
+  if (cliJson) return;
+  const r = await training;
+  if (r.code !== 0) throw new Error(`fastts train failed (${r.code}):\n${r.stderr.slice(-3000)}`);
+  cliJson = JSON.parse(r.stdout) as typeof cliJson;
+}
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'fastts-web-accept-'));
   mkdirSync(join(base, 'runs'));
   runDir = join(base, 'runs', RUN_ID);
-  const r = await runCli(['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--epochs', '1', '--test', 'test', '--seed', '42', '--json', '--out', runDir], { timeoutMs: 600_000 });
-  if (r.code !== 0) throw new Error(`fastts train failed (${r.code}):\n${r.stderr.slice(-3000)}`);
-  cliJson = JSON.parse(r.stdout) as typeof cliJson;
+  // The dashboard watches the run while the CLI trains it.
   dash = await startServer(join(base, 'runs'));
   ({ browser, close: closeBrowser } = await launchBrowser());
-}, 900_000);
+  const args = ['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--epochs', '1', '--test', 'test', '--seed', '42', '--bs', '32', '--json', '--out', runDir];
+  training = collect(startCli(args), 600_000);
+  training.catch(() => undefined);
+}, 600_000);
 
 afterAll(async () => {
   await closeBrowser?.();
@@ -39,7 +49,25 @@ afterAll(async () => {
 });
 
 describe('a real CLI run in the dashboard', () => {
+  it('follows the run live while the CLI trains, until it finishes', async () => {
+    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    await expect.poll(() => existsSync(join(runDir, 'status.json')), { timeout: 120_000, interval: 200 }).toBe(true);
+    await p.goto(`${dash.url}/runs/${RUN_ID}`);
+    const first = await p.getByTestId('run-status').innerText();
+    if (first === 'running') {
+      await expect.poll(() => p.getByTestId('live-indicator').innerText(), { timeout: 30_000 }).toContain('live');
+      await p.screenshot({ path: artifact('real-run-live-1280x800.png'), fullPage: true });
+      // No reload from here on: the page must update itself.
+      await expect.poll(() => p.getByTestId('run-status').innerText(), { timeout: 600_000, interval: 1000 }).toBe('finished');
+    }
+    await trained();
+    expect(first, 'the page was opened while the CLI was still training').toBe('running');
+    await expect.poll(() => p.locator('[data-testid="epoch-table"] tbody tr').count(), { timeout: 15_000 }).toBe(1);
+    await p.context().close();
+  }, 660_000);
+
   it('is in the runs list, finished, with the CLI accuracy', async () => {
+    await trained();
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(dash.url);
     const row = p.locator(`[data-run-id="${RUN_ID}"]`);
@@ -53,6 +81,7 @@ describe('a real CLI run in the dashboard', () => {
   });
 
   it('shows the run at 1280x800 and on a phone (screenshots in tests/web/artifacts/)', async () => {
+    await trained();
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     await p.waitForLoadState('networkidle');
@@ -69,6 +98,7 @@ describe('a real CLI run in the dashboard', () => {
   });
 
   it('shows the confusion matrix with the run numbers, the curves and the test predictions', async () => {
+    await trained();
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
@@ -89,6 +119,7 @@ describe('a real CLI run in the dashboard', () => {
   });
 
   it('shows the top losses as a grid of k images', async () => {
+    await trained();
     const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { topLosses?: number[]; k?: number };
@@ -101,6 +132,7 @@ describe('a real CLI run in the dashboard', () => {
   });
 
   it('labels the test images on the predict page as the CLI did, in the browser', async () => {
+    await trained();
     expect(existsSync(join(runDir, 'model'))).toBe(true);
     const csv = readFileSync(join(runDir, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     const cli = new Map(csv.map(([file, label, prob]) => [basename(file!), { label: label!, prob: Number(prob) }]));
