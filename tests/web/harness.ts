@@ -79,7 +79,7 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
 }
 
 /** A GET with the path sent byte for byte (no normalization of `..` or percent-encoding). */
-export function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string; type: string }> {
+export function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string; type: string; location?: string }> {
   const u = new URL(base);
   return new Promise((ok, fail) => {
     const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, agent: false, headers: { accept: 'text/html,application/json' } }, (res) => {
@@ -89,7 +89,7 @@ export function rawGet(base: string, rawPath: string): Promise<{ status: number;
         body += d;
         if (body.length > 2_000_000) res.destroy();
       });
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? ''), ...(res.headers.location ? { location: res.headers.location } : {}) }));
       // SSE answers stream forever: read the head, then stop.
       if (String(res.headers['content-type']).startsWith('text/event-stream')) {
         setTimeout(() => {
