@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `kernels` is platform-neutral (tfjs-core only): the Node platform's Dawn path imports it too.
+  entry: ['src/index.ts', 'src/kernels.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -20,7 +20,7 @@ export interface GpuCandidate {
  */
 export function gpuCandidates(): GpuCandidate[] {
   return [
-    { name: 'cuda', tryIt: () => tryCuda() },
+    { name: 'cuda', tryIt: ({ auto }) => tryCuda({ skipWithoutGpu: auto }) },
     { name: 'webgpu', tryIt: ({ auto }) => tryDawnWebgpu({ requireHardware: auto }) },
   ];
 }

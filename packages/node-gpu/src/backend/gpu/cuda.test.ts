@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CUDA_LIBRARIES, probeCudaSystem, type CudaSystemProbe } from './cudaProbe.js';
+import { CUDA_LIBRARIES, hasGpuDeviceNode, probeCudaSystem, type CudaSystemProbe } from './cudaProbe.js';
 import { CUDA_TF_BACKEND, explainCudaLoadError, tryCuda } from './cuda.js';
 import { CudaUnavailableError } from './errors.js';
 
@@ -85,6 +85,19 @@ describe('tryCuda', () => {
     expect(tf.getBackend()).toBe('tensorflow');
   });
 
+  it('under auto, does not load the module on a machine without an NVIDIA driver or device', async () => {
+    let loaded = false;
+    const r = await tryCuda({
+      loader: async () => {
+        loaded = true;
+      },
+      probe: () => noDriver,
+      skipWithoutGpu: true,
+    });
+    expect(loaded).toBe(false);
+    expect(r.ok ? null : r.error).toMatchObject({ missing: 'driver' });
+  });
+
   it('classifies the real load errors of tfjs-node-gpu', () => {
     const binding = explainCudaLoadError(
       new Error(
@@ -109,6 +122,22 @@ describe('tryCuda', () => {
     if (r.ok) return;
     expect(['binding', 'module']).toContain((r.error as CudaUnavailableError).missing);
     expect(tf.findBackendFactory(CUDA_TF_BACKEND)).toBeNull();
+  });
+});
+
+describe('hasGpuDeviceNode', () => {
+  it('looks for /dev/nvidiaN and /dev/dri/renderD* on Linux only', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'fastts-dev-'));
+    expect(hasGpuDeviceNode('linux', dev)).toBe(false);
+    writeFileSync(join(dev, 'nvidiactl'), '');
+    expect(hasGpuDeviceNode('linux', dev)).toBe(false);
+    writeFileSync(join(dev, 'nvidia0'), '');
+    expect(hasGpuDeviceNode('linux', dev)).toBe(true);
+    const dri = mkdtempSync(join(tmpdir(), 'fastts-dev-'));
+    mkdirSync(join(dri, 'dri'));
+    writeFileSync(join(dri, 'dri', 'renderD128'), '');
+    expect(hasGpuDeviceNode('linux', dri)).toBe(true);
+    expect(hasGpuDeviceNode('darwin', join(dev, 'none'))).toBe(true);
   });
 });
 

@@ -27,6 +27,11 @@ export interface TryCudaOptions {
   loader?: () => Promise<unknown>;
   /** Inspects driver/GPU/CUDA libraries to explain a missing GPU. Default: {@link probeCudaSystem}. */
   probe?: () => CudaSystemProbe;
+  /**
+   * Do not even load the module when the machine shows no NVIDIA driver or device (what `auto` wants: loading
+   * tfjs-node-gpu and libtensorflow costs seconds). Default false: an explicit `cuda` reports the module first.
+   */
+  skipWithoutGpu?: boolean;
 }
 
 /** The parts of tfjs-node-gpu's NodeJSKernelBackend read here. */
@@ -77,12 +82,13 @@ export function explainCudaLoadError(e: unknown): CudaUnavailableError {
 }
 
 /** Explains, from a look at the machine, why libtensorflow placed nothing on a GPU. */
-export function explainNoGpu(probe: CudaSystemProbe): CudaUnavailableError {
+export function explainNoGpu(probe: CudaSystemProbe, loaded = true): CudaUnavailableError {
   if (probe.driver === null && probe.gpus.length === 0) {
     return new CudaUnavailableError(
       'driver',
-      `${CUDA_MODULE} loaded, but no NVIDIA GPU is visible: no NVIDIA kernel driver (/proc/driver/nvidia) and no ` +
-        `/dev/nvidia* device. Install the NVIDIA driver (and, in a container, run it with the GPU exposed).`,
+      `${loaded ? `${CUDA_MODULE} loaded, but no` : 'No'} NVIDIA GPU is visible: no NVIDIA kernel driver ` +
+        `(/proc/driver/nvidia) and no /dev/nvidia* device. Install the NVIDIA driver (and, in a container, run it ` +
+        `with the GPU exposed).`,
     );
   }
   const missingCuda = probe.missingLibraries.filter((l) => l !== 'libcuda.so.1');
@@ -121,8 +127,12 @@ function dropTensorflowBackend(): void {
  * driver/GPU, or the CUDA 11.2 / cuDNN 8.1 libraries.
  */
 export async function tryCuda(options: TryCudaOptions = {}): Promise<GpuBackendResult> {
-  const { loader = defaultLoader, probe = probeCudaSystem } = options;
+  const { loader = defaultLoader, probe = probeCudaSystem, skipWithoutGpu = false } = options;
   const base = { backend: 'cuda', tfBackend: CUDA_TF_BACKEND } as const;
+  if (skipWithoutGpu) {
+    const system = probe();
+    if (system.driver === null && system.gpus.length === 0) return { ...base, ok: false, error: explainNoGpu(system, false) };
+  }
   try {
     await loader();
   } catch (e) {

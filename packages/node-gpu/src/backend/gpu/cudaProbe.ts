@@ -89,3 +89,14 @@ export function probeCudaSystem(env: NodeJS.ProcessEnv = process.env): CudaSyste
   });
   return { driver, gpus, missingLibraries };
 }
+
+/**
+ * Whether this Linux machine shows any GPU device node an accelerator API could open: NVIDIA (`/dev/nvidia0`...)
+ * or a DRM render node (`/dev/dri/renderD*`: AMD, Intel, NVIDIA with nouveau). Always true on other platforms
+ * (no cheap test there). Lets `auto` skip loading CUDA or Dawn, and their console noise, on GPU-less servers.
+ */
+export function hasGpuDeviceNode(platform: NodeJS.Platform = process.platform, devDir = '/dev'): boolean {
+  if (platform !== 'linux') return true;
+  if (listDir(devDir).some((f) => /^nvidia\d+$/.test(f))) return true;
+  return listDir(join(devDir, 'dri')).some((f) => f.startsWith('renderD'));
+}

@@ -47,7 +47,11 @@ describe('tryDawnWebgpu with fakes', () => {
   });
 
   it('auto (requireHardware) refuses a fallback adapter and registers nothing', async () => {
-    const r = await tryDawnWebgpu({ loader: fakeDawn({ info: swiftshaderInfo }), requireHardware: true });
+    const r = await tryDawnWebgpu({
+      loader: fakeDawn({ info: swiftshaderInfo }),
+      requireHardware: true,
+      hasGpuDevice: () => true,
+    });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatchObject({ missing: 'fallback-adapter' });
@@ -57,11 +61,27 @@ describe('tryDawnWebgpu with fakes', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 
+  it('auto on a machine without GPU device nodes does not load Dawn at all', async () => {
+    let loaded = false;
+    const r = await tryDawnWebgpu({
+      loader: async () => {
+        loaded = true;
+        return fakeDawn(null)();
+      },
+      requireHardware: true,
+      hasGpuDevice: () => false,
+    });
+    expect(loaded).toBe(false);
+    expect(r.ok ? null : r.error).toMatchObject({ missing: 'adapter' });
+    expect(r.ok ? '' : r.error.message).toContain('/dev/dri/renderD*');
+  });
+
   it('reads the older adapter.isFallbackAdapter spelling too', async () => {
     const { vendor, architecture } = swiftshaderInfo;
     const r = await tryDawnWebgpu({
       loader: fakeDawn({ info: { vendor, architecture }, isFallbackAdapter: true }),
       requireHardware: true,
+      hasGpuDevice: () => true,
     });
     expect(r.ok ? null : r.error).toMatchObject({ missing: 'fallback-adapter' });
   });
@@ -78,7 +98,7 @@ describe.runIf(existsSync(SWIFTSHADER_ICD))('tryDawnWebgpu on SwiftShader', () =
 
   it('auto refuses it; an explicit request runs a conv that matches the cpu backend', async () => {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-    const auto = await tryDawnWebgpu({ requireHardware: true });
+    const auto = await tryDawnWebgpu({ requireHardware: true, hasGpuDevice: () => true });
     expect(auto.ok ? null : auto.error).toMatchObject({ missing: 'fallback-adapter' });
     expect(auto.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
 

@@ -5,6 +5,8 @@
  * Dawn's `GPU` object and the WebGPU globals (`GPUBufferUsage`, ...) on `globalThis` first.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { patchWebgpuKernels } from '@fastts/webgpu/kernels';
+import { hasGpuDeviceNode } from './cudaProbe.js';
 import { WebGpuUnavailableError } from './errors.js';
 import type { GpuBackendResult, WebGpuAdapterSummary } from './result.js';
 
@@ -48,6 +50,12 @@ export interface TryDawnWebgpuOptions {
   dawnFlags?: string[];
   /** Loads the `webgpu` package. Default: `import('webgpu')` (tests inject fakes). */
   loader?: () => Promise<DawnModule>;
+  /**
+   * With `requireHardware`: whether the machine shows a GPU device node at all (Linux: `/dev/nvidia*`,
+   * `/dev/dri/renderD*`). When it does not, Dawn is not loaded (no Vulkan ICD console noise). Default:
+   * {@link hasGpuDeviceNode}.
+   */
+  hasGpuDevice?: () => boolean;
 }
 
 function defaultLoader(): Promise<DawnModule> {
@@ -102,8 +110,19 @@ export function installWebGpuGlobals(dawn: DawnModule, gpu: DawnGpuLike): void {
  * hardware adapter, device).
  */
 export async function tryDawnWebgpu(options: TryDawnWebgpuOptions = {}): Promise<GpuBackendResult> {
-  const { requireHardware = false, dawnFlags = [], loader = defaultLoader } = options;
+  const { requireHardware = false, dawnFlags = [], loader = defaultLoader, hasGpuDevice = hasGpuDeviceNode } = options;
   const base = { backend: 'webgpu', tfBackend: WEBGPU_TF_BACKEND } as const;
+  if (requireHardware && !hasGpuDevice()) {
+    return {
+      ...base,
+      ok: false,
+      error: new WebGpuUnavailableError(
+        'adapter',
+        'this machine shows no GPU device (/dev/dri/renderD*, /dev/nvidia*), so there is no hardware WebGPU adapter ' +
+          `(a software one is available with --backend webgpu and VK_ICD_FILENAMES=${SWIFTSHADER_ICD}).`,
+      ),
+    };
+  }
 
   let dawn: DawnModule;
   try {
@@ -175,6 +194,7 @@ export async function tryDawnWebgpu(options: TryDawnWebgpuOptions = {}): Promise
       // The backend module was imported before navigator.gpu existed, so it skipped its registration.
       registerWebgpuFactory(gpu, webgpu.WebGPUBackend);
     }
+    patchWebgpuKernels();
     const ok = await tf.setBackend(WEBGPU_TF_BACKEND);
     if (!ok) throw new Error('tf.setBackend("webgpu") failed to initialize the backend');
   } catch (e) {

@@ -5,7 +5,7 @@
  */
 export { tryCuda, explainCudaLoadError, explainNoGpu, CUDA_MODULE, CUDA_TF_BACKEND } from './cuda.js';
 export type { TryCudaOptions } from './cuda.js';
-export { probeCudaSystem, CUDA_LIBRARIES } from './cudaProbe.js';
+export { probeCudaSystem, hasGpuDeviceNode, CUDA_LIBRARIES } from './cudaProbe.js';
 export type { CudaSystemProbe } from './cudaProbe.js';
 export {
   tryDawnWebgpu,
