@@ -13,7 +13,9 @@ import type { Browser } from 'playwright-core';
 
 /** Training images per class in the subset (the valid folder is used whole: 16 + 17 images). */
 const TRAIN_PER_CLASS = Number(process.env.FASTTS_WEB_TRAIN_PER_CLASS ?? 60);
-const EPOCHS = Number(process.env.FASTTS_WEB_TRAIN_EPOCHS ?? 3);
+const EPOCHS = Number(process.env.FASTTS_WEB_TRAIN_EPOCHS ?? 2);
+/** Epochs of fast.ai's second stage (unfrozen, discriminative learning rates). */
+const UNFREEZE = Number(process.env.FASTTS_WEB_TRAIN_UNFREEZE ?? 1);
 /** The tfjs backend the page trains on (`auto` picks wasm here: SwiftShader's WebGPU is a slow software adapter). */
 const BACKEND = process.env.FASTTS_WEB_TRAIN_BACKEND ?? 'auto';
 
@@ -48,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('train in the browser', () => {
-  it(`fits mobilenet_v1_0.25_224 on ${TRAIN_PER_CLASS}/class doraemon-walle images to >= 0.9 valid accuracy`, async () => {
+  it(`fits mobilenet_v1_0.25_224 on ${TRAIN_PER_CLASS}/class doraemon-walle images (${EPOCHS} frozen + ${UNFREEZE} unfrozen epochs) to >= 0.9 valid accuracy`, async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const p = await ctx.newPage();
     const consoleLines: string[] = [];
@@ -62,6 +64,7 @@ describe('train in the browser', () => {
     await p.getByTestId('size').fill('128');
     await p.getByTestId('bs').fill('16');
     await p.getByTestId('epochs').fill(String(EPOCHS));
+    await p.getByTestId('unfreeze-epochs').fill(String(UNFREEZE));
     await p.getByTestId('train-backend').selectOption(BACKEND);
     await p.getByTestId('train-start').click();
     const t0 = Date.now();
@@ -75,9 +78,10 @@ describe('train in the browser', () => {
     console.log(`in-browser training: ${seconds.toFixed(0)} s wall; ${status}`);
     const acc = Number(await p.getByTestId('train-accuracy').getAttribute('data-value'));
     expect(acc).toBeGreaterThanOrEqual(0.9);
-    expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(EPOCHS);
+    expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(EPOCHS + UNFREEZE);
+    if (UNFREEZE > 0) expect(await p.getByTestId('epoch-table').innerText()).toContain('unfrozen');
     const batches = Number(await p.locator('[data-testid="train-loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'));
-    expect(batches).toBe(EPOCHS * Math.floor((TRAIN_PER_CLASS * 2) / 16)); // fast.ai drops the last partial training batch
+    expect(batches).toBe((EPOCHS + UNFREEZE) * Math.floor((TRAIN_PER_CLASS * 2) / 16)); // fast.ai drops the last partial training batch
     // The interpretation covers the whole valid set and agrees with the accuracy.
     let total = 0;
     let diag = 0;

@@ -31,6 +31,7 @@ export function TrainClient({ archs }: { archs: string[] }) {
   const [bs, setBs] = useState(16);
   const [epochs, setEpochs] = useState(2);
   const [maxLr, setMaxLr] = useState(3e-3);
+  const [unfreezeEpochs, setUnfreezeEpochs] = useState(0);
   const [validPct, setValidPct] = useState(0.2);
   const [seed, setSeed] = useState(42);
   const [backend, setBackend] = useState<BackendChoice>('auto');
@@ -83,7 +84,7 @@ export function TrainClient({ archs }: { archs: string[] }) {
     try {
       const r = await trainInBrowser(
         files,
-        { arch, size, bs, epochs, maxLr, validPct, seed, backend },
+        { arch, size, bs, epochs, maxLr, unfreezeEpochs, validPct, seed, backend },
         { status: setStatus, batch: (b) => setBatches((bs) => [...bs, b]), epoch: (m) => setMetrics((ms) => [...ms, m]) },
         abort.current.signal,
       );
@@ -102,7 +103,7 @@ export function TrainClient({ archs }: { archs: string[] }) {
     setSaved('saving');
     try {
       const name = layout.root.split('/').pop() || 'dropped folder';
-      const id = await saveRun({ options: { arch, size, bs, epochs, maxLr, validPct, seed, backend }, result, files, itemFiles: result.itemFiles, batches, metrics, dataset: name });
+      const id = await saveRun({ options: { arch, size, bs, epochs, maxLr, unfreezeEpochs, validPct, seed, backend }, result, files, itemFiles: result.itemFiles, batches, metrics, dataset: name });
       setSaved({ id });
     } catch (e) {
       setSaved({ error: e instanceof Error ? e.message : String(e) });
@@ -149,6 +150,9 @@ export function TrainClient({ archs }: { archs: string[] }) {
         </label>
         <label>
           max lr <input type="number" min={1e-6} max={1} step="any" value={maxLr} onChange={(e) => setMaxLr(Number(e.target.value))} style={{ width: '6rem' }} data-testid="max-lr" />
+        </label>
+        <label title="fast.ai's second stage: unfreeze, then fitOneCycle with slice(1e-5, 3e-4)">
+          unfrozen epochs <input type="number" min={0} max={50} value={unfreezeEpochs} onChange={(e) => setUnfreezeEpochs(Number(e.target.value))} style={{ width: '4.5rem' }} data-testid="unfreeze-epochs" />
         </label>
         <label>
           valid % <input type="number" min={5} max={50} value={Math.round(validPct * 100)} onChange={(e) => setValidPct(Number(e.target.value) / 100)} style={{ width: '4.5rem' }} />

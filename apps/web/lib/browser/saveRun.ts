@@ -38,6 +38,7 @@ export async function saveRun(input: SaveRunInput): Promise<string> {
       size: options.size,
       bs: options.bs,
       epochs: options.epochs,
+      unfreezeEpochs: options.unfreezeEpochs ?? 0,
       lr: options.maxLr,
       seed: options.seed,
       classes: result.classes,

@@ -20,6 +20,10 @@ export interface BrowserTrainOptions {
   epochs: number;
   /** fitOneCycle's max learning rate (of the head; the body gets it too while frozen). */
   maxLr: number;
+  /** Epochs with the whole network unfrozen after the frozen ones (fast.ai's second stage; 0 to skip). */
+  unfreezeEpochs?: number;
+  /** Learning rates of the unfrozen stage, first and last layer group (fast.ai's slice(1e-5, 3e-4)). */
+  unfreezeLr?: [number, number];
   /** Fraction held out for validation when the folder has no `valid/`. */
   validPct: number;
   seed: number;
@@ -77,6 +81,7 @@ async function loadPretrainedOverHttp(f: FasttsWeb, arch: string): Promise<unkno
 }
 
 type Learn = {
+  unfreeze(): void;
   recorder?: { lastRow?: { trainLoss: number } };
   fitOneCycle(epochs: number, o?: Record<string, unknown>): Promise<unknown>;
   export(fname?: string): Promise<string>;
@@ -125,6 +130,7 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   const storage = new f.MemoryStorage();
   learn.storage = storage;
   let iter = 0;
+  let phase = 'frozen';
   let epochStart = performance.now();
   learn.callbacks.push({
     name: 'DashboardLive',
@@ -134,14 +140,14 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
     },
     afterBatch: (l: Learn) => {
       if (!l.training) return;
-      ev.batch({ iter: iter++, epoch: l.epoch, phase: 'frozen', loss: l.loss, lr: l.opt?.lrs.at(-1) ?? null, mom: l.opt?.moms.at(-1) ?? null });
+      ev.batch({ iter: iter++, epoch: l.epoch, phase, loss: l.loss, lr: l.opt?.lrs.at(-1) ?? null, mom: l.opt?.moms.at(-1) ?? null });
     },
     afterEpoch: (l: Learn) => {
       const v = l.lastValidation;
       const acc = v?.metrics[l.metricNames().indexOf('accuracy')] ?? null;
       ev.epoch({
         epoch: l.epoch,
-        phase: 'frozen',
+        phase,
         train_loss: l.recorder?.lastRow?.trainLoss ?? null, // fast.ai's smoothed training loss
         valid_loss: v?.loss ?? null,
         accuracy: acc,
@@ -152,6 +158,15 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   });
   ev.status(`training ${o.arch} on ${report.description}…`);
   await learn.fitOneCycle(o.epochs, { maxLr: o.maxLr, ...(signal ? { signal } : {}) });
+  if ((o.unfreezeEpochs ?? 0) > 0 && !signal?.aborted) {
+    // fast.ai's second stage: unfreeze, then discriminative learning rates across the layer groups.
+    const slice = need<(lo: number, hi: number) => unknown>(f, 'slice');
+    const [lo, hi] = o.unfreezeLr ?? [1e-5, 3e-4];
+    phase = 'unfrozen';
+    learn.unfreeze();
+    ev.status(`training the unfrozen ${o.arch} (lr ${lo}..${hi})…`);
+    await learn.fitOneCycle(o.unfreezeEpochs!, { maxLr: slice(lo, hi), ...(signal ? { signal } : {}) });
+  }
   ev.status('interpreting the validation set…');
   const CI = need<{ fromLearner(l: Learn): Promise<{ confusionMatrix(): number[][]; losses: Float32Array; predClass: Int32Array; targets: Int32Array; probs: Float32Array; c: number; items?: readonly string[]; topLosses(k: number): { indices: number[] } }> }>(
     f,
