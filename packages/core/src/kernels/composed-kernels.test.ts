@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
+import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
 
 type Pad = 'same' | 'valid' | number;
@@ -156,7 +157,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     const grads = async (backend: string): Promise<Float32Array[]> => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
-        const [xt, a, b, c] = [x, w1, w2, w3].map((t) => tf.tensor(t.values, t.shape) as tf.Tensor4D) as [
+        const [xt, a, b, c] = [x, w1, w2, w3].map((t) => tf.tensor4d(t.values, t.shape as [number, number, number, number])) as [
           tf.Tensor4D,
           tf.Tensor4D,
           tf.Tensor4D,
@@ -179,6 +180,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
 
   it('leaks no tensors on the backend', async () => {
     await tf.setBackend('wasm');
+    clearFilterCache();
     const before = tf.memory().numTensors;
     const backendBefore = (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
     tf.tidy(() => {
@@ -190,7 +192,33 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       )([x, w, d]);
     });
     expect(tf.memory().numTensors).toBe(before);
+    clearFilterCache();
     expect((tf.backend() as unknown as { numDataIds(): number }).numDataIds()).toBe(backendBefore);
+  });
+
+  it('reuses the rearranged filter while the filter lives, and frees it with the filter', async () => {
+    await tf.setBackend('wasm');
+    clearFilterCache();
+    const dy = tf.randomNormal([2, 4, 4, 8]);
+    const w = tf.tidy(() => tf.variable(tf.randomNormal([3, 3, 6, 8])));
+    const run = (): tf.Tensor =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, {
+        strides: [2, 2],
+        pad: 'same',
+        dataFormat: 'NHWC',
+        inputShape: [2, 8, 8, 6],
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+    const first = run();
+    expect(filterCacheSize()).toBe(4); // one sub-filter per stride phase
+    const again = run();
+    expect(filterCacheSize()).toBe(4);
+    expect(Array.from(again.dataSync())).toEqual(Array.from(first.dataSync()));
+    tf.tidy(() => w.assign(tf.randomNormal([3, 3, 6, 8]))); // a new filter: the old one's entries go at the next call
+    const third = run();
+    expect(filterCacheSize()).toBe(4);
+    expect(Array.from(third.dataSync())).not.toEqual(Array.from(first.dataSync()));
+    tf.dispose([first, again, third, dy, w]);
+    clearFilterCache();
   });
 });
 

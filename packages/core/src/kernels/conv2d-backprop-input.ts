@@ -10,6 +10,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type ConvGeometry, type PadAttr } from './conv-geometry.js';
+import { cachedHostFilters, isHostBackend, phaseFilter } from './filter-cache.js';
 import type { KernelScope } from './kernel-scope.js';
 import { withKernelScope } from './kernel-scope.js';
 
@@ -21,12 +22,15 @@ interface Conv2DBackpropInputAttrs {
   inputShape: [number, number, number, number];
 }
 
-/** Filter-side operations of one phase: turn the sub-filter into the conv filter it needs. */
+/** Filter-side operations of the phases. */
 export interface PhaseOps {
   /** A stride-1 correlation of `dy` (padded as given) with `filter` (taps already flipped). */
   conv(k: KernelScope, dy: TensorInfo, filter: TensorInfo, pads: Pads): TensorInfo;
-  /** Flipped, layout-adapted sub-filter made of taps (ry + s·t, rx + s·u). */
-  subFilter(k: KernelScope, filter: TensorInfo, ry: number, rx: number): TensorInfo;
+  /**
+   * The flipped, layout-adapted sub-filter of every phase (taps (ry + s·t, rx + s·u)), phase-major
+   * (index ry·sw + rx); `null` for a phase no tap reaches.
+   */
+  subFilters(k: KernelScope, filter: TensorInfo): Array<TensorInfo | null>;
   /** Channels of the gradient (dx). */
   channels: number;
 }
@@ -40,7 +44,7 @@ export interface Pads {
 }
 
 /** Number of taps i = r + s·t inside a filter of size `k`. */
-function tapsOf(r: number, k: number, s: number): number {
+export function tapsOf(r: number, k: number, s: number): number {
   return r >= k ? 0 : Math.ceil((k - r) / s);
 }
 
@@ -53,13 +57,14 @@ export function transposedConvByPhases(k: KernelScope, dy: TensorInfo, filter: T
   const H = g.inHeight;
   const W = g.inWidth;
   const C = ops.channels;
+  const filters = ops.subFilters(k, filter);
   if (sh === 1 && sw === 1) {
     // dx rows y need dy rows y + pt − i, i in [0, kh): pad dy by kh−1−pt on top.
     const top = kh - 1 - g.padTop;
     const left = kw - 1 - g.padLeft;
     const bottom = H - g.outHeight + g.padTop;
     const right = W - g.outWidth + g.padLeft;
-    return cropConv(k, dy, ops.subFilter(k, filter, 0, 0), { top, bottom, left, right }, ops, [g.batch, H, W, C]);
+    return cropConv(k, dy, filters[0]!, { top, bottom, left, right }, ops, [g.batch, H, W, C]);
   }
   // Output rows u = y + pt in [0, Q·sh): u = q·sh + r.
   const Q = Math.ceil((g.padTop + H) / sh);
@@ -69,12 +74,13 @@ export function transposedConvByPhases(k: KernelScope, dy: TensorInfo, filter: T
     for (let rx = 0; rx < sw; rx++) {
       const ty = tapsOf(ry, kh, sh);
       const tx = tapsOf(rx, kw, sw);
-      if (ty === 0 || tx === 0) {
+      const sub = filters[ry * sw + rx];
+      if (ty === 0 || tx === 0 || !sub) {
         phases.push(k.zeros([g.batch, Q, Qx, C]));
         continue;
       }
       const pads = { top: ty - 1, bottom: Q - g.outHeight, left: tx - 1, right: Qx - g.outWidth };
-      phases.push(cropConv(k, dy, ops.subFilter(k, filter, ry, rx), pads, ops, [g.batch, Q, Qx, C]));
+      phases.push(cropConv(k, dy, sub, pads, ops, [g.batch, Q, Qx, C]));
     }
   }
   const stacked = phases.length === 1 ? phases[0]! : k.concat(phases, 3); // [N, Q, Qx, sh·sw·C]
@@ -106,6 +112,32 @@ function cropConv(k: KernelScope, dy: TensorInfo, filter: TensorInfo, pads: Pads
   return k.slice(out, [0, 0, 0, 0], [n, outShape[1]!, outShape[2]!, c]);
 }
 
+/**
+ * The flipped sub-filters of every stride phase, [th, tw, co, ci] when `swap` (dense) or [th, tw, ci, co]
+ * (depthwise). Host backends rearrange the values in JS, once per filter (cached); others use kernels.
+ */
+export function phaseFilters(k: KernelScope, w: TensorInfo, sh: number, sw: number, swap: boolean): Array<TensorInfo | null> {
+  const shape = w.shape as [number, number, number, number];
+  const [kh, kw] = shape;
+  const phases: Array<[number, number]> = [];
+  for (let ry = 0; ry < sh; ry++) for (let rx = 0; rx < sw; rx++) phases.push([ry, rx]);
+  if (isHostBackend(k.backendName)) {
+    const made = cachedHostFilters(k.backend, w, `phases ${sh}x${sw} ${swap}`, (values) =>
+      phases
+        .filter(([ry, rx]) => tapsOf(ry, kh, sh) > 0 && tapsOf(rx, kw, sw) > 0)
+        .map(([ry, rx]) => phaseFilter(values, shape, ry, rx, sh, sw, swap)),
+    );
+    let next = 0;
+    return phases.map(([ry, rx]) => (tapsOf(ry, kh, sh) > 0 && tapsOf(rx, kw, sw) > 0 ? made[next++]! : null));
+  }
+  return phases.map(([ry, rx]) => {
+    if (tapsOf(ry, kh, sh) === 0 || tapsOf(rx, kw, sw) === 0) return null;
+    const sub = sh === 1 && sw === 1 ? w : k.stridedSlice(w, [ry, rx, 0, 0], shape, [sh, sw, 1, 1]);
+    const flipped = sub.shape[0] === 1 && sub.shape[1] === 1 ? sub : k.reverse(sub, [0, 1]);
+    return swap ? k.transpose(flipped, [0, 1, 3, 2]) : flipped;
+  });
+}
+
 /** Builds the composed `Conv2DBackpropInput` for one backend. */
 export function conv2dBackpropInputKernel(backendName: string): KernelConfig {
   const kernelFunc = (({ inputs, attrs, backend }) => {
@@ -114,15 +146,7 @@ export function conv2dBackpropInputKernel(backendName: string): KernelConfig {
     const g = convGeometry(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
     const ops: PhaseOps = {
       channels: g.inChannels,
-      subFilter(k, w, ry, rx) {
-        const [fh, fw, ci, co] = w.shape as [number, number, number, number];
-        const sub =
-          g.strideHeight === 1 && g.strideWidth === 1
-            ? w
-            : k.stridedSlice(w, [ry, rx, 0, 0], [fh, fw, ci, co], [g.strideHeight, g.strideWidth, 1, 1]);
-        const flipped = sub.shape[0] === 1 && sub.shape[1] === 1 ? sub : k.reverse(sub, [0, 1]);
-        return k.transpose(flipped, [0, 1, 3, 2]); // [th, tw, Co, Ci]
-      },
+      subFilters: (k, w) => phaseFilters(k, w, g.strideHeight, g.strideWidth, true),
       conv(k, x, f, pads) {
         return k.conv2d(x, f, [1, 1], pads);
       },

@@ -10,7 +10,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type PadAttr } from './conv-geometry.js';
-import { transposedConvByPhases, type PhaseOps } from './conv2d-backprop-input.js';
+import { phaseFilters, transposedConvByPhases, type PhaseOps } from './conv2d-backprop-input.js';
 import { KernelCompositionError } from './errors.js';
 import { withKernelScope } from './kernel-scope.js';
 
@@ -37,15 +37,10 @@ export function depthwiseBackpropInputKernel(backendName: string): KernelConfig 
     const [, , channels, multiplier] = filter.shape as [number, number, number, number];
     const ops: PhaseOps = {
       channels,
-      subFilter(k, w, ry, rx) {
-        const [fh, fw] = w.shape as [number, number, number, number];
-        const sub =
-          g.strideHeight === 1 && g.strideWidth === 1
-            ? w
-            : k.stridedSlice(w, [ry, rx, 0, 0], [fh, fw, channels, multiplier], [g.strideHeight, g.strideWidth, 1, 1]);
-        const flipped = sub.shape[0] === 1 && sub.shape[1] === 1 ? sub : k.reverse(sub, [0, 1]);
-        return k.reshape(flipped, [flipped.shape[0]!, flipped.shape[1]!, channels * multiplier, 1]);
-      },
+      subFilters: (k, w) =>
+        phaseFilters(k, w, g.strideHeight, g.strideWidth, false).map((f) =>
+          f === null ? null : k.reshape(f, [f.shape[0]!, f.shape[1]!, channels * multiplier, 1]),
+        ),
       conv(k, x, f, pads) {
         const out = k.depthwiseConv2d(x, f, [1, 1], pads); // [N, h, w, C·M]
         if (multiplier === 1) return out;

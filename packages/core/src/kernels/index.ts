@@ -11,3 +11,6 @@ export {
 } from './register.js';
 export type { ComposedKernelName, RegisterKernelsOptions, RegisterKernelsReport } from './register.js';
 export { KernelCompositionError } from './errors.js';
+export { batchNormTrain } from './batchnorm-train.js';
+export type { BatchNormTrainResult } from './batchnorm-train.js';
+export { clearFilterCache as clearComposedKernelCache, filterCacheSize as composedKernelCacheSize } from './filter-cache.js';

@@ -7,6 +7,7 @@ import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise-backprop.js';
 import { KernelCompositionError } from './errors.js';
+import { clearFilterCache } from './filter-cache.js';
 
 /** The kernel names fastts can compose. */
 export type ComposedKernelName =
@@ -136,6 +137,7 @@ export function unregisterComposedKernels(backendName: string): void {
     }
   }
   registered.delete(backendName);
+  clearFilterCache();
 }
 
 /** The composed kernel configs themselves, e.g. to register under another backend name by hand. */
