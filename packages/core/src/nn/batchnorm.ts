@@ -1,5 +1,6 @@
 /** Batch normalization with PyTorch semantics (momentum 0.1, unbiased running variance, num_batches_tracked). */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTrain } from '../kernels/batchnorm-train.js';
 import { ModuleConfigError } from './errors.js';
 import { Module, type Parameter } from './module.js';
 
@@ -59,7 +60,6 @@ export abstract class BatchNorm extends Module {
     if (!this.training) {
       return tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps) as T;
     }
-    const axes = [...Array(x.rank - 1).keys()];
     const count = x.size / this.numFeatures;
     if (count < 2) {
       throw new ModuleConfigError(
@@ -67,11 +67,12 @@ export abstract class BatchNorm extends Module {
           '(use a batch size above 1, or eval())',
       );
     }
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, axes);
-      this.updateRunningStats(mean, variance, count);
-      return tf.batchNorm(x, mean, variance, this.bias, this.weight, this.eps) as T;
-    });
+    // Hand-written gradient (kernels/batchnorm-train): saves only x and per-channel vectors for the backward pass,
+    // instead of differentiating tf.moments + tf.batchNorm (full-size tiles and intermediates kept alive).
+    const { y, mean, variance } = batchNormTrain(x, this.weight, this.bias, this.eps);
+    this.updateRunningStats(mean, variance, count);
+    tf.dispose([mean, variance]);
+    return y;
   }
 
   /**
