@@ -8,9 +8,10 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { REPO_ROOT, WEIGHTS_HOME } from '../../test-support/shared';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../browser/chromium';
 
 export const ARTIFACTS = join(REPO_ROOT, 'tests', 'web', 'artifacts');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM };
 
 export interface Dashboard {
   url: string;
@@ -55,21 +56,13 @@ export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}):
   };
 }
 
-/** Launches headless Chromium with WebGPU enabled (playwright gives it a fresh temporary profile). */
+/**
+ * Launches headless Chromium with the browser tests' flags (tests/browser/chromium.ts: WebGPU enabled, no
+ * background traffic). A browser rather than one persistent context, so tests can open contexts with their own
+ * viewports; playwright gives it a fresh temporary profile.
+ */
 export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   return {
     browser,
     close: async () => {

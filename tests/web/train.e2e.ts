@@ -120,7 +120,7 @@ describe('train in the browser', () => {
     const tests = readdirSync(join(DORAEMON_WALLE, 'test')).sort().map((f) => join(DORAEMON_WALLE, 'test', f));
     await p.getByTestId('predict-input').setInputFiles(tests);
     await expect.poll(() => p.getByTestId('predict-status').innerText(), { timeout: 120_000 }).toContain('done: 6 images');
-    const labels = await p.getByTestId('prediction').evaluateAll((els) => els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? '']));
+    const labels = await p.getByTestId('prediction').evaluateAll((els) => els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]));
     const right = labels.filter(([file, label]) => file.startsWith(`${label}.`)).length;
     console.log('predict page:', JSON.stringify(labels));
     expect(right).toBeGreaterThanOrEqual(5);
