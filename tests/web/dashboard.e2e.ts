@@ -218,6 +218,14 @@ describe('security', () => {
     expect(run.interpretation.confusion).toEqual([[15, 1], [2, 15]]);
   });
 
+  it('ignores a predict-page model choice that is not a run', async () => {
+    for (const q of ['..%2f..%2fsecret.txt', '%2e%2e', 'linked', '/etc/passwd']) {
+      const r = await rawGet(dash.url, `/predict?run=${q}`);
+      expect(r.status).toBe(200);
+      expect(r.body).not.toContain(SECRET);
+    }
+  });
+
   it('renders a missing run as a 404 page, not a stack trace', async () => {
     const p = await page();
     const res = await p.goto(`${dash.url}/runs/no-such-run`);
