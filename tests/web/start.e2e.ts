@@ -10,12 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEIGHTS_HOME } from '../../test-support/shared';
 import { makeFakeRun } from './fakeRun';
 
-type Started = { url: string; port: number; host: string; runsDir: string; server: import('node:http').Server; close: () => Promise<void> };
-type StartModule = {
-  startDashboard: (o?: { runsDir?: string; port?: number; host?: string; home?: string; build?: boolean }) => Promise<Started>;
-  DashboardStartError: new (m: string) => Error;
-  isBuilt: () => boolean;
-};
+type StartModule = typeof import('../../apps/web/start.mjs');
 
 let base: string;
 let mod: StartModule;
@@ -24,8 +19,7 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'fastts-web-start-'));
   mkdirSync(join(base, 'runs'));
   await makeFakeRun(join(base, 'runs'), 'r1', { epochs: 1 });
-  // @ts-expect-error -- a plain .mjs module without type declarations
-  mod = (await import('../../apps/web/start.mjs')) as StartModule;
+  mod = await import('../../apps/web/start.mjs');
 });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
