@@ -94,6 +94,7 @@ describe('run page', () => {
     for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
       expect(Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText())).toBe(interp.confusion[a]![b]);
     }
+    expect(await p.getByTestId('most-confused').innerText()).toBe('Most confused (actual → predicted): walle → doraemon (2), doraemon → walle (1)');
     await p.getByTestId('cm-cell-1-0').click();
     await expect.poll(() => p.getByTestId('cm-item').count()).toBe(2);
     expect(await p.getByTestId('cm-items').innerText()).toContain('walle predicted as doraemon: 2 images');

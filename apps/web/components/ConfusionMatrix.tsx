@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import type { Interpretation } from '../src/server/runTypes';
 import { Thumb } from './Thumb';
+import { mostConfused } from '../lib/mostConfused';
 
 export function ConfusionMatrix({ runId, interp }: { runId: string | null; interp: Interpretation }) {
   const [cell, setCell] = useState<[number, number] | null>(null);
@@ -55,6 +56,20 @@ export function ConfusionMatrix({ runId, interp }: { runId: string | null; inter
           </tbody>
         </table>
       </div>
+      {(() => {
+        const pairs = mostConfused(classes, confusion);
+        return pairs.length ? (
+          <p className="muted" data-testid="most-confused">
+            Most confused (actual → predicted):{' '}
+            {pairs.slice(0, 8).map(([a, p, n], i) => (
+              <span key={`${a}>${p}`}>
+                {i ? ', ' : ''}
+                {a} → {p} ({n})
+              </span>
+            ))}
+          </p>
+        ) : null;
+      })()}
       {cell ? (
         <div className="cm-items" data-testid="cm-items">
           <h3>
