@@ -59,8 +59,13 @@ export interface LearnerOptions {
   modelDir?: string;
   /** File functions (required for save/load/export and the file loggers). */
   storage?: LearnerStorage;
-  /** The training step strategy. Default: {@link SingleBackendStep}. */
+  /** The training step strategy. Default: a {@link SingleBackendStep} with `microBatch`. */
   trainStep?: TrainStep;
+  /**
+   * Largest number of images whose gradients are computed at once (the batch is split and the gradients
+   * accumulated), or `'auto'` (default) to size chunks to the backend's memory. Ignored with `trainStep`.
+   */
+  microBatch?: number | 'auto';
   /** What `export` records so that `loadLearner` can rebuild the model and its input pipeline. */
   exportInfo?: Record<string, unknown>;
 }
@@ -242,7 +247,7 @@ export class Learner {
     this.path = opts.path ?? '.';
     this.modelDir = opts.modelDir ?? 'models';
     this.storage = opts.storage;
-    this.trainStep = opts.trainStep ?? new SingleBackendStep();
+    this.trainStep = opts.trainStep ?? new SingleBackendStep(opts.microBatch !== undefined ? { microBatch: opts.microBatch } : {});
     this.exportInfo = opts.exportInfo ?? {};
     this.betas = { beta2: opts.beta2 ?? 0.99, eps: opts.eps ?? 1e-5, wdBnBias: opts.wdBnBias ?? true };
     this.indexParameters();

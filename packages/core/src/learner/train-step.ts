@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/index.js';
+import { HyperParameterError } from './errors.js';
 import type { LossFunction } from './loss.js';
 
 /** What a training step may use: the model, the loss, and the trainable parameters by name. */
@@ -35,19 +36,86 @@ export interface TrainStep {
   dispose?(): Promise<void> | void;
 }
 
-/** The default step: `tf.variableGrads` of `lossFunc(model.forward(x), y)` on the active backend. */
+/** Options of {@link SingleBackendStep}. */
+export interface SingleBackendStepOptions {
+  /**
+   * Split each batch into chunks of at most this many images, accumulating their gradients (weighted by size), so
+   * that the autodiff tape fits in memory. BatchNorm then normalizes each chunk with its own statistics.
+   * `'auto'` (default) measures the tape of a first 2-image chunk and sizes the chunks to `memoryBudget`.
+   * `Infinity` never splits.
+   */
+  microBatch?: number | 'auto';
+  /**
+   * Bytes the tape of one chunk may use with `microBatch: 'auto'`. Default: 2.5 GB on the wasm backend (its heap
+   * cannot grow past 4 GB), 6 GB elsewhere.
+   */
+  memoryBudget?: number;
+}
+
+/**
+ * The default step: `tf.variableGrads` of `lossFunc(model.forward(x), y)` on the active backend, in chunks when the
+ * batch's tape would not fit in memory (see {@link SingleBackendStepOptions.microBatch}).
+ */
 export class SingleBackendStep implements TrainStep {
   readonly name = 'single-backend';
+  /** The chunk size in use (`undefined` until `'auto'` has measured). */
+  microBatch: number | undefined;
+  private readonly auto: boolean;
+  private readonly budget: number | undefined;
+  /** Tape bytes per image measured by `'auto'`. */
+  bytesPerImage: number | undefined;
+
+  constructor(opts: SingleBackendStepOptions = {}) {
+    const mb = opts.microBatch ?? 'auto';
+    this.auto = mb === 'auto';
+    if (mb !== 'auto') {
+      if (!(mb >= 1)) throw new HyperParameterError(`microBatch must be >= 1 (or 'auto'), got ${mb}`);
+      this.microBatch = Math.floor(mb);
+    }
+    this.budget = opts.memoryBudget;
+  }
 
   async computeGradients(ctx: TrainStepContext, x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
     const vars = [...ctx.trainable.values()];
+    if (vars.length === 0) throw new HyperParameterError('nothing to train: no parameter is trainable');
     const nameOf = new Map<string, string>();
     for (const [name, v] of ctx.trainable) nameOf.set(v.name, name);
-    const { value, grads } = tf.variableGrads(() => ctx.lossFunc(ctx.model.forward(x), y) as tf.Scalar, vars);
-    const out = new Map<string, tf.Tensor>();
-    for (const [vname, g] of Object.entries(grads)) out.set(nameOf.get(vname) ?? vname, g);
-    const loss = (await value.data())[0]!;
-    value.dispose();
-    return { loss, grads: out };
+    const n = x.shape[0];
+    const grads = new Map<string, tf.Tensor>();
+    let loss = 0;
+    let start = 0;
+    while (start < n) {
+      const first = this.auto && this.microBatch === undefined;
+      let len = first ? Math.min(2, n) : Math.min(this.microBatch ?? n, n - start);
+      if (n - start - len === 1) len += 1; // never leave a 1-image chunk (BatchNorm needs 2 values per channel)
+      const whole = start === 0 && len === n;
+      const xs = whole ? x : tf.slice(x, [start, 0, 0, 0], [len, -1, -1, -1]);
+      const ys = whole ? y : tf.slice(y, [start], [len]);
+      let tapeBytes = 0;
+      const before = tf.memory().numBytes;
+      const res = tf.variableGrads(() => {
+        const l = ctx.lossFunc(ctx.model.forward(xs), ys) as tf.Scalar;
+        tapeBytes = tf.memory().numBytes - before;
+        return whole ? l : (tf.mul(l, len / n) as tf.Scalar);
+      }, vars);
+      if (!whole) tf.dispose([xs, ys]);
+      if (first) {
+        this.bytesPerImage = tapeBytes / len;
+        const budget = this.budget ?? (tf.getBackend() === 'wasm' ? 2.5e9 : 6e9);
+        this.microBatch = Math.max(2, Math.floor(budget / Math.max(1, this.bytesPerImage)));
+      }
+      loss += (await res.value.data())[0]!;
+      res.value.dispose();
+      for (const [vname, g] of Object.entries(res.grads)) {
+        const key = nameOf.get(vname) ?? vname;
+        const acc = grads.get(key);
+        if (acc) {
+          grads.set(key, tf.add(acc, g));
+          tf.dispose([acc, g]);
+        } else grads.set(key, g);
+      }
+      start += len;
+    }
+    return { loss, grads };
   }
 }

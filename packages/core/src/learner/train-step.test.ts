@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '../gradients.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../nn/index.js';
+import { SingleBackendStep } from './train-step.js';
+import { crossEntropyLoss } from './loss.js';
+import { seeded } from './testing.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function setup() {
+  const model = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new ReLU(), new AdaptiveAvgPool2d(), new Flatten(), new Linear(4, 3));
+  const trainable = new Map(model.namedParameters());
+  const r = seeded(3);
+  const x = tf.tensor4d(Array.from({ length: 9 * 6 * 6 * 3 }, () => r() * 2 - 1), [9, 6, 6, 3]);
+  const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32');
+  return { ctx: { model, lossFunc: crossEntropyLoss(), trainable }, x, y };
+}
+
+describe('SingleBackendStep micro-batching', () => {
+  it('accumulates chunk gradients into exactly the full-batch gradient (no BatchNorm involved)', async () => {
+    const { ctx, x, y } = setup();
+    const full = await new SingleBackendStep({ microBatch: Infinity }).computeGradients(ctx, x, y);
+    const chunked = await new SingleBackendStep({ microBatch: 4 }).computeGradients(ctx, x, y); // 4 + 5 (no 1-image chunk)
+    expect(chunked.loss).toBeCloseTo(full.loss, 5);
+    expect([...chunked.grads.keys()].sort()).toEqual([...full.grads.keys()].sort());
+    for (const [k, g] of full.grads) {
+      const a = g.dataSync();
+      const b = chunked.grads.get(k)!.dataSync();
+      a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    }
+    tf.dispose([...full.grads.values(), ...chunked.grads.values()]);
+  });
+
+  it("'auto' measures the tape of a 2-image chunk and sizes chunks to the memory budget, leaking nothing", async () => {
+    const { ctx, x, y } = setup();
+    const before = tf.memory().numTensors;
+    const step = new SingleBackendStep({ microBatch: 'auto', memoryBudget: 1 });
+    const res = await step.computeGradients(ctx, x, y);
+    expect(step.bytesPerImage).toBeGreaterThan(0);
+    expect(step.microBatch).toBe(2);
+    tf.dispose([...res.grads.values()]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
