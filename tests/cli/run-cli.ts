@@ -84,3 +84,43 @@ export function runCli(args: readonly string[], options: RunOptions = {}): Promi
 export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
+
+/** Decodes a PNG file (throws when it is not a valid PNG) and returns its size. */
+export async function pngSize(path: string): Promise<{ width: number; height: number }> {
+  const { PNG } = await import('pngjs');
+  const { readFileSync } = await import('node:fs');
+  const png = PNG.sync.read(readFileSync(path));
+  return { width: png.width, height: png.height };
+}
+
+/** Parses CSV text (RFC 4180, as the CLI writes it) into rows of fields. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else if (ch !== '\r') field += ch;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}

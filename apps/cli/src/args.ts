@@ -80,7 +80,7 @@ export function parsePositiveNumber(text: string): number {
 }
 
 /** The backends `--backend` accepts. */
-export const BACKENDS = ['auto', 'cuda', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** One of {@link BACKENDS}. */
 export type BackendChoice = (typeof BACKENDS)[number];

@@ -1,36 +1,31 @@
 /** Choosing where tensors run (`--backend`, `--threads`), through `setupBackend` of `@fastts/node-gpu`. */
-import * as nodeGpu from '@fastts/node-gpu';
-import { CliError } from './errors.js';
+import { setupBackend, type BackendReport } from '@fastts/node-gpu';
 import type { BackendOptions } from './options.js';
 import type { Reporter } from './output.js';
 
 /** What the CLI reports about the backend in use. */
 export interface BackendInfo {
-  /** The tfjs backend name (`wasm`, `cpu`, `tensorflow` for CUDA, ...). */
+  /** The fastts backend name (`wasm`, `cuda`, `webgpu`, `cpu`). */
   name: string;
-  /** Threads it runs on, when known. */
-  threads?: number;
-  /** One line for the log. */
+  /** Compute threads of the backend. */
+  threads: number;
+  /** One line for the log, e.g. `wasm (XNNPACK + SIMD, 2 threads)`. */
   description: string;
+  /** The full report of `setupBackend`. */
+  report: BackendReport;
 }
 
-type SetupBackend = (o: { backend?: string; threads?: number }) => Promise<unknown>;
-
-/** Sets up the backend asked for and says which one runs. Errors (e.g. no usable CUDA) propagate as they are. */
-export async function setupCliBackend(options: BackendOptions, reporter: Reporter): Promise<BackendInfo> {
-  const setup = (nodeGpu as unknown as { setupBackend?: SetupBackend }).setupBackend;
-  if (typeof setup !== 'function') {
-    throw new CliError('this build of @fastts/node-gpu has no setupBackend()', { hint: 'rebuild the workspace (npx turbo run build)' });
-  }
-  const raw = (await setup({ backend: options.backend, ...(options.threads !== undefined ? { threads: options.threads } : {}) })) as
-    | { backend?: string; name?: string; threads?: number; description?: string; summary?: string }
-    | undefined;
-  const name = raw?.backend ?? raw?.name ?? 'unknown';
-  const info: BackendInfo = {
-    name,
-    ...(typeof raw?.threads === 'number' ? { threads: raw.threads } : {}),
-    description: raw?.description ?? raw?.summary ?? `${name}${typeof raw?.threads === 'number' ? ` (${raw.threads} threads)` : ''}`,
-  };
-  reporter.debug(`backend: ${info.description}`);
-  return info;
+/**
+ * Sets up the backend asked for (`auto` tries CUDA, WebGPU, then wasm) and says which one runs. A named backend
+ * that cannot run here (e.g. `--backend cuda` without a usable CUDA stack) fails with the library's error, which
+ * says which piece is missing.
+ */
+export async function setupCliBackend(options: Partial<BackendOptions>, reporter: Reporter): Promise<BackendInfo> {
+  const report = await setupBackend({
+    backend: options.backend ?? 'auto',
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    log: null,
+  });
+  for (const s of report.skipped) reporter.debug(`backend ${s.backend} skipped: ${s.reason}`);
+  return { name: report.backend, threads: report.threads, description: report.description, report };
 }

@@ -98,7 +98,7 @@ describe('fastts command line', () => {
     [['train', 'd', '--lr', 'fast'], "argument 'fast' is invalid"],
     [['train', 'd', '--valid-pct', '20'], 'between 0 and 1'],
     [['train', 'd', '--bs', '0'], "'0' is not a whole number >= 1"],
-    [['train', 'd', '--backend', 'tpu'], 'Allowed choices are auto, cuda, wasm, cpu'],
+    [['train', 'd', '--backend', 'tpu'], 'Allowed choices are auto, cuda, webgpu, wasm, cpu'],
     [['train', 'd', '--bogus'], "unknown option '--bogus'"],
     [['trian', 'd'], "unknown command 'trian' (Did you mean train?)"],
     [['predict', 'm'], "missing required argument 'inputs'"],

@@ -49,6 +49,7 @@ const GLOBAL_HELP = `
 Environment:
   FASTTS_HOME     weight cache (default ~/.cache/fastts); weights live in $FASTTS_HOME/models/<arch>/
   FASTTS_OFFLINE  set to 1 to forbid downloading weights (the error says which file to place where)
+  FASTTS_BACKEND  default of --backend; FASTTS_THREADS default of --threads
   NO_COLOR        set to turn colours off (https://no-color.org); FORCE_COLOR=1 forces them on
 
 Output:
@@ -78,8 +79,15 @@ function addDataOptions(cmd: Command): Command {
 
 function addBackendOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--backend <name>', 'where tensors run').choices(BACKENDS).default('auto'))
-    .option('--threads <n>', 'CPU threads (default: what the backend finds best)', parsePositiveInt);
+    .addOption(
+      new Option('--backend <name>', 'where tensors run: auto tries cuda, then webgpu, then wasm (cpu is pure JS, slow)')
+        .choices(BACKENDS)
+        .default('auto')
+        .env('FASTTS_BACKEND'),
+    )
+    .addOption(
+      new Option('--threads <n>', 'CPU threads of the wasm backend (default: the cores, at most 8)').argParser(parsePositiveInt).env('FASTTS_THREADS'),
+    );
 }
 
 function addJson(cmd: Command, what = 'print one JSON object on stdout (progress goes to stderr)'): Command {

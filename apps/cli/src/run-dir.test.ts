@@ -40,6 +40,10 @@ describe('run directory', () => {
     } finally {
       chmodSync(locked, 0o700);
     }
+    if (process.platform === 'linux') {
+      // the kernel refuses folders in /proc to anyone, root included (and Node's recursive mkdir would hang there)
+      expect(() => prepareOutputDir('/proc/fastts-run/x')).toThrow("cannot write to --out '/proc/fastts-run/x' (the folder cannot be created there)");
+    }
     expect(() => prepareOutputFile(tmp)).toThrow('is a folder, expected a file name');
     expect(prepareOutputFile(join(tmp, 'new', 'plot.png'))).toBe(join(tmp, 'new', 'plot.png'));
     expect(existsSync(join(tmp, 'new'))).toBe(true);

@@ -29,7 +29,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { csvRow } from './csv.js';
 import { UsageError } from './errors.js';
 
@@ -79,7 +79,7 @@ export function prepareOutputDir(dir: string, option = '--out'): string {
     throw new UsageError(`${option} '${dir}' is a file, not a folder`, { hint: `give a folder path with ${option}` });
   }
   try {
-    mkdirSync(abs, { recursive: true });
+    mkdirParents(abs);
     accessSync(abs, constants.W_OK);
     const probe = join(abs, `.fastts-write-test-${process.pid}`);
     writeFileSync(probe, '');
@@ -94,6 +94,22 @@ export function prepareOutputDir(dir: string, option = '--out'): string {
   return abs;
 }
 
+/**
+ * `mkdir -p` one level at a time. (Node's `mkdirSync(path, { recursive: true })` never returns for a path under
+ * /proc, where mkdir answers ENOENT for a parent that exists.)
+ */
+function mkdirParents(abs: string): void {
+  const missing: string[] = [];
+  let p = abs;
+  while (!existsSync(p)) {
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const dir of missing.reverse()) mkdirSync(dir);
+}
+
 /** Says in words why creating or writing a path failed. */
 function writeFailureReason(err: unknown): string {
   const code = (err as { code?: string }).code;
@@ -106,7 +122,7 @@ function writeFailureReason(err: unknown): string {
     case 'ENOTDIR':
       return 'a part of the path is a file';
     case 'ENOENT':
-      return 'its parent folder cannot be created';
+      return 'the folder cannot be created there';
     case 'ENOSPC':
       return 'no space left on device';
     default:
@@ -231,7 +247,7 @@ export interface StatusFile {
   error?: string;
   /** Training batches the whole run will take. */
   totalIters?: number;
-  /** The checkpoint to resume from, for interrupted runs. */
+  /** The checkpoint to resume from (relative to the run folder), for interrupted runs. */
   checkpoint?: string;
   /** Where `fastts train --resume` continues, for interrupted runs. */
   resume?: ResumePoint;
@@ -242,7 +258,7 @@ export interface ResumePoint {
   phase: Phase;
   /** The epoch (within the phase) to start again from. */
   epoch: number;
-  /** The checkpoint the weights and optimizer state come from. */
+  /** The checkpoint the weights and optimizer state come from, relative to the run folder. */
   checkpoint: string;
   /** Training batches logged before the interruption (batches.jsonl continues the count). */
   iters: number;

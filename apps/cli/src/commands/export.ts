@@ -26,7 +26,8 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
   const exported = join(dir, RUN_FILES.model, EXPORT_FILE);
   const checkpoint = join(dir, CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`);
   let source: 'export' | 'checkpoint';
-  await setupCliBackend({ backend: 'auto' }, reporter);
+  // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.
+  await setupCliBackend({ backend: 'wasm' }, reporter);
   if (existsSync(exported)) {
     if (resolve(exported) !== out) await copyFile(exported, out);
     source = 'export';

@@ -13,10 +13,11 @@ export async function runShowBatch(dataDir: string, options: ShowBatchOptions, c
   const settings = resolveDataSettings(dataDir, options, io.cwd);
   delete settings.test;
   const out = prepareOutputFile(resolve(io.cwd, options.out));
-  await setupCliBackend({ backend: 'auto' }, reporter);
+  // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.
+  await setupCliBackend({ backend: 'wasm' }, reporter);
   const data = await loadData(settings, reporter);
   await showBatch(data, { rows: options.rows, ds: options.ds, path: out });
   const shown = Math.min(options.rows * options.rows, options.ds === 'train' ? data.trainDl.n : data.validDl.n);
   reporter.result({ out, rows: options.rows, ds: options.ds, images: shown, classes: data.classes });
-  reporter.out(`wrote ${relative(io.cwd, out) || out}: ${shown} ${options.ds} images, classes ${data.classes.join(', ')}`);
+  reporter.out(`wrote ${relative(io.cwd, out) || out}: ${shown} ${options.ds} image${shown === 1 ? '' : 's'}, classes ${data.classes.join(', ')}`);
 }

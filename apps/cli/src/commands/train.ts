@@ -4,7 +4,7 @@
  * `ClassificationInterpretation`); this module turns options into calls and results into files.
  */
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import {
   accuracy,
   errorRate,
@@ -107,6 +107,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   // ---- settings: a new run, or the config of the run to resume
   let config: TrainConfig;
   let runDir: string;
+  let newRun = false;
   let resume: ResumePoint | undefined;
   if (options.resume !== undefined) {
     runDir = requireDir(options.resume, io.cwd, 'run folder', 'give a run folder written by fastts train (runs/<timestamp>-<arch>)');
@@ -114,7 +115,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     const status = existsSync(join(runDir, RUN_FILES.status))
       ? readJson<StatusFile>(join(runDir, RUN_FILES.status), 'run status')
       : undefined;
-    if (!status?.resume || !existsSync(status.resume.checkpoint)) {
+    if (!status?.resume || !existsSync(resolve(runDir, status.resume.checkpoint))) {
       throw new UsageError(`run '${options.resume}' has no checkpoint to resume from`, {
         hint:
           status?.status === 'finished'
@@ -137,7 +138,8 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     }
     const data = resolveDataSettings(dataDirArg, options, io.cwd);
     const spec = getArch(options.arch);
-    runDir = prepareOutputDir(options.out ?? defaultRunDir(spec.name, io.cwd));
+    runDir = resolve(io.cwd, options.out ?? defaultRunDir(spec.name, io.cwd));
+    newRun = true;
     config = {
       command: 'train',
       fastts: cliVersion(),
@@ -160,9 +162,14 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       totalIters: 0,
     };
   }
+  // The backend before the run folder: a backend that cannot run here leaves no empty run behind.
+  const backend = await setupCliBackend(config, reporter);
+  config.backendUsed = backend.name;
+  if (newRun) prepareOutputDir(runDir);
   const status = new RunStatusFile(runDir);
   const rel = relative(io.cwd, runDir) || '.';
   reporter.log(`${resume ? 'resuming' : 'run'}: ${rel}`);
+  reporter.log(`backend: ${backend.description}`);
 
   let learn: VisionLearner | undefined;
   let phase: Phase = resume?.phase ?? 'frozen';
@@ -171,9 +178,6 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   let trainingDone = false;
   try {
     status.write('running');
-    const backend = await setupCliBackend(config, reporter);
-    config.backendUsed = backend.name;
-    reporter.log(`backend: ${backend.description}`);
 
     const data = await loadData(config, reporter);
     config.classes = [...data.classes];
@@ -292,15 +296,15 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       // interruption came right after an epoch ended.
       const nIter = learn?.data.trainDl.length ?? 0;
       checkpoint = err.checkpoint;
-      point = { phase, epoch: phaseStart + err.epoch + (err.batch >= nIter ? 1 : 0), checkpoint, iters: itersDone };
+      point = { phase, epoch: phaseStart + err.epoch + (err.batch >= nIter ? 1 : 0), checkpoint: relative(runDir, checkpoint), iters: itersDone };
     } else if (err instanceof InterruptedError && trainingDone && learn) {
       // Ctrl-C while writing the results: keep the trained weights, --resume only writes the results.
       checkpoint = await learn.save(INTERRUPTED_CHECKPOINT);
-      point = { phase, epoch: phase === 'frozen' ? config.epochs : config.unfreezeEpochs, checkpoint, iters: itersDone };
+      point = { phase, epoch: phase === 'frozen' ? config.epochs : config.unfreezeEpochs, checkpoint: relative(runDir, checkpoint), iters: itersDone };
     }
     if (point && checkpoint) {
       const line = `stopped by Ctrl-C during ${phase} epoch ${point.epoch}; the checkpoint is ${relative(io.cwd, checkpoint)}`;
-      status.write('interrupted', { error: line, checkpoint, totalIters: config.totalIters, resume: point });
+      status.write('interrupted', { error: line, checkpoint: point.checkpoint, totalIters: config.totalIters, resume: point });
       throw new InterruptedError(line, { hint: `resume with: fastts train --resume ${rel}`, cause: err });
     }
     if (err instanceof InterruptedError || err instanceof FitInterruptedError) {
