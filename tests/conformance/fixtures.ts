@@ -12,8 +12,8 @@ export const PHOTO_NAMES = ['bird.jpg', 'parrot.jpg', 'cat.jpg', 'dragonfly.jpg'
 export interface SharedIo {
   /** Reads a file, by path relative to the shared folder (`models/...`). */
   read(relPath: string): Promise<Uint8Array>;
-  /** Decodes a photo (full size, RGB). */
-  decode(relPath: string, bytes: Uint8Array): Promise<DecodedImage>;
+  /** Reads and decodes a photo (full size, RGB). */
+  decode(relPath: string): Promise<DecodedImage>;
   /** The doraemon-walle DataBunch (relative path `datasets/doraemon-walle`). */
   dataBunch(options: FromFolderOptions): Promise<DataBunch>;
 }
@@ -33,7 +33,7 @@ export async function loadFixtures(io: SharedIo): Promise<ConformanceFixtures> {
     const rel = `models/imagenet-samples/${name}`;
     const e = known[name];
     if (!e) throw new Error(`expected.json has no entry for ${ARCH} / ${name}`);
-    photos.push({ name, image: await io.decode(rel, await io.read(rel)), top1: e.top1, prob: e.prob });
+    photos.push({ name, image: await io.decode(rel), top1: e.top1, prob: e.prob });
   }
   return {
     modelJson,

@@ -42,11 +42,14 @@ export async function setupNodeBackend(name: string): Promise<NodeBackendSetup> 
   return {
     name,
     tfBackend: name,
-    description: `${name} (registered directly: @fastts/node-gpu has no setupBackend yet; composed kernels added: ${kernels.added.join(', ') || 'none'})`,
+    description:
+      `${name} (registered directly: @fastts/node-gpu has no setupBackend yet; ` +
+      `composed kernels added: ${kernels.added.join(', ') || 'none'})`,
   };
 }
 
 /** The setup as report fields. */
 export function describeNodeBackend(s: NodeBackendSetup): Record<string, unknown> {
-  return { requested: s.name, tfBackend: s.tfBackend, description: s.description, ...(s.adapter ? { adapter: s.adapter } : {}) };
+  const base = { requested: s.name, tfBackend: s.tfBackend, description: s.description };
+  return s.adapter ? { ...base, adapter: s.adapter } : base;
 }

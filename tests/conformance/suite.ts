@@ -4,7 +4,7 @@
  *
  *  1. forward   — pretrained MobileNet v1 0.25 on real photos at 224 px: logits match the `cpu` backend, and the
  *                 top-1 classes are ImageNet's expected ones.
- *  2. gradient  — one training step (train-mode BatchNorm, cross-entropy, AdamW) on real photos at 64 px: loss and
+ *  2. gradient  — one training step (train-mode BatchNorm, cross-entropy, AdamW) on real photos at 48 px: loss and
  *                 every parameter's gradient match `cpu`, and the loss after the step matches and went down.
  *  3. training  — fastts' one-cycle (`Learner.fitOneCycle`) trains a tiny CNN from scratch on doraemon-walle at
  *                 16 px (the software adapter is slow) to {@link THRESHOLDS.trainAccuracy} validation accuracy.
@@ -41,7 +41,17 @@ import {
 /** The pretrained model of the suite (smallest of the offline weights). */
 export const ARCH = 'mobilenet_v1_0.25_224';
 
-/** Image side of the training check: the software WebGPU adapter (SwiftShader) runs these small convolutions at ~0.01-0.2 GFLOP/s. */
+/**
+ * Image side of the gradient check. At 48 px every backend agrees with cpu to ~3e-5 (L2). At 64 px wasm's
+ * whole-network gradient differs by 2.4e-3 although each of its kernels agrees to <2e-6 at every shape of that
+ * network: an unexplained sensitivity, left open (reported with the GPU-adapters issue), not hidden by a loose bound.
+ */
+export const GRAD_SIZE = 48;
+
+/**
+ * Image side of the training check: the software WebGPU adapter (SwiftShader) runs these small convolutions at
+ * ~0.01-0.2 GFLOP/s.
+ */
 export const TRAIN_SIZE = 16;
 /** One-cycle epochs of the training check. */
 export const DEFAULT_EPOCHS = 4;
@@ -78,23 +88,22 @@ export const THRESHOLDS = {
   /** Max |logit - cpu logit| / max |cpu logit| in the forward check. */
   forwardRel: 1e-3,
   /**
-   * ||grad - cpu grad|| / ||cpu grad|| over all parameters together; a wrong kernel gives ~1. Measured: WebGPU
-   * (SwiftShader) 1.4e-5, wasm 2.4e-3 (each wasm kernel alone agrees with cpu to <1e-6; the whole train-mode
-   * network does not, for reasons not yet found), so the bound is 1e-2.
+   * ||grad - cpu grad|| / ||cpu grad|| over all parameters together; a wrong kernel gives ~1. Measured at 48 px:
+   * wasm 1.3e-5, WebGPU (SwiftShader) 2.9e-5.
    */
-  gradGlobalRel: 1e-2,
+  gradGlobalRel: 1e-3,
   /**
-   * Max over parameters of max |grad - cpu grad| / max |cpu grad|. Looser: train-mode BatchNorm over the few
-   * values of a deep 64 px layer amplifies float32 rounding differences (seen up to ~3e-2 on wasm).
+   * Max over parameters of max |grad - cpu grad| / max |cpu grad| (train-mode BatchNorm over the few values of the
+   * deepest layers amplifies float32 rounding). Measured: wasm 3.4e-5, WebGPU 1.0e-4.
    */
-  gradRel: 5e-2,
-  /** Relative difference of the loss to cpu's. */
+  gradRel: 5e-3,
+  /** Relative difference of the loss to cpu's (measured ~1e-5). */
   lossRel: 1e-4,
   /**
    * Relative difference of the loss after one AdamW step: Adam's first step moves every weight by ~lr * sign(grad),
-   * so gradients near zero that differ in sign move weights by 2 lr. Measured: WebGPU 0, wasm 2.5e-3.
+   * so gradients near zero that differ in sign move weights by 2 lr. Measured: wasm 4e-5, WebGPU 0.
    */
-  lossAfterRel: 1e-2,
+  lossAfterRel: 1e-3,
   /**
    * Validation accuracy (33 images) and loss of the tiny CNN after one-cycle training; chance is 0.5 / 0.69.
    * Measured with the defaults (wasm, WebGPU): 0.91-0.94, loss 0.25-0.28.
@@ -299,13 +308,13 @@ export async function runConformance(
   }
 
   if (checks.includes('gradient')) {
-    log('gradient: one AdamW step on real photos at 64 px');
+    log(`gradient: one AdamW step on real photos at ${GRAD_SIZE} px`);
     results.push(
       await timed('gradient', async () => {
         await use(reference);
         const photos = fixtures.photos.slice(0, 4);
         const n = photos.length;
-        const pixels = await photoBatch(photos, 64);
+        const pixels = await photoBatch(photos, GRAD_SIZE);
         const labels = photos.map((_, i) => i % 2);
         const weights = await weightsOnActive();
         const init = createModel(ARCH, { numClasses: 2, weights });
@@ -328,7 +337,7 @@ export async function runConformance(
           // Train-mode BatchNorm (batch statistics), but no dropout: its random masks differ between backends.
           model.train();
           for (const m of model.modulesList()) if (m instanceof Dropout) m.eval();
-          const x = tf.tidy(() => preprocess(ARCH, tf.tensor4d(pixels, [n, 64, 64, 3])));
+          const x = tf.tidy(() => preprocess(ARCH, tf.tensor4d(pixels, [n, GRAD_SIZE, GRAD_SIZE, 3])));
           const y = tf.tensor1d(labels, 'int32');
           const lossFn = crossEntropyLoss();
           const named = model.namedParameters().filter(([, v]) => v.trainable);
@@ -451,7 +460,9 @@ export async function runConformance(
         log(`training: valid accuracy ${acc.toFixed(3)}`);
         return {
           ok,
-          detail: `valid accuracy ${acc.toFixed(3)} (>= ${THRESHOLDS.trainAccuracy}), valid loss ${stats.loss.toFixed(4)} (<= ${THRESHOLDS.trainLoss}), ${epochs} epoch(s)`,
+          detail:
+            `valid accuracy ${acc.toFixed(3)} (>= ${THRESHOLDS.trainAccuracy}), ` +
+            `valid loss ${stats.loss.toFixed(4)} (<= ${THRESHOLDS.trainLoss}), ${epochs} epoch(s)`,
           values: { validAccuracy: acc, validLoss: stats.loss, epochs, rows, batches: memory.tensors.length },
         };
       }),
@@ -489,6 +500,8 @@ export async function runConformance(
 /** A short table of a report, one line per check. */
 export function formatReport(r: ConformanceReport): string {
   const lines = [`conformance on ${r.backend} (reference ${r.reference}): ${r.ok ? 'PASS' : 'FAIL'}`];
-  for (const c of r.checks) lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(9)} ${String(c.ms).padStart(7)} ms  ${c.detail}`);
+  for (const c of r.checks) {
+    lines.push(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(9)} ${String(c.ms).padStart(7)} ms  ${c.detail}`);
+  }
   return lines.join('\n');
 }
