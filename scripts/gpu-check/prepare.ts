@@ -4,6 +4,7 @@
  *   node.xz              this machine's /usr/bin/node (official static-ish build), xz-compressed
  *   webgpu/              the `webgpu` package's index.js + package.json, and dawn.node.xz (linux-x64)
  *   libvulkan.so.1       Debian's Vulkan loader (from `apt-get download libvulkan1`, else the installed copy)
+ *   glibc.tar.xz         Debian 12's C/C++ runtime, used only when the machine's is too old for dawn.node
  *   gpu-check.mjs        esbuild bundle of ./gpu-check.ts (conformance suite + ResNet-34 benchmark + adapters)
  *   pack.bin.xz          the conformance fixtures: MobileNet v1 0.25 files, photos, doraemon-walle pre-decoded
  * Run from the repository root after `npx turbo run build`:  npx tsx scripts/gpu-check/prepare.ts
@@ -112,6 +113,20 @@ function dawn(): void {
   xz(join(pkg, 'dist', 'linux-x64', 'dawn.node'), join(OUT, 'dawn.node.xz'));
 }
 
+/**
+ * Debian 12's C/C++ runtime (glibc 2.36, libstdc++ GLIBCXX_3.4.30): dawn.node needs glibc >= 2.34 and
+ * GLIBCXX_3.4.30; run.sh starts Node through this dynamic loader only when the GPU machine's own runtime is older.
+ */
+function glibc(): void {
+  const dir = mkdtempSync(join(tmpdir(), 'fastts-glibc-'));
+  const libs = ['ld-linux-x86-64.so.2', 'libc.so.6', 'libm.so.6', 'libstdc++.so.6', 'libgcc_s.so.1', 'libdl.so.2', 'libpthread.so.0', 'librt.so.1'];
+  for (const lib of libs) copyFileSync(join('/lib/x86_64-linux-gnu', lib), join(dir, lib));
+  execFileSync('tar', ['-cf', join(dir, 'glibc.tar'), '-C', dir, ...libs]);
+  writeFileSync(join(OUT, 'glibc.tar.xz'), execFileSync('xz', ['-T0', '-6', '-c', join(dir, 'glibc.tar')], { maxBuffer: 1 << 30 }));
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`  glibc.tar.xz (Debian 12 runtime, fallback for older systems)`);
+}
+
 function total(dir: string): number {
   let s = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -131,6 +146,7 @@ async function main(): Promise<void> {
   await bundle();
   await pack();
   vulkanLoader();
+  glibc();
   dawn();
   xz(existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath, join(OUT, 'node.xz'));
   const mib = total(OUT) / 2 ** 20;

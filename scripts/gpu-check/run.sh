@@ -2,10 +2,11 @@
 # The GPU-machine check: unpacks what scripts/gpu-check/prepare.ts put in .gpu-check/ (Node, Dawn's dawn.node,
 # the Vulkan loader, the bundled check and its data) and runs it on WebGPU through Dawn/Vulkan.
 # Results (results.json, results.txt, run.log, env.txt) go to $OUT (default ./gpu-check-out).
-# Needs: x86_64 Linux with glibc, an NVIDIA driver with its Vulkan ICD; xz or python3 to unpack. No network.
+# Needs: x86_64 Linux, an NVIDIA driver with its Vulkan ICD; xz or python3 to unpack; tar. No network.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 SRC=.gpu-check
+SRC_ABS="$PWD/$SRC"
 OUT="${OUT:-$PWD/gpu-check-out}"
 mkdir -p "$OUT"
 WORK="$(mktemp -d)"
@@ -58,14 +59,24 @@ fi
 cat "$OUT/env.txt"
 
 cd "$WORK"
+# dawn.node needs glibc >= 2.34 and GLIBCXX_3.4.30: on an older system, run Node through Debian 12's runtime.
+NODE=("$WORK/bin/node")
+if [ -n "${GPU_CHECK_FORCE_GLIBC:-}" ] || ! "$WORK/bin/node" --input-type=module -e "await import('webgpu')" > "$OUT/dawn-load.log" 2>&1; then
+  echo "== dawn.node does not load with this system's C/C++ runtime (dawn-load.log): using the carried Debian 12 one"
+  cat "$OUT/dawn-load.log"
+  mkdir -p "$WORK/glibc"
+  unxz_to "$SRC_ABS/glibc.tar.xz" "$WORK/glibc.tar" && tar -xf "$WORK/glibc.tar" -C "$WORK/glibc"
+  NODE=("$WORK/glibc/ld-linux-x86-64.so.2" --library-path "$WORK/glibc${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$WORK/bin/node")
+fi
+
 echo "== Vulkan loader and adapters (VK_LOADER_DEBUG=driver,error,warn; full log in vulkan-probe.log)"
-VK_LOADER_DEBUG=driver,error,warn timeout 120 "$WORK/bin/node" gpu-check.mjs --out "$WORK" --skip conformance,bench \
+VK_LOADER_DEBUG=driver,error,warn timeout 120 "${NODE[@]}" gpu-check.mjs --out "$WORK" --skip conformance,bench \
   > "$OUT/vulkan-probe.log" 2>&1
 grep -E 'webgpu:|cuda:|ERROR|Found ICD|Loading|libGLX' "$OUT/vulkan-probe.log" | head -20
 
 echo "== gpu-check"
 VK_LOADER_DEBUG="${VK_LOADER_DEBUG:-error,warn}" timeout "${GPU_CHECK_TIMEOUT:-420}" \
-  "$WORK/bin/node" gpu-check.mjs --out "$OUT" --pack "$WORK/pack.bin" ${GPU_CHECK_ARGS:-}
+  "${NODE[@]}" gpu-check.mjs --out "$OUT" --pack "$WORK/pack.bin" ${GPU_CHECK_ARGS:-}
 rc=$?
 echo "== gpu-check exit code $rc"
 [ -f "$OUT/results.txt" ] && cat "$OUT/results.txt"
