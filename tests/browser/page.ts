@@ -34,7 +34,7 @@ async function droppedFolder(urlDir: string): Promise<webgpu.RelativeFile[]> {
 /** The shared folder over HTTP; images decoded by the browser platform, data sets through `fromFiles`. */
 const sharedIo: SharedIo = {
   read: (rel) => fetchBytes(`/shared/${rel}`),
-  decode: (rel, bytes) => webgpu.decodeImage(new Blob([bytes as BlobPart]), { name: rel }),
+  decode: async (rel) => webgpu.decodeImage(new Blob([(await fetchBytes(`/shared/${rel}`)) as BlobPart]), { name: rel }),
   dataBunch: async (options) => webgpu.fromFiles(await droppedFolder('/shared/datasets/doraemon-walle/'), options),
 };
 

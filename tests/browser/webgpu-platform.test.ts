@@ -115,6 +115,28 @@ describe('setupBackend in Chromium', () => {
     expect(err!.message).toMatch(/wasmPaths/);
   });
 
+  it('falls back to WebGL when wasm cannot start either, and computes like cpu there', async () => {
+    const page = await t.newPage();
+    const r = await page.evaluate(async () => {
+      const { webgpu, tf } = window.fastts;
+      const report = await webgpu.setupBackend({ wasmPaths: '/missing/' });
+      const conv = async () => {
+        const x = tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i)), [2, 6, 6, 3]);
+        const w = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
+        return Array.from(await tf.conv2d(x, w, 1, 'same').data());
+      };
+      const gl = await conv();
+      await tf.setBackend('cpu');
+      return { report, gl, cpu: await conv() };
+    });
+    await page.close();
+    expect(r.report.backend).toBe('webgl');
+    expect(r.report.description).toMatch(/^WebGL 2 \(webgpu: only a software fallback adapter.*; wasm: /);
+    expect(r.report.skipped.map((s) => s.backend)).toEqual(['webgpu', 'wasm']);
+    expect(r.gl.length).toBe(2 * 6 * 6 * 4);
+    r.gl.forEach((v, i) => expect(v).toBeCloseTo(r.cpu[i]!, 3));
+  });
+
   it('sums more tensors than the WebGPU storage-buffer limit correctly (AddN fix)', async () => {
     const page = await t.newPage();
     const sums = await page.evaluate(async () => {
