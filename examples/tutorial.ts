@@ -34,6 +34,7 @@ import {
   svgToPng,
   tableReporter,
   type PretrainedWeights,
+  type ProgressReporter,
   type VisionLearner,
 } from '@fastts/node-gpu';
 import { nodeStorage } from './node-storage.js';
@@ -77,7 +78,8 @@ async function chooseBackend(): Promise<string> {
     | undefined;
   if (setup) {
     const res = await setup({ backend: args.backend, ...(args.threads ? { threads: int('threads', args.threads) } : {}) });
-    return typeof res === 'object' && res !== null ? JSON.stringify(res) : String(res ?? tf.getBackend());
+    const d = (res as { description?: unknown } | undefined)?.description;
+    return typeof d === 'string' ? d : tf.getBackend();
   }
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend(args.backend === 'auto' ? 'cpu' : args.backend!);
@@ -101,6 +103,23 @@ async function chooseWeights(): Promise<{ arch: string; weights: PretrainedWeigh
     }
   }
   throw new Error(`none of ${wanted.join(', ')} has weights in ${fastts.fasttsHome()}`);
+}
+
+/** fast.ai's output while fitting: a progress bar per epoch (on a terminal) and the epoch table. */
+function reporter(): ProgressReporter {
+  const table = tableReporter(log);
+  const tty = process.stderr.isTTY;
+  return (e) => {
+    if (e.type === 'batch' && tty) {
+      const width = 30;
+      const done = Math.round((width * (e.iter + 1)) / Math.max(1, e.nIter));
+      const loss = e.loss !== undefined ? ` loss ${e.loss.toFixed(4)}` : '';
+      process.stderr.write(`\r${'█'.repeat(done)}${'-'.repeat(width - done)} ${e.phase} ${e.iter + 1}/${e.nIter}${loss}   `);
+      return;
+    }
+    if (tty && (e.type === 'epoch' || e.type === 'end')) process.stderr.write('\r\x1b[K');
+    table(e);
+  };
 }
 
 function correctByName(file: string, cls: string): boolean {
@@ -138,7 +157,7 @@ async function main(): Promise<void> {
   const learn = await cnnLearner(data, arch, {
     metrics: [accuracy],
     weights,
-    reporter: tableReporter(log),
+    reporter: reporter(),
     path: out,
     storage: nodeStorage(),
   });

@@ -8,6 +8,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 export interface Batch {
   x: tf.Tensor4D;
   y: tf.Tensor1D;
+  /** Which items (indices into `items`) the batch holds, when the loader says so. */
+  indices?: number[];
 }
 
 /** A loader of batches. The consumer disposes the tensors of each batch it receives. */
@@ -21,6 +23,8 @@ export interface LearnerDataLoader {
   /** Batch size. */
   readonly bs: number;
   [Symbol.asyncIterator](): AsyncIterator<Batch>;
+  /** One pass with explicit settings (the data area's loaders): used to predict in item order without augmentation. */
+  iterate?(opts: { shuffle?: boolean; augment?: boolean }): AsyncIterable<Batch>;
 }
 
 /** The data a Learner trains on (fast.ai `DataBunch`). */

@@ -45,6 +45,7 @@ export {
 export {
   cnnLearner,
   visionLearner,
+  createCnnModel,
   loadLearner,
   VisionLearner,
   InferenceLearner,

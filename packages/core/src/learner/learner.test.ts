@@ -142,16 +142,18 @@ describe('lrFind', () => {
 
 describe('robustness', () => {
   it('stops on a NaN loss with a clear message and keeps the weights of the last good step', async () => {
-    let batches = 0;
+    let poison = false;
     const { learn, model } = makeLearner({
       lossFunc: (out, y) => {
-        batches += 1;
         const l = crossEntropyFlat(out, y);
-        return batches === 3 ? tf.mul(l, Number.NaN) : l;
+        return poison ? tf.mul(l, Number.NaN) : l;
       },
     });
     let lastGood: Map<string, Float32Array> | undefined;
-    const snap: Callback = { afterStep: () => void (lastGood = values(model)) };
+    const snap: Callback = {
+      beforeBatch: (l) => void (poison = l.iter === 2),
+      afterStep: () => void (lastGood = values(model)),
+    };
     const err = await learn.fit(2, 1e-3, { callbacks: [snap] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NonFiniteLossError);
     expect((err as Error).message).toMatch(/epoch 0, batch 2: the loss is NaN.*last good step.*Lower the learning rate/);
@@ -195,6 +197,8 @@ describe('predictions', () => {
     const acc = v.preds.filter((p, i) => p === v.targets[i]).length / v.preds.length;
     expect(acc).toBeCloseTo((await learn.validate()).metrics[0]!, 6);
     expect(v.losses![0]).toBeCloseTo(-Math.log(v.probs[0]![v.targets[0]!]!), 5);
+    const tr = await learn.getPreds({ ds: 'train' }); // the train loader shuffles: batches say which items they hold
+    expect(tr.targets).toEqual(data.trainDl.labels);
     const t = await learn.getPreds({ ds: 'test' });
     expect(t.items).toHaveLength(6);
     expect(t.targets).toEqual([-1, -1, -1, -1, -1, -1]);

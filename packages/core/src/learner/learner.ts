@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm, type Module } from '../nn/index.js';
 import { type Callback, type CallbackEvent, runEvent, sortCallbacks } from './callback.js';
 import { decodeCheckpoint, encodeCheckpoint, storedToTensor } from './checkpoint.js';
-import type { DatasetType, LearnerData, LearnerDataLoader } from './data.js';
+import type { Batch, DatasetType, LearnerData, LearnerDataLoader } from './data.js';
 import {
   CheckpointError,
   FitInterruptedError,
@@ -687,24 +687,32 @@ export class Learner {
 
   private async predictLoader(dl: LearnerDataLoader, forward: (x: tf.Tensor4D) => tf.Tensor, withLoss: boolean): Promise<Predictions> {
     this.model.eval();
-    const probs: number[][] = [];
-    const targets: number[] = [];
-    for await (const { x, y } of dl) {
+    const n = dl.items.length;
+    const probs: number[][] = new Array<number[]>(n);
+    const targets: number[] = new Array<number>(n);
+    let next = 0;
+    const pass: AsyncIterable<Batch> = dl.iterate ? dl.iterate({ shuffle: false, augment: false }) : dl;
+    for await (const { x, y, indices } of pass) {
       try {
         const p = tf.tidy(() => tf.softmax(forward(x) as tf.Tensor2D));
         const [pv, yv] = await Promise.all([p.data(), y.data()]);
         p.dispose();
-        const c = p.shape[1]!;
-        for (let i = 0; i < p.shape[0]!; i++) probs.push(Array.from(pv.subarray(i * c, (i + 1) * c)));
-        targets.push(...Array.from(yv));
+        const [rows, c] = p.shape as [number, number];
+        for (let i = 0; i < rows; i++) {
+          const at = indices ? indices[i]! : next + i;
+          if (!(at >= 0 && at < n)) throw new LearnerError(`the loader yielded more predictions than its ${n} items: item order would be wrong`);
+          probs[at] = Array.from(pv.subarray(i * c, (i + 1) * c));
+          targets[at] = yv[i]!;
+        }
+        next += rows;
       } finally {
         tf.dispose([x, y]);
       }
     }
-    const items = [...dl.items];
-    if (items.length !== probs.length) {
-      throw new LearnerError(`the loader yielded ${probs.length} predictions for ${items.length} items: item order would be wrong`);
+    if (next !== n || Array.from({ length: n }, (_, i) => i).some((i) => probs[i] === undefined)) {
+      throw new LearnerError(`the loader yielded ${next} predictions for ${n} items: item order would be wrong`);
     }
+    const items = [...dl.items];
     const preds = probs.map(argMax);
     const out: Predictions = { probs, targets, preds, items };
     if (withLoss) {

@@ -69,6 +69,7 @@ export class ArrayLoader implements LearnerDataLoader {
           idx.map((i) => this.labels[i]!),
           'int32',
         ),
+        indices: idx,
       };
     }
   }

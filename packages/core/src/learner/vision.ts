@@ -60,6 +60,15 @@ export interface VisionExportInfo {
   decodeTarget?: DecodeTarget;
 }
 
+/**
+ * The model `cnnLearner` builds, without pretrained weights: `Sequential(body, head)` (state-dict names `0.*` for
+ * the body, `1.*` for the head). For worker threads that need a replica of a vision learner's model
+ * (e.g. `{ module: '@fastts/core', export: 'createCnnModel', args: [arch, c, head] }`).
+ */
+export function createCnnModel(arch: string, numClasses: number, head: HeadOptions = {}): Sequential {
+  return buildModel(getArch(arch).name, numClasses, head).model;
+}
+
 /** Builds fast.ai's model for `arch`: `Sequential(body, head)` with three layer groups. */
 function buildModel(arch: string, c: number, head: HeadOptions, weights?: PretrainedWeights): { model: Sequential; layerGroups: Module[][]; nf: number } {
   const body = createBody(arch, weights ? { weights } : {});
