@@ -59,6 +59,17 @@ describe('Learner.fitOneCycle', () => {
     expect(learn.epochsTrained).toBe(3);
   });
 
+  it('resumes at startEpoch: only the remaining epochs run, the schedule continues where it was', async () => {
+    const { learn, data } = makeLearner();
+    await learn.fitOneCycle(3, { startEpoch: 2 });
+    const len = data.trainDl.length;
+    expect(learn.recorder.rows.map((r) => r.epoch)).toEqual([2]);
+    expect(learn.recorder.lrs).toHaveLength(len);
+    const sched = new OneCycleSchedule(3 * len);
+    learn.recorder.lrs.forEach((l, k) => expect(l[2]).toBeCloseTo(3e-3 * sched.at(2 * len + k).lrFactor, 12));
+    await expect(learn.fitOneCycle(2, { startEpoch: 2 })).rejects.toThrow(/startEpoch must be a whole number in \[0, 2\)/);
+  });
+
   it('keeps tf.memory().numTensors the same after epoch 1 and after epoch 3 (no leak)', async () => {
     const { learn } = makeLearner();
     const counts: number[] = [];

@@ -80,6 +80,11 @@ export interface FitOptions {
   signal?: AbortSignalLike;
   /** Checkpoint name written on interruption (in `modelDir`). Default `interrupted`. */
   checkpointName?: string;
+  /**
+   * Resume a fit at this epoch (fast.ai `start_epoch`): epochs `startEpoch..nEpoch-1` run and schedules continue
+   * where they were at that epoch (e.g. after `load('interrupted')`). Default 0.
+   */
+  startEpoch?: number;
 }
 
 /** Options of {@link Learner.fitOneCycle} (fast.ai `fit_one_cycle`). */
@@ -422,7 +427,7 @@ export class Learner {
         learn.opt.setHypers({ lr: maxLrs.map((l) => l * lrFactor), mom });
       },
     };
-    const { lrFactor, mom } = sched.at(0);
+    const { lrFactor, mom } = sched.at((opts.startEpoch ?? 0) * this.data.trainDl.length);
     this.opt.setHypers({ lr: maxLrs.map((l) => l * lrFactor), mom });
     await this.runFit(nEpoch, { ...opts, callbacks: [scheduler, ...(opts.callbacks ?? [])], validate: true, nonFinite: 'throw' });
   }
@@ -512,13 +517,17 @@ export class Learner {
     this.control = { cancelFit: false, stopAfterEpoch: false, reason: undefined };
     this.fitError = undefined;
     this.stopReason = undefined;
+    const startEpoch = opts.startEpoch ?? 0;
+    if (!Number.isInteger(startEpoch) || startEpoch < 0 || startEpoch >= nEpoch) {
+      throw new HyperParameterError(`fit: startEpoch must be a whole number in [0, ${nEpoch}), got ${startEpoch}`);
+    }
     this.nEpoch = nEpoch;
-    this.trainIter = 0;
+    this.trainIter = startEpoch * this.data.trainDl.length;
     this.lastValidation = undefined;
     let fitError: unknown;
     try {
       await run('beforeFit');
-      for (let epoch = 0; epoch < nEpoch; epoch++) {
+      for (let epoch = startEpoch; epoch < nEpoch; epoch++) {
         this.epoch = epoch;
         await run('beforeEpoch');
         await this.trainEpoch(ctx, run, opts);
