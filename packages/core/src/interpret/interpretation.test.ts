@@ -59,6 +59,17 @@ describe('ClassificationInterpretation', () => {
     expect(svg.match(/<rect x=/g)).toHaveLength(9);
   });
 
+  it('plots the top losses as an image grid titled prediction/actual and loss/probability', async () => {
+    const img = (i: number) => ({ data: new Uint8Array(8 * 8 * 3).fill(i * 40), width: 8, height: 8 });
+    const withImages = new ClassificationInterpretation({ probs, targets, classes, items, loadImage: async (i) => img(i) });
+    const svg = await withImages.plotTopLosses(3);
+    expect(svg.match(/<image /g)).toHaveLength(3);
+    expect(svg).toContain('>bird/dog</tspan>');
+    expect(svg).toContain('>2.30 / 0.10</tspan>');
+    expect(svg).toContain('prediction/actual/loss/probability');
+    await expect(interp.plotTopLosses(3)).rejects.toThrow(/needs the images/);
+  });
+
   it('escapes class names in SVG', () => {
     const i2 = new ClassificationInterpretation({ probs: [[1, 0], [0, 1]], targets: [0, 1], classes: ['a<b', 'c&d'] });
     const svg = i2.plotConfusionMatrix();

@@ -194,7 +194,7 @@ export class ClassificationInterpretation {
 
   /**
    * fast.ai's `plot_top_losses(k)`: an SVG grid of the `k` items with the largest losses, each titled
-   * `prediction/actual / loss / probability of the actual class`. Needs images: from `fromLearner` they come from
+   * `prediction/actual` over `loss / probability of the actual class` (red when wrong, green when right). Needs images: from `fromLearner` they come from
    * the data loader; otherwise pass `loadImage` in the constructor input.
    */
   async plotTopLosses(k = 9, opts: PlotTopLossesOptions = {}): Promise<string> {
@@ -206,7 +206,7 @@ export class ClassificationInterpretation {
     const tiles = await Promise.all(
       top.map(async (t) => ({
         image: await load(t.index),
-        title: this.title(t),
+        title: `${t.predicted}/${t.actual}\n${t.loss.toFixed(2)} / ${t.probability.toFixed(2)}`,
         titleColor: t.predicted === t.actual ? '#1a7f37' : '#b42318',
       })),
     );
