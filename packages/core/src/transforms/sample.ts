@@ -8,29 +8,20 @@
  *   border pixels' centers, exactly PyTorch's reflection with align_corners=True — by just as many pixels as the
  *   batch's matrices reach outside the image, and the kernel then samples with its (correct) 'nearest' mode.
  * - tfjs-backend-cpu's Transform returns after the first image of a batch and leaves the others blank, so on
- *   backends that fail a one-time probe the images are sampled one call each.
+ *   that backend the images are sampled one call each.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-const batchSafe = new Map<string, boolean>();
-
 /**
- * Whether the active backend's Transform kernel handles a batch of several images correctly (probed once per
- * backend on a 2-image batch).
+ * Backends whose Transform kernel mishandles batches (tfjs 4.22: the pure-JS `cpu` backend returns after the first
+ * image). A fixed table rather than a runtime probe: a probe needs a synchronous read, which WebGPU cannot do
+ * without a DOM canvas (Node's Dawn) and which fails in some headless browsers.
  */
+const BATCH_UNSAFE_BACKENDS: ReadonlySet<string> = new Set(['cpu']);
+
+/** Whether the active backend's Transform kernel handles a batch of several images correctly. */
 export function transformIsBatchSafe(): boolean {
-  const name = tf.getBackend();
-  let ok = batchSafe.get(name);
-  if (ok === undefined) {
-    ok = tf.tidy(() => {
-      const img = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2, 1]);
-      const m = tf.tensor2d([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0], [2, 8]);
-      const out = tf.image.transform(img, m, 'nearest', 'constant', 0).dataSync();
-      return out[4] === 5 && out[7] === 8;
-    });
-    batchSafe.set(name, ok);
-  }
-  return ok;
+  return !BATCH_UNSAFE_BACKENDS.has(tf.getBackend());
 }
 
 /** Where a tf.image.transform matrix sends output pixel (x, y). */
