@@ -63,7 +63,7 @@ describe('fastts error messages and exit codes', () => {
     // root ignores permission bits: use a folder the kernel refuses to anyone instead
     const unwritable = process.getuid?.() === 0 ? '/proc/fastts-run' : join(locked, 'run');
     await expectError(['train', DORAEMON_WALLE, '--arch', ARCH, '--backend', 'wasm', '--out', unwritable], 2, /cannot write to --out '(.*fastts-run|.*locked\/run)' \(/);
-    await expectError(['show-batch', DORAEMON_WALLE, '--out', join(blocker, 'b.png')], 2, /cannot write to --out/);
+    await expectError(['show-batch', DORAEMON_WALLE, '--out', join(blocker, 'b.png')], 2, /cannot write to --out '.*blocker\/b\.png' \(its folder is a file\)/);
   });
 
   it('--backend cuda without a usable CUDA stack: exit 1, says which piece is missing', async () => {

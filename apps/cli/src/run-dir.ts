@@ -139,7 +139,13 @@ export function prepareOutputFile(file: string, option = '--out'): string {
   if (existsSync(abs) && statSync(abs).isDirectory()) {
     throw new UsageError(`${option} '${file}' is a folder, expected a file name`, { hint: `give a file path such as ${option} out.png` });
   }
-  prepareOutputDir(resolve(abs, '..'), option);
+  try {
+    prepareOutputDir(dirname(abs), option);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    const why = /\(([^)]*)\)$/.exec(err.message)?.[1] ?? 'its folder is a file';
+    throw new UsageError(`cannot write to ${option} '${file}' (${why})`, { hint: `choose a writable location with ${option}`, cause: err });
+  }
   if (existsSync(abs)) {
     try {
       accessSync(abs, constants.W_OK);
