@@ -4,7 +4,6 @@
  */
 export {
   Learner,
-  argMax,
   type AbortSignalLike,
   type LearnerOptions,
   type FitOptions,
@@ -17,6 +16,7 @@ export {
   type ValidationStats,
 } from './learner.js';
 export type { LearnerData, LearnerDataLoader, DatasetType } from './data.js';
+export { argMax } from './tensor-utils.js';
 export { SingleBackendStep, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
 export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './optimizer.js';
 export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './schedule.js';

@@ -25,6 +25,8 @@ import { annealingExp, OneCycleSchedule, type OneCycleOptions } from './schedule
 import { joinPath, type LearnerStorage } from './storage.js';
 import { SingleBackendStep, type TrainStep, type TrainStepContext } from './train-step.js';
 import { lrSuggestions, type LrSuggestions } from './suggest.js';
+import { allFinite, argMax } from './tensor-utils.js';
+import { ttaViews } from './tta.js';
 
 /** Something with an `aborted` flag (an `AbortSignal` fits). */
 export interface AbortSignalLike {
@@ -875,43 +877,3 @@ export class Learner {
     await this.trainStep.dispose?.();
   }
 }
-
-/** Index of the largest value. */
-export function argMax(v: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
-  return best;
-}
-
-/** True when every gradient is finite (one reduction, one read). */
-async function allFinite(grads: Map<string, tf.Tensor>): Promise<boolean> {
-  if (grads.size === 0) return true;
-  const bad = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.cast(tf.logicalNot(tf.isFinite(g)), 'float32')))));
-  const n = (await bad.data())[0]!;
-  bad.dispose();
-  return n === 0;
-}
-
-/** The 8 views of fast.ai v1's TTA: zoom by `scale` towards each corner, with and without a horizontal flip. */
-function ttaViews(scale: number): Array<(x: tf.Tensor4D) => tf.Tensor4D> {
-  const s = 1 / scale;
-  const views: Array<(x: tf.Tensor4D) => tf.Tensor4D> = [];
-  for (let i = 0; i < 8; i++) {
-    const row = i & 1 ? 1 : 0;
-    const col = i & 2 ? 1 : 0;
-    const flip = (i & 4) !== 0;
-    views.push((x) =>
-      tf.tidy(() => {
-        const [n, h, w] = x.shape;
-        const y1 = row * (1 - s);
-        const x1 = col * (1 - s);
-        const boxes = tf.tensor2d(Array.from({ length: n }, () => [y1, x1, y1 + s, x1 + s]));
-        const idx = tf.tensor1d(Array.from({ length: n }, (_, k) => k), 'int32');
-        const z = tf.image.cropAndResize(x, boxes, idx, [h, w], 'bilinear');
-        return flip ? tf.reverse(z, 2) : z;
-      }),
-    );
-  }
-  return views;
-}
-

@@ -13,7 +13,8 @@ import type { PretrainedWeights } from '../weights/pretrained.js';
 import { decodeCheckpoint, storedToTensor } from './checkpoint.js';
 import type { LearnerData, LearnerDataLoader } from './data.js';
 import { CheckpointError, LearnerConfigError } from './errors.js';
-import { argMax, Learner, type LearnerOptions, type Prediction } from './learner.js';
+import { Learner, type LearnerOptions, type Prediction } from './learner.js';
+import { argMax } from './tensor-utils.js';
 import type { LearnerStorage } from './storage.js';
 
 /** A loader that can also give one item's image as the model sees it (the data area's `DataLoader`). */
