@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `parallel-worker`: the data-parallel training worker, started by URL next to the bundle (see backend/parallel).
+  entry: { index: 'src/index.ts', 'parallel-worker': 'src/backend/parallel/worker.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: 'src/index.ts' },
   sourcemap: true,
   clean: true,
   target: 'es2022',

@@ -1,0 +1,5 @@
+/** Data-parallel training across worker threads (one model replica per worker, gradients averaged in shared memory). */
+export { DataParallelTrainer } from './trainer.js';
+export type { DataParallelOptions, StepOutcome, RawBatch } from './trainer.js';
+export { DataParallelStep } from './train-step.js';
+export type { FactorySpec, AdamWHyper, WorkerStats } from './protocol.js';

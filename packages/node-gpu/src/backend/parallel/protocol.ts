@@ -1,0 +1,98 @@
+/** Messages between the data-parallel trainer (main thread) and its workers. */
+
+/**
+ * How a worker builds the model (or loss): `(await import(module))[export](...args)`. The module specifier must
+ * be importable from the worker (a package name such as `@fastts/core`, or a `file://` URL).
+ */
+export interface FactorySpec {
+  module: string;
+  export: string;
+  args?: unknown[];
+}
+
+/** AdamW hyper-parameters of one step (decoupled weight decay, fast.ai/PyTorch semantics). */
+export interface AdamWHyper {
+  /** Learning rate per parameter group (or one for all). */
+  lr: number | number[];
+  /** beta1 (fast.ai's momentum) per group (or one for all). Default 0.9. */
+  mom?: number | number[];
+  beta2?: number;
+  eps?: number;
+  /** Decoupled weight decay. */
+  wd?: number;
+}
+
+export interface InitMessage {
+  type: 'init';
+  index: number;
+  model: FactorySpec;
+  loss: FactorySpec | null;
+  microBatch: number;
+  threads: number;
+}
+
+/** Sent once the main thread has allocated the shared regions for the layout the workers reported. */
+export interface AttachMessage {
+  type: 'attach';
+  /** Every parameter then every buffer (the layout of the init reply). */
+  weights: SharedArrayBuffer;
+  /** Per worker: its gradient region (all parameters) and BatchNorm-buffer region. */
+  grads: SharedArrayBuffer[];
+  buffers: SharedArrayBuffer[];
+}
+
+export interface GradsMessage {
+  type: 'grads';
+  x: Float32Array;
+  xShape: [number, number, number, number];
+  y: Int32Array;
+  /** Names of the parameters to differentiate (the trainable ones). */
+  trainable: string[];
+}
+
+export interface ApplyMessage {
+  type: 'apply';
+  /** Samples each worker took this step (their gradients are averaged with these weights). */
+  counts: number[];
+  trainable: string[];
+  /** Parameter groups by name (AdamW groups); the trainable names not listed form the last group. */
+  groups: string[][];
+  hyper: AdamWHyper;
+}
+
+export type Request =
+  | InitMessage
+  | AttachMessage
+  | GradsMessage
+  | ApplyMessage
+  | { type: 'syncBuffers'; counts: number[] }
+  | { type: 'load' }
+  | { type: 'store' }
+  | { type: 'predict'; x: Float32Array; xShape: [number, number, number, number] }
+  | { type: 'stats' }
+  | { type: 'dispose' };
+
+export interface WorkerStats {
+  numTensors: number;
+  numBytes: number;
+  rss: number;
+  backend: string;
+}
+
+export type Reply =
+  | {
+      ok: true;
+      type: 'init';
+      /** Parameters then buffers. */
+      layout: Array<{ name: string; shape: number[]; dtype: string }>;
+      params: string[];
+      buffers: string[];
+      /** Names of the parameters whose `trainable` flag is set in the freshly built model. */
+      trainable: string[];
+      backend: string;
+    }
+  | { ok: true; type: 'grads'; loss: number; n: number }
+  | { ok: true; type: 'attach' | 'apply' | 'syncBuffers' | 'load' | 'store' | 'dispose' }
+  | { ok: true; type: 'predict'; logits: Float32Array; shape: number[] }
+  | { ok: true; type: 'stats'; stats: WorkerStats }
+  | { ok: false; error: { name: string; message: string; stack?: string } };

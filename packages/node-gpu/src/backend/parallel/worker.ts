@@ -1,0 +1,296 @@
+/**
+ * A data-parallel worker: one model replica on its own single-threaded wasm backend. It computes the gradients
+ * of its shard of each batch (in micro-batches), publishes them in shared memory, and on `apply` averages every
+ * worker's gradients in a fixed order and takes the same AdamW step as every other replica.
+ */
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
+import { registerWasmBackend } from '../wasm.js';
+import { FusedAdamW } from './fused-adamw.js';
+import { SharedLayout, weightedSum } from './layout.js';
+import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, Reply, Request } from './protocol.js';
+
+interface Replica {
+  model: Module;
+  lossFn: LossFunction;
+  microBatch: number;
+  params: Map<string, tf.Variable>;
+  buffers: Map<string, tf.Variable>;
+  layout: SharedLayout;
+  weights?: SharedArrayBuffer;
+  grads?: SharedArrayBuffer[];
+  bufferRegions?: SharedArrayBuffer[];
+  index: number;
+  optimizer: FusedAdamW;
+  /** JS copies of the parameters the optimizer updates (dropped when the weights are loaded from outside). */
+  master: Map<string, Float32Array>;
+}
+
+let replica: Replica | null = null;
+
+function need(): Replica {
+  if (!replica) throw new Error('worker used before init');
+  return replica;
+}
+
+async function build(spec: FactorySpec, what: string): Promise<unknown> {
+  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const fn = mod[spec.export];
+  if (typeof fn !== 'function') {
+    throw new Error(`${what} factory: '${spec.module}' has no function export '${spec.export}'`);
+  }
+  return await (fn as (...a: unknown[]) => unknown)(...(spec.args ?? []));
+}
+
+async function init(msg: InitMessage): Promise<Reply> {
+  registerWasmBackend(msg.threads);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
+  registerMissingKernels('wasm');
+  const model = (await build(msg.model, 'model')) as Module;
+  if (!model || typeof (model as { namedParameters?: unknown }).namedParameters !== 'function') {
+    throw new Error(`model factory ${msg.model.module}#${msg.model.export} did not return a Module`);
+  }
+  const lossFn = msg.loss
+    ? ((await build(msg.loss, 'loss')) as LossFunction)
+    : (logits: tf.Tensor, y: tf.Tensor) => crossEntropyFlat(logits, y);
+  model.train();
+  const params = new Map(model.namedParameters());
+  const buffers = new Map(model.namedBuffers());
+  const entries = [...params, ...buffers].map(([name, v]) => ({ name, shape: v.shape, dtype: v.dtype }));
+  replica = {
+    model,
+    lossFn,
+    microBatch: msg.microBatch,
+    params,
+    buffers,
+    layout: new SharedLayout(entries),
+    index: msg.index,
+    optimizer: new FusedAdamW(),
+    master: new Map(),
+  };
+  return {
+    ok: true,
+    type: 'init',
+    layout: replica.layout.toJSON(),
+    params: [...params.keys()],
+    buffers: [...buffers.keys()],
+    trainable: [...params].filter(([, v]) => v.trainable).map(([n]) => n),
+    backend: tf.getBackend(),
+  };
+}
+
+function attach(msg: AttachMessage): Reply {
+  const r = need();
+  r.weights = msg.weights;
+  r.grads = msg.grads;
+  r.bufferRegions = msg.buffers;
+  return { ok: true, type: 'attach' };
+}
+
+/** Writes a variable's values into a shared region. */
+function publish(r: Replica, region: SharedArrayBuffer, name: string, v: tf.Tensor): void {
+  r.layout.view(region, name).set(v.dataSync() as Float32Array | Int32Array);
+}
+
+/** Assigns a variable from float32 values (rounding for int32 buffers). */
+function assignFrom(v: tf.Variable, values: Float32Array): void {
+  tf.tidy(() => {
+    const t = v.dtype === 'int32' ? tf.tensor(Int32Array.from(values, Math.round), v.shape, 'int32') : tf.tensor(values, v.shape, 'float32');
+    v.assign(t);
+  });
+}
+
+function load(): Reply {
+  const r = need();
+  r.master.clear();
+  for (const [name, v] of [...r.params, ...r.buffers]) assignFrom(v, r.layout.view(r.weights!, name));
+  return { ok: true, type: 'load' };
+}
+
+function store(): Reply {
+  const r = need();
+  for (const [name, v] of [...r.params, ...r.buffers]) publish(r, r.weights!, name, v);
+  return { ok: true, type: 'store' };
+}
+
+function grads(msg: GradsMessage): Reply {
+  const r = need();
+  const [n, h, w, c] = msg.xShape;
+  if (n === 0) {
+    // An empty shard: zero gradients, buffers unchanged.
+    for (const name of msg.trainable) r.layout.view(r.grads![r.index]!, name).fill(0);
+    for (const [name, v] of r.buffers) publish(r, r.bufferRegions![r.index]!, name, v);
+    return { ok: true, type: 'grads', loss: 0, n: 0 };
+  }
+  const vars = msg.trainable.map((name) => {
+    const v = r.params.get(name);
+    if (!v) throw new Error(`unknown parameter '${name}'`);
+    return v;
+  });
+  const want = new Set(msg.trainable);
+  for (const [name, v] of r.params) v.trainable = want.has(name);
+  const byVarName = new Map(vars.map((v, i) => [v.name, msg.trainable[i]!]));
+  r.model.train();
+  const chunks: Array<[number, number]> = [];
+  for (let s = 0; s < n; s += r.microBatch) chunks.push([s, Math.min(n, s + r.microBatch)]);
+  // Several micro-batches: each starts from the same BatchNorm statistics; the step's new statistics are the
+  // size-weighted mean of the per-micro-batch results (what N workers with one micro-batch each produce).
+  const multi = chunks.length > 1 && r.buffers.size > 0;
+  const before = multi ? new Map([...r.buffers].map(([k, v]) => [k, tf.keep(tf.clone(v))])) : null;
+  const bufSum = multi ? new Map([...r.buffers].map(([k, v]) => [k, new Float32Array(v.size)])) : null;
+  const acc = new Map<string, tf.Tensor>();
+  let loss = 0;
+  const pixels = h * w * c;
+  for (const [s, e] of chunks) {
+    const weight = (e - s) / n;
+    tf.tidy(() => {
+      const xs = tf.tensor4d(msg.x.subarray(s * pixels, e * pixels), [e - s, h, w, c]);
+      const ys = tf.tensor1d(msg.y.subarray(s, e), 'int32');
+      const { value, grads: g } = tf.variableGrads(() => r.lossFn(r.model.forward(xs), ys) as tf.Scalar, vars);
+      loss += value.dataSync()[0]! * weight;
+      for (const [vname, gt] of Object.entries(g)) {
+        const name = byVarName.get(vname)!;
+        const scaled = chunks.length === 1 ? gt : tf.mul(gt, weight);
+        const prev = acc.get(name);
+        const next = prev ? tf.add(prev, scaled) : scaled;
+        if (prev) prev.dispose();
+        acc.set(name, tf.keep(next));
+      }
+    });
+    if (multi) {
+      for (const [k, v] of r.buffers) {
+        const vals = v.dataSync();
+        const sum = bufSum!.get(k)!;
+        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + vals[i]! * weight;
+        v.assign(before!.get(k)!);
+      }
+    }
+  }
+  if (multi) {
+    for (const [k, v] of r.buffers) assignFrom(v, bufSum!.get(k)!);
+    for (const t of before!.values()) t.dispose();
+  }
+  const region = r.grads![r.index]!;
+  for (const name of msg.trainable) {
+    const g = acc.get(name);
+    if (g) publish(r, region, name, g);
+    else r.layout.view(region, name).fill(0); // no path from the loss to this parameter
+  }
+  for (const t of acc.values()) t.dispose();
+  for (const [name, v] of r.buffers) publish(r, r.bufferRegions![r.index]!, name, v);
+  return { ok: true, type: 'grads', loss, n };
+}
+
+function perGroup(v: number | number[] | undefined, groups: number, fallback: number, what: string): number[] {
+  if (v === undefined) return new Array<number>(groups).fill(fallback);
+  if (typeof v === 'number') return new Array<number>(groups).fill(v);
+  if (v.length !== groups) throw new Error(`got ${v.length} values of ${what} for ${groups} parameter groups`);
+  return v;
+}
+
+function apply(msg: ApplyMessage): Reply {
+  const r = need();
+  const total = msg.counts.reduce((a, b) => a + b, 0);
+  const weights = msg.counts.map((k) => k / total);
+  const inGroups = new Set(msg.groups.flat());
+  const rest = msg.trainable.filter((n) => !inGroups.has(n));
+  const trainable = new Set(msg.trainable);
+  const groups = (rest.length > 0 ? [...msg.groups, rest] : msg.groups)
+    .map((g) => g.filter((n) => trainable.has(n)))
+    .filter((g) => g.length > 0);
+  const lrs = perGroup(msg.hyper.lr, groups.length, 1e-3, 'lr');
+  const moms = perGroup(msg.hyper.mom, groups.length, 0.9, 'mom');
+  groups.forEach((names, gi) => {
+    const hyper = { lr: lrs[gi]!, beta1: moms[gi]!, beta2: msg.hyper.beta2 ?? 0.99, eps: msg.hyper.eps ?? 1e-5, wd: msg.hyper.wd ?? 0.01 };
+    for (const name of names) {
+      const v = r.params.get(name)!;
+      let p = r.master.get(name);
+      if (!p) {
+        p = Float32Array.from(v.dataSync() as Float32Array);
+        r.master.set(name, p);
+      }
+      r.optimizer.update(name, p, r.grads!.map((g) => r.layout.view(g, name)), weights, hyper);
+      const values = p;
+      tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
+    }
+  });
+  averageBuffers(r, weights);
+  return { ok: true, type: 'apply' };
+}
+
+/** Sets the BatchNorm statistics to the weighted mean of every worker's (published by `grads`). */
+function averageBuffers(r: Replica, weights: number[]): void {
+  for (const [name, v] of r.buffers) {
+    const out = new Float32Array(v.size);
+    weightedSum(out, r.bufferRegions!.map((b) => r.layout.view(b, name)), weights);
+    assignFrom(v, out);
+  }
+}
+
+function predict(x: Float32Array, shape: [number, number, number, number]): Reply {
+  const r = need();
+  r.model.eval();
+  try {
+    const logits = tf.tidy(() => r.model.forward(tf.tensor4d(x, shape)));
+    const out = logits.dataSync() as Float32Array;
+    const outShape = logits.shape;
+    logits.dispose();
+    return { ok: true, type: 'predict', logits: out, shape: outShape };
+  } finally {
+    r.model.train();
+  }
+}
+
+async function handle(msg: Request): Promise<Reply> {
+  switch (msg.type) {
+    case 'init':
+      return init(msg);
+    case 'attach':
+      return attach(msg);
+    case 'load':
+      return load();
+    case 'store':
+      return store();
+    case 'grads':
+      return grads(msg);
+    case 'apply':
+      return apply(msg);
+    case 'syncBuffers': {
+      const total = msg.counts.reduce((a, b) => a + b, 0);
+      averageBuffers(need(), msg.counts.map((k) => k / total));
+      return { ok: true, type: 'syncBuffers' };
+    }
+    case 'predict':
+      return predict(msg.x, msg.xShape);
+    case 'stats': {
+      const m = tf.memory();
+      return { ok: true, type: 'stats', stats: { numTensors: m.numTensors, numBytes: m.numBytes, rss: process.memoryUsage().rss, backend: tf.getBackend() } };
+    }
+    case 'dispose':
+      replica?.model.dispose();
+      replica = null;
+      return { ok: true, type: 'dispose' };
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('the data-parallel worker must run in a worker thread');
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: Request) => {
+  // One request at a time, in order.
+  queue = queue.then(async () => {
+    let reply: Reply;
+    try {
+      const t0 = performance.now();
+      reply = await handle(msg);
+      if (process.env['FASTTS_DP_TRACE']) console.error(`[worker ${replica?.index}] ${msg.type} ${(performance.now() - t0).toFixed(0)} ms`);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      reply = { ok: false, error: { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) } };
+    }
+    const transfer = reply.ok && reply.type === 'predict' ? [reply.logits.buffer as ArrayBuffer] : [];
+    port.postMessage(reply, transfer);
+  });
+});
