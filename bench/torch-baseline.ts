@@ -1,0 +1,79 @@
+/**
+ * The PyTorch CPU reference (`shared/bench/torch_cpu_baseline.py`), run in the same job as fastts' measurements.
+ * Needs Python 3.11 with Debian's torch and torchvision: `apt-get install python3-torch python3-torchvision`.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHARED_DIR } from '../test-support/shared.js';
+
+/** PyTorch's throughput on this machine. */
+export interface TorchResult {
+  python: string;
+  version: string;
+  threads: number;
+  trainUnfrozen: number;
+  trainFrozen: number;
+  inference: number;
+  seconds: number;
+}
+
+export const TORCH_INSTALL_HINT =
+  'install PyTorch for the system Python: `apt-get install python3-torch python3-torchvision` (Debian), ' +
+  'then run `/usr/bin/python3.11 -c "import torch, torchvision"` to check';
+
+/** The baseline script: `$FASTTS_SHARED/bench/torch_cpu_baseline.py` (default `../shared`). */
+export function torchScript(): string {
+  return join(SHARED_DIR, 'bench', 'torch_cpu_baseline.py');
+}
+
+/**
+ * A Python 3.11 that can import torch and torchvision: Debian's `/usr/bin/python3.11` first (pyenv's shim on
+ * PATH usually lacks them), then `python3.11` and `python3` on PATH.
+ */
+export function findTorchPython(): string | null {
+  for (const py of ['/usr/bin/python3.11', 'python3.11', '/usr/bin/python3', 'python3']) {
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    try {
+      execFileSync(py, ['-c', 'import torch, torchvision'], { stdio: 'ignore', timeout: 120_000 });
+      return py;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+/** Runs the baseline; resolves with its figures, or rejects with the reason it could not run. */
+export function runTorchBaseline(python: string, arch: string, bs: number, steps: number): Promise<TorchResult> {
+  const script = torchScript();
+  if (!existsSync(script)) {
+    return Promise.reject(new Error(`the PyTorch baseline script is missing: ${script} (set FASTTS_SHARED to the shared folder)`));
+  }
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script, arch, String(bs), String(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /train_unfrozen_img_per_s=([\d.]+) train_frozen_img_per_s=([\d.]+) infer_img_per_s=([\d.]+)/.exec(out);
+      const head = /torch (\S+) threads=(\d+)/.exec(out);
+      if (code !== 0 || !m) {
+        reject(new Error(`the PyTorch baseline failed (exit ${code}): ${(err || out).trim().split('\n').slice(-3).join(' | ')}`));
+        return;
+      }
+      resolve({
+        python,
+        version: head?.[1] ?? '?',
+        threads: Number(head?.[2] ?? 0),
+        trainUnfrozen: Number(m[1]),
+        trainFrozen: Number(m[2]),
+        inference: Number(m[3]),
+        seconds: (performance.now() - t0) / 1000,
+      });
+    });
+  });
+}
