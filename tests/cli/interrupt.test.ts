@@ -36,7 +36,8 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
   }
 }
 
-const batchesLogged = (): number => (existsSync(join(RUN, 'batches.jsonl')) ? lines(readFileSync(join(RUN, 'batches.jsonl'), 'utf8')).length : 0);
+const batches = (): Array<{ iter: number; epoch: number; phase: string }> =>
+  existsSync(join(RUN, 'batches.jsonl')) ? lines(readFileSync(join(RUN, 'batches.jsonl'), 'utf8')).map((l) => JSON.parse(l)) : [];
 
 beforeAll(() => {
   requireShared();
@@ -46,10 +47,12 @@ afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 describe('Ctrl-C and --resume', () => {
   it('stops at the end of a batch with a checkpoint and exit 130, then --resume finishes the run', async () => {
-    const args = ['train', DATA, '--arch', 'mobilenet_v1_0.25_224', '--size', '64', '--bs', '32', '--epochs', '2', '--seed', '7', '--backend', 'wasm', '--out', RUN];
+    // One frozen epoch, then one unfrozen; Ctrl-C lands in the unfrozen phase, so resuming must unfreeze and reload.
+    const args = ['train', DATA, '--arch', 'mobilenet_v1_0.25_224', '--size', '64', '--bs', '32', '--epochs', '1', '--unfreeze-epochs', '1', '--seed', '7', '--backend', 'wasm', '--out', RUN];
     const child = startCli(args, { cwd: TMP });
     const done = collect(child);
-    await waitFor(() => batchesLogged() >= 2 || child.exitCode !== null, 600_000, 'two training batches');
+    const unfrozen = () => batches().filter((b) => b.phase === 'unfrozen').length;
+    await waitFor(() => unfrozen() >= 2 || child.exitCode !== null, 600_000, 'two unfrozen training batches');
     expect(child.exitCode).toBeNull();
     child.kill('SIGINT');
     const stopped = await done;
@@ -58,14 +61,14 @@ describe('Ctrl-C and --resume', () => {
     expect(stopped.stderr).toMatch(/warning: skipped .*zz-corrupt\.jpg: /);
     expect(stopped.stderr).toContain('stopping at the end of the current batch');
     const last = lines(stopped.stderr).at(-1)!;
-    expect(last).toMatch(/^interrupted: stopped by Ctrl-C during frozen epoch 0; the checkpoint is .*checkpoints\/interrupted\.safetensors; resume with: fastts train --resume /);
+    expect(last).toMatch(/^interrupted: stopped by Ctrl-C during unfrozen epoch 0; the checkpoint is .*checkpoints\/interrupted\.safetensors; resume with: fastts train --resume /);
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(RUN, 'checkpoints', 'interrupted.safetensors'))).toBe(true);
     const status = JSON.parse(readFileSync(join(RUN, 'status.json'), 'utf8'));
-    expect(status).toMatchObject({ status: 'interrupted', resume: { phase: 'frozen', epoch: 0 } });
+    expect(status).toMatchObject({ status: 'interrupted', resume: { phase: 'unfrozen', epoch: 0 } });
     expect(existsSync(join(RUN, 'model'))).toBe(false);
-    const batchesBefore = batchesLogged();
-    expect(batchesBefore).toBeGreaterThanOrEqual(2);
+    const batchesBefore = batches().length;
+    expect(lines(readFileSync(join(RUN, 'metrics.jsonl'), 'utf8')).map((l) => JSON.parse(l).phase)).toEqual(['frozen']);
 
     const resumed = await runCli(['train', '--resume', RUN, '--backend', 'wasm', '--json'], { cwd: TMP });
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -73,15 +76,16 @@ describe('Ctrl-C and --resume', () => {
     const result = JSON.parse(resumed.stdout);
     expect(result.epochs.map((e: { epoch: number; phase: string }) => [e.epoch, e.phase])).toEqual([
       [0, 'frozen'],
-      [1, 'frozen'],
+      [0, 'unfrozen'],
     ]);
     expect(lines(readFileSync(join(RUN, 'metrics.jsonl'), 'utf8'))).toHaveLength(2);
     expect(JSON.parse(readFileSync(join(RUN, 'status.json'), 'utf8')).status).toBe('finished');
     expect(existsSync(join(RUN, 'model', 'export.safetensors'))).toBe(true);
     // the batch log continues where it stopped: iter counts up without restarting
-    const iters = lines(readFileSync(join(RUN, 'batches.jsonl'), 'utf8')).map((l) => JSON.parse(l).iter as number);
-    expect(iters.length).toBeGreaterThan(batchesBefore);
-    iters.forEach((it, i) => expect(it).toBe(i));
+    const after = batches();
+    expect(after.length).toBeGreaterThan(batchesBefore);
+    after.forEach((b, i) => expect(b.iter).toBe(i));
+    expect(after.at(-1)!.phase).toBe('unfrozen');
     // a finished run cannot be resumed again
     const again = await runCli(['train', '--resume', RUN], { cwd: TMP });
     expect(again.code).toBe(2);

@@ -133,6 +133,18 @@ describe('fastts predict', () => {
     expect(p.label).toBe(p.top[0].label);
   });
 
+  it('--tta averages augmented views: other probabilities, same labels', async () => {
+    const r = await runCli(['predict', RUN, TEST_DIR, '--tta', '--csv', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(0);
+    const tta = parseCsv(r.stdout).slice(1);
+    const plain = parseCsv(readFileSync(join(RUN, 'test_predictions.csv'), 'utf8')).slice(1);
+    expect(tta.map((row) => basename(row[0]!))).toEqual(plain.map((row) => basename(row[0]!)));
+    for (const [, , p] of tta) expect(Number(p)).toBeGreaterThanOrEqual(0.5);
+    expect(tta.filter((row, i) => row[2] !== plain[i]![2]).length, 'TTA changes the probabilities').toBeGreaterThan(0);
+    const right = tta.filter(([file, label]) => basename(file!).startsWith(`${label}.`)).length;
+    expect(right).toBeGreaterThanOrEqual(5);
+  });
+
   it('prints one line per image in plain mode', async () => {
     const r = await runCli(['predict', RUN, join(TEST_DIR, 'doraemon.113.jpg'), join(TEST_DIR, 'walle.113.jpg')]);
     expect(r.code, r.stderr).toBe(0);

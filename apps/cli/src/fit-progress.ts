@@ -18,10 +18,6 @@ export class FitProgress {
     private readonly reporter: Reporter,
     /** Shown in the bar: `frozen` / `unfrozen` / `lr-find`. */
     private readonly label: string,
-    /** Added to the epoch numbers shown (a resumed phase continues its count). */
-    private readonly epochOffset = 0,
-    /** Epochs of the whole phase (for the bar), when it differs from the fit's. */
-    private readonly phaseEpochs?: number,
   ) {}
 
   /** The function to hand to the Learner (`ProgressCallback`). */
@@ -36,7 +32,7 @@ export class FitProgress {
         break;
       case 'epoch':
         this.stopBar();
-        this.reporter.out(this.epochOffset ? e.line.replace(/^\d+/, (d) => String(Number(d) + this.epochOffset).padEnd(d.length)) : e.line);
+        this.reporter.out(e.line);
         break;
       case 'end':
         this.stopBar();
@@ -67,9 +63,8 @@ export class FitProgress {
   }
 
   private payload(e: Extract<ProgressEvent, { type: 'batch' }>): Record<string, string> {
-    const total = this.phaseEpochs ?? e.nEpoch;
     return {
-      ep: `${e.epoch + this.epochOffset + 1}/${total}`,
+      ep: `${e.epoch + 1}/${e.nEpoch}`,
       stage: e.phase === 'train' ? 'train' : 'valid',
       loss: e.loss !== undefined && Number.isFinite(e.loss) ? `loss ${e.loss.toFixed(4)}` : '',
     };
@@ -87,8 +82,6 @@ export class FitProgress {
 export interface RunLogOptions {
   runDir: string;
   phase: Phase;
-  /** Epoch number of this fit's first epoch within the phase (resumed phases start past 0). */
-  epochOffset: number;
   /** Training batches done in the run before this fit (batches.jsonl counts over the whole run). */
   iterOffset: number;
 }
@@ -118,7 +111,7 @@ export class RunLogCallback implements Callback {
     const lrs = r.lrs[r.lrs.length - 1];
     appendJsonLine(this.batchesPath, {
       iter: this.opts.iterOffset + this.iters,
-      epoch: learn.epoch + this.opts.epochOffset,
+      epoch: learn.epoch,
       phase: this.opts.phase,
       loss: r.losses[r.losses.length - 1] ?? learn.loss,
       lr: lrs ? lrs[lrs.length - 1] : null,
@@ -133,7 +126,7 @@ export class RunLogCallback implements Callback {
     if (!row) return;
     const accuracy = row.metrics.accuracy ?? Number.NaN;
     const metrics: EpochMetrics = {
-      epoch: row.epoch + this.opts.epochOffset,
+      epoch: row.epoch,
       phase: this.opts.phase,
       train_loss: row.trainLoss,
       valid_loss: row.validLoss ?? Number.NaN,

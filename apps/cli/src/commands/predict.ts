@@ -3,7 +3,17 @@
  * preprocessed exactly as the run's validation and test images (the export records how), so that predicting a
  * run's test folder reproduces its `test_predictions.csv`.
  */
-import { decodeImageFile } from '@fastts/node-gpu';
+import {
+  DataLoader,
+  decodeImageFile,
+  ImageCache,
+  ImageDataset,
+  Learner,
+  nodePlatform,
+  preprocess,
+  probeImageFile,
+  type InferenceLearner,
+} from '@fastts/node-gpu';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
@@ -26,9 +36,6 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   const { io, reporter, interrupts } = ctx;
   const file = findExport(model, io.cwd);
   const images = expandImageInputs(inputs, io.cwd);
-  if (options.tta) {
-    throw new CliError('--tta is not available for exported models in this build', { hint: 'run without --tta' });
-  }
   await setupCliBackend(options, reporter);
   const learn = await loadExport(file);
   const k = Math.min(options.top, learn.classes.length);
@@ -42,12 +49,20 @@ export async function runPredict(model: string, inputs: string[], options: Predi
     reporter.out(csvRow(header));
   }
   try {
-    for (const image of images) {
+    // --tta: fast.ai's test-time augmentation (Learner.tta) over the images that decode, in batches.
+    const tta = options.tta ? await ttaPredictions(learn, images, options.bs, interrupts.signal) : undefined;
+    for (const [n, image] of images.entries()) {
       if (interrupts.signal.aborted) throw new InterruptedError('stopped by Ctrl-C', { hint: 'run the command again' });
       let p: ImagePrediction;
       try {
-        const decoded = await decodeImageFile(image.path, learn.decodeTarget ?? { width: learn.info.size, height: learn.info.size, fit: 'fill' });
-        const pred = await learn.predict(decoded);
+        let pred: { probs: number[]; index: number; className: string };
+        if (tta) {
+          const t = tta[n]!;
+          if (t instanceof Error) throw t;
+          pred = t;
+        } else {
+          pred = await learn.predict(await decodeImageFile(image.path, decodeTargetOf(learn)));
+        }
         const order = pred.probs.map((prob, index) => ({ prob, index })).sort((a, b) => b.prob - a.prob || a.index - b.index);
         const top = order.slice(0, k).map(({ prob, index }) => ({ label: learn.classes[index]!, probability: prob }));
         p = { file: image.display, label: pred.className, probability: pred.probs[pred.index]!, top };
@@ -79,4 +94,59 @@ export async function runPredict(model: string, inputs: string[], options: Predi
       hint: 'see the error lines above; fix or remove those files',
     });
   }
+}
+
+/** How the run decoded its images (recorded in the export). */
+function decodeTargetOf(learn: InferenceLearner): { width: number; height: number; fit: 'fill' | 'cover' | 'inside' } {
+  const d = Math.round(1.5 * learn.info.size);
+  return learn.decodeTarget ?? { width: d, height: d, fit: 'fill' };
+}
+
+/**
+ * Test-time augmentation of the exported model on `images`: a Learner around the exported model with the images as
+ * its validation loader (decoded and preprocessed as in training), then `Learner.tta()` (fast.ai v1 `TTA`: 8 zoomed
+ * and flipped views averaged, mixed with the plain prediction). Returns one result per image, or its decode error.
+ *
+ * Adapter: `loadLearner` gives an inference-only model without `tta()`, so this wraps it in a `Learner`.
+ */
+async function ttaPredictions(
+  inf: InferenceLearner,
+  images: ReadonlyArray<{ path: string }>,
+  bs: number,
+  signal: AbortSignal,
+): Promise<Array<{ probs: number[]; index: number; className: string } | Error>> {
+  const results: Array<{ probs: number[]; index: number; className: string } | Error> = [];
+  const ok: number[] = [];
+  for (const [i, image] of images.entries()) {
+    try {
+      await probeImageFile(image.path);
+      ok.push(i);
+      results.push(new Error('not predicted'));
+    } catch (err) {
+      results.push(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  if (ok.length === 0 || signal.aborted) return results;
+  const classes = [...inf.classes];
+  const dataset = new ImageDataset(
+    ok.map((i) => images[i]!.path),
+    ok.map(() => -1),
+    classes,
+    nodePlatform,
+    decodeTargetOf(inf),
+    new ImageCache(),
+  );
+  const dl = new DataLoader(dataset, { bs, size: inf.info.size, normalizer: (x) => preprocess(inf.info.preprocessing, x) });
+  const learn = new Learner({ classes, c: classes.length, trainDl: dl, validDl: dl }, inf.model);
+  try {
+    const preds = await learn.tta({ ds: 'valid' });
+    ok.forEach((i, k) => {
+      const probs = preds.probs[k]!;
+      const index = preds.preds[k]!;
+      results[i] = { probs, index, className: classes[index]! };
+    });
+  } finally {
+    await learn.dispose();
+  }
+  return results;
 }

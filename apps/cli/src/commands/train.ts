@@ -3,7 +3,7 @@
  * is `@fastts/node-gpu`'s (`fromFolder`, `cnnLearner`, `fitOneCycle`, `unfreeze`, `export`, `getPreds`,
  * `ClassificationInterpretation`); this module turns options into calls and results into files.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
   accuracy,
@@ -13,9 +13,9 @@ import {
   getArch,
   loadPretrained,
   ProgressCallback,
-  type FitOneCycleOptions,
   showBatch,
   slice,
+  formatLr as formatLearnerLr,
   type LrSpec as LearnerLr,
   type VisionLearner,
 } from '@fastts/node-gpu';
@@ -174,7 +174,6 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   let learn: VisionLearner | undefined;
   let phase: Phase = resume?.phase ?? 'frozen';
   let itersDone = resume?.iters ?? 0;
-  let phaseStart = resume?.epoch ?? 0;
   let trainingDone = false;
   try {
     status.write('running');
@@ -226,12 +225,16 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
         loaded = true;
       }
       const start = resume && p.phase === resume.phase ? resume.epoch : 0;
-      phaseStart = start;
       if (start >= p.epochs) continue;
-      const log = new RunLogCallback({ runDir, phase: p.phase, epochOffset: start, iterOffset: itersDone });
-      const progress = new FitProgress(reporter, p.phase, start, p.epochs);
+      reporter.log(
+        `${p.phase === 'frozen' ? 'body frozen, training the head' : 'unfrozen, training every layer'}: ` +
+          `fitOneCycle(${p.epochs}${p.lr === undefined ? '' : `, ${formatLearnerLr(p.lr)}`})${start > 0 ? `, resuming at epoch ${start}` : ''}`,
+      );
+      const log = new RunLogCallback({ runDir, phase: p.phase, iterOffset: itersDone });
+      const progress = new FitProgress(reporter, p.phase);
       try {
-        await fitOneCycleFrom(learn, p.epochs, start, {
+        await learn.fitOneCycle(p.epochs, {
+          ...(start > 0 ? { startEpoch: start } : {}),
           ...(p.lr !== undefined ? { maxLr: p.lr } : {}),
           signal: interrupts.signal,
           checkpointName: INTERRUPTED_CHECKPOINT,
@@ -265,6 +268,9 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     const last = epochs[epochs.length - 1];
     const valid = last ? { loss: last.valid_loss, accuracy: last.accuracy } : { loss: interp.validLoss, accuracy: interp.accuracy };
     status.write('finished', { totalIters: config.totalIters });
+    // A finished run needs no resume point: drop the Ctrl-C checkpoint (weights + optimizer state) if there was one.
+    rmSync(join(runDir, CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`), { force: true });
+    rmEmptyDir(join(runDir, CHECKPOINT_DIR));
     const seconds = (Date.now() - started) / 1000;
     const result: TrainResult = {
       runDir,
@@ -296,7 +302,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       // interruption came right after an epoch ended.
       const nIter = learn?.data.trainDl.length ?? 0;
       checkpoint = err.checkpoint;
-      point = { phase, epoch: phaseStart + err.epoch + (err.batch >= nIter ? 1 : 0), checkpoint: relative(runDir, checkpoint), iters: itersDone };
+      point = { phase, epoch: err.epoch + (err.batch >= nIter ? 1 : 0), checkpoint: relative(runDir, checkpoint), iters: itersDone };
     } else if (err instanceof InterruptedError && trainingDone && learn) {
       // Ctrl-C while writing the results: keep the trained weights, --resume only writes the results.
       checkpoint = await learn.save(INTERRUPTED_CHECKPOINT);
@@ -322,30 +328,6 @@ function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new InterruptedError('stopped by Ctrl-C', { hint: 'run the command again' });
 }
 
-
-/**
- * `fitOneCycle(nEpoch)` starting at epoch `startEpoch` of the schedule (fast.ai v2's `start_epoch`): the learning
- * rate and momentum continue where the interrupted fit left them, and only the remaining epochs run.
- *
- * Adapter: the Learner's `fitOneCycle` has no start epoch (yet), so this moves its iteration counter before the
- * first batch and stops after the remaining epochs.
- */
-export async function fitOneCycleFrom(learn: VisionLearner, nEpoch: number, startEpoch: number, opts: FitOneCycleOptions): Promise<void> {
-  if (startEpoch <= 0) {
-    await learn.fitOneCycle(nEpoch, opts);
-    return;
-  }
-  const remaining = nEpoch - startEpoch;
-  const offset = startEpoch * learn.data.trainDl.length;
-  const skip = {
-    name: 'StartEpoch',
-    order: -100,
-    beforeFit: (l: VisionLearner) => {
-      l.trainIter = offset;
-    },
-    afterEpoch: (l: VisionLearner) => {
-      if (l.epoch + 1 >= remaining) l.stopAfterEpoch(`resumed fit: epochs ${startEpoch}..${nEpoch - 1} done`);
-    },
-  };
-  await learn.fitOneCycle(nEpoch, { ...opts, callbacks: [skip as never, ...(opts.callbacks ?? [])] });
+function rmEmptyDir(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
 }
