@@ -10,10 +10,13 @@
  *
  * Options: --arch <name> (default: resnet34 when its weights can be had, else the best cached ImageNet model),
  * --size <px> (224), --bs <n> (64), --frozen-epochs <n> (1), --epochs <n> (3), --data <folder>, --out <folder>
- * (runs/tutorial), --backend <auto|wasm|cpu|...>, --threads <n>, --seed <n> (42), --json (also print a JSON summary).
+ * (runs/tutorial), --backend <auto|wasm|cpu|...>, --threads <n> (compute threads; default all cores),
+ * --parallel <auto|on|off> (train data-parallel on worker threads, one per thread; auto: when there are several),
+ * --seed <n> (42), --json (also print a JSON summary).
  * Ctrl-C stops at the end of the current batch and leaves `<out>/models/interrupted.safetensors`.
  */
 import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +38,8 @@ import {
   tableReporter,
   type PretrainedWeights,
   type ProgressReporter,
+  type TrainStep,
+  type VisionExportInfo,
   type VisionLearner,
 } from '@fastts/node-gpu';
 import { nodeStorage } from './node-storage.js';
@@ -56,6 +61,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join(REPO_ROOT, 'runs', 'tutorial') },
     backend: { type: 'string', default: 'auto' },
     threads: { type: 'string' },
+    parallel: { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '42' },
     json: { type: 'boolean', default: false },
   },
@@ -84,6 +90,33 @@ async function chooseBackend(): Promise<string> {
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend(args.backend === 'auto' ? 'cpu' : args.backend!);
   return `${tf.getBackend()} (setupBackend is not available in @fastts/node-gpu yet)`;
+}
+
+/**
+ * The training step: data-parallel on worker threads (one single-threaded wasm replica per thread) when the Node
+ * platform has it and there are several threads, sized so that each worker's micro-batch tape fits its wasm heap.
+ */
+async function chooseTrainStep(learn: VisionLearner): Promise<TrainStep | undefined> {
+  const threads = args.threads ? int('threads', args.threads) : cpus().length;
+  const Step = (fastts as Record<string, unknown>).DataParallelStep as
+    | { create(o: Record<string, unknown>): Promise<TrainStep> }
+    | undefined;
+  if (args.parallel === 'off' || (args.parallel === 'auto' && threads < 2) || tf.getBackend() !== 'wasm') return undefined;
+  if (!Step) {
+    if (args.parallel === 'on') throw new Error('--parallel on: @fastts/node-gpu has no DataParallelStep');
+    return undefined;
+  }
+  const info = learn.exportInfo as unknown as VisionExportInfo;
+  const perImage = fastts.tapeBytesPerImage(learn.model, learn.lossFunc, [info.size, info.size, 3], learn.data.c);
+  const shard = Math.ceil(learn.data.trainDl.bs / threads);
+  let microBatch = Math.max(2, Math.min(shard, Math.floor(2.5e9 / perImage)));
+  while (microBatch > 2 && shard % microBatch === 1) microBatch -= 1; // BatchNorm needs 2 images per chunk
+  log(`training step: data-parallel, ${threads} workers, micro-batches of ${microBatch} (${(perImage / 1e6).toFixed(0)} MB of tape per image)`);
+  return Step.create({
+    model: { module: '@fastts/core', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
+    workers: threads,
+    microBatch,
+  });
 }
 
 /** Pretrained weights of the requested arch, or of the best cached one, saying why when it falls back. */
@@ -162,6 +195,8 @@ async function main(): Promise<void> {
     storage: nodeStorage(),
   });
   weights.dispose();
+  const step = await chooseTrainStep(learn);
+  if (step) learn.trainStep = step;
   log(`\ncnn_learner(data, ${arch}, metrics=accuracy): ${learn.trainableParameterNames().length} of ${learn.model.namedParameters().length} parameter tensors trainable (body frozen, BatchNorm trainable)`);
 
   const abort = new AbortController();
@@ -213,6 +248,7 @@ async function main(): Promise<void> {
         size,
         bs,
         backend: tf.getBackend(),
+        trainStep: learn.trainStep.name,
         frozenAccuracy: frozenAcc,
         finalAccuracy: finalAcc,
         testBefore: before,

@@ -17,7 +17,7 @@ export {
 } from './learner.js';
 export type { LearnerData, LearnerDataLoader, DatasetType } from './data.js';
 export { argMax } from './tensor-utils.js';
-export { SingleBackendStep, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
+export { SingleBackendStep, tapeBytesPerImage, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
 export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './optimizer.js';
 export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './schedule.js';
 export { slice, lrRange, evenMults, isLrSlice, formatLr, type LrSlice, type LrSpec } from './lr.js';

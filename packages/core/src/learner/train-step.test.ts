@@ -3,7 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '../gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../nn/index.js';
-import { SingleBackendStep } from './train-step.js';
+import { SingleBackendStep, tapeBytesPerImage } from './train-step.js';
+import { tinyNet } from './testing.js';
 import { crossEntropyLoss } from './loss.js';
 import { seeded } from './testing.js';
 
@@ -44,5 +45,16 @@ describe('SingleBackendStep micro-batching', () => {
     expect(step.microBatch).toBe(2);
     tf.dispose([...res.grads.values()]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('tapeBytesPerImage measures a training step without changing the model (BatchNorm statistics restored)', () => {
+    const { model } = tinyNet();
+    const before = model.namedBuffers().map(([, b]) => Array.from(b.dataSync()));
+    const tensors = tf.memory().numTensors;
+    const bytes = tapeBytesPerImage(model, crossEntropyLoss(), [12, 12, 3], 2);
+    expect(bytes).toBeGreaterThan(12 * 12 * 8 * 4); // at least the first conv's output for one image
+    const after = model.namedBuffers().map(([, b]) => Array.from(b.dataSync()));
+    expect(after).toEqual(before);
+    expect(tf.memory().numTensors).toBe(tensors);
   });
 });
