@@ -103,6 +103,18 @@ describe('fastts train --json', () => {
     expect(result.test).toEqual(data.map(([file, label, p]) => ({ file, label, probability: Number(p) })));
   });
 
+  it('writes interpretation.json and thumbnails for the dashboard', () => {
+    const j = JSON.parse(readFileSync(join(RUN, 'interpretation.json'), 'utf8'));
+    expect(j.classes).toEqual(['doraemon', 'walle']);
+    expect(j.items).toHaveLength(33);
+    const cm = j.confusion as number[][];
+    expect(cm.flat().reduce((a, b) => a + b, 0)).toBe(33);
+    expect((cm[0]![0]! + cm[1]![1]!) / 33).toBeCloseTo(result.valid.accuracy, 9);
+    const isJpeg = (f: string) => readFileSync(join(RUN, f)).subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+    for (const item of j.items) expect(isJpeg(item.thumb), item.thumb).toBe(true);
+    for (let r = 0; r < 6; r++) expect(isJpeg(`thumbs/test/${r}.jpg`)).toBe(true);
+  });
+
   it('exports the model', () => {
     expect(existsSync(join(RUN, 'model', 'export.safetensors'))).toBe(true);
   });

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ClassificationInterpretation, svgToPng, type ConfusedPair, type Learner, type TopLoss } from '@fastts/node-gpu';
 import { RUN_FILES, writeJson } from './run-dir.js';
+import { writeThumbnails } from './thumbs.js';
 
 /** What the commands print about an interpretation. */
 export interface InterpretationSummary {
@@ -29,7 +30,10 @@ export interface WriteInterpretationOptions {
   dataDir: string;
 }
 
-/** Interprets `learn`'s validation predictions and writes the plots and `interpretation.json` into `outDir`. */
+/**
+ * Interprets `learn`'s validation predictions and writes the plots, `interpretation.json` and the validation
+ * thumbnails (`thumbs/valid/<i>.jpg`) into `outDir`.
+ */
 export async function writeInterpretation(learn: Learner, outDir: string, options: WriteInterpretationOptions): Promise<InterpretationSummary> {
   const interp = await ClassificationInterpretation.fromLearner(learn);
   const files = [join(outDir, RUN_FILES.confusionMatrix), join(outDir, RUN_FILES.topLosses), join(outDir, RUN_FILES.interpretation)];
@@ -39,11 +43,13 @@ export async function writeInterpretation(learn: Learner, outDir: string, option
   const top = interp.topLossItems(k);
   const confusion = interp.confusionMatrix();
   let lossSum = 0;
+  const thumbs = interp.items ? await writeThumbnails(interp.items, join(outDir, 'thumbs', 'valid')) : new Set<number>();
   const items = Array.from({ length: interp.n }, (_, i) => {
     lossSum += interp.losses[i]!;
     return {
       index: i,
       file: interp.items?.[i] !== undefined ? relative(options.dataDir, interp.items[i]!) : null,
+      ...(thumbs.has(i) ? { thumb: `thumbs/valid/${i}.jpg` } : {}),
       actual: interp.targets[i]!,
       pred: interp.predClass[i]!,
       loss: interp.losses[i]!,

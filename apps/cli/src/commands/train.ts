@@ -26,6 +26,7 @@ import { loadData, resolveDataSettings, type DataSettings } from '../data.js';
 import { InterruptedError, UsageError, toCliError } from '../errors.js';
 import { FitProgress, RunLogCallback } from '../fit-progress.js';
 import { writeInterpretation } from '../interpretation.js';
+import { writeThumbnails } from '../thumbs.js';
 import { nodeStorage } from '../node-storage.js';
 import type { TrainOptions } from '../options.js';
 import { requireDir } from '../paths.js';
@@ -262,6 +263,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
         probability: preds.probs[i]![preds.preds[i]!]!,
       }));
       writeFileAtomic(join(runDir, RUN_FILES.testPredictions), predictionsCsv(test));
+      await writeThumbnails(preds.items, join(runDir, 'thumbs', 'test'));
     }
 
     const epochs = readMetrics(runDir);
