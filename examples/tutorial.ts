@@ -199,10 +199,18 @@ async function main(): Promise<void> {
   if (step) learn.trainStep = step;
   log(`\ncnn_learner(data, ${arch}, metrics=accuracy): ${learn.trainableParameterNames().length} of ${learn.model.namedParameters().length} parameter tensors trainable (body frozen, BatchNorm trainable)`);
 
+  // Ctrl-C: stop at the end of the batch and save a checkpoint. A terminal sends SIGINT to the whole process group
+  // (npm, tsx and this process), so repeats within 3 s are the same keypress; a later one exits at once.
   const abort = new AbortController();
-  process.once('SIGINT', () => {
-    log('\nCtrl-C: stopping at the end of this batch...');
-    abort.abort();
+  let firstSigint = 0;
+  process.on('SIGINT', () => {
+    if (!abort.signal.aborted) {
+      firstSigint = Date.now();
+      log('\nCtrl-C: stopping at the end of this batch (press Ctrl-C again to quit at once)...');
+      abort.abort();
+    } else if (Date.now() - firstSigint > 3000) {
+      process.exit(130);
+    }
   });
 
   const times: Record<string, number> = {};
