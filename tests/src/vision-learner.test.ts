@@ -54,7 +54,7 @@ describe('cnnLearner', () => {
     expect([lin1.inFeatures, lin1.outFeatures, lin2.inFeatures, lin2.outFeatures]).toEqual([512, 512, 512, 2]); // nf = 256, concat pool
     expect(Array.from(lin1.bias!.dataSync()).every((v) => v === 0)).toBe(true);
     // kaiming normal (fan_in): std sqrt(2/512) = 0.0625
-    const w = lin1.weight.dataSync();
+    const w = Array.from(lin1.weight.dataSync());
     const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
     expect(std).toBeGreaterThan(0.055);
     expect(std).toBeLessThan(0.07);
