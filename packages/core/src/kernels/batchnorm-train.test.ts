@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import '../gradients.js';
 import { batchNormTrain } from './batchnorm-train.js';
+import { registerMissingKernels, unregisterComposedKernels } from './register.js';
 
 function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
   const x = a.dataSync();
@@ -25,13 +26,18 @@ function reference(x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D, eps: number): t
 }
 
 describe('batchNormTrain', () => {
-  for (const backend of ['cpu', 'wasm']) {
+  for (const backend of ['cpu', 'wasm', 'wasm+simd']) {
     for (const shape of [
       [4, 7, 5, 6],
       [9, 11],
+      [3, 9, 7, 16],
+      [20, 24],
     ]) {
       it(`matches moments + batchNorm and their gradients on ${backend}, input [${shape.join(',')}]`, async () => {
-        await tf.setBackend(backend);
+        await tf.setBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+        // wasm+simd: the SIMD statistics/backward kernels (channels a multiple of 8 take them)
+        if (backend === 'wasm+simd') registerMissingKernels('wasm');
+        else unregisterComposedKernels('wasm');
         tf.tidy(() => {
           const c = shape[shape.length - 1]!;
           // A non-zero mean and unequal scales per channel, as conv outputs have.
@@ -61,6 +67,32 @@ describe('batchNormTrain', () => {
       });
     }
   }
+
+  it('keeps its statistics exact when the mean is large next to the spread (SIMD kernels)', async () => {
+    await tf.setBackend('wasm');
+    registerMissingKernels('wasm');
+    tf.tidy(() => {
+      const x = tf.add(tf.randomNormal([16, 12, 12, 8], 0, 0.01, 'float32', 7), 1000);
+      const r = batchNormTrain(x, tf.ones([8]), tf.zeros([8]), 1e-5);
+      const ref = tf.moments(x, [0, 1, 2]);
+      expect(maxRelDiff(r.mean, ref.mean)).toBeLessThan(1e-6);
+      // variance 1e-4 around a mean of 1000: float32 E[x²]−E[x]² would be off by orders of magnitude.
+      // Reference: the exact (float64) variance of the same float32 values.
+      const xs = x.dataSync();
+      const v = r.variance.dataSync();
+      for (let c = 0; c < 8; c++) {
+        let m = 0;
+        for (let i = c; i < xs.length; i += 8) m += xs[i]!;
+        m /= xs.length / 8;
+        let q = 0;
+        for (let i = c; i < xs.length; i += 8) q += (xs[i]! - m) ** 2;
+        const exact = q / (xs.length / 8);
+        expect(Math.abs(v[c]! - exact) / exact).toBeLessThan(1e-3);
+      }
+      tf.dispose([r.mean, r.variance]);
+    });
+    unregisterComposedKernels('wasm');
+  });
 
   it('keeps no tensors beyond its result, forward or backward', async () => {
     await tf.setBackend('wasm');

@@ -12,6 +12,7 @@
  * plus one multiply-add.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS } from './simd/simd-kernels.js';
 
 /** Result of {@link batchNormTrain}: the normalized output and the batch statistics (biased variance). */
 export interface BatchNormTrainResult<T extends tf.Tensor> {
@@ -31,18 +32,38 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
   const axes = [...Array(x.rank - 1).keys()];
   const m = x.size / c;
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
+  // The wasm backend's SIMD kernels (registered by registerMissingKernels): one pass per direction and statistic.
+  const backendName = tf.getBackend();
+  const fast =
+    c % 8 === 0 &&
+    [BATCHNORM_STATS, BATCHNORM_APPLY, BATCHNORM_GRAD].every((k) => tf.getKernel(k, backendName) !== undefined);
   const f = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const mean = tf.mean(xs, axes) as tf.Tensor1D;
-    const variance = tf.mean(tf.squaredDifference(xs, mean), axes) as tf.Tensor1D;
-    const y = tf.batchNorm(xs, mean, variance, b, g, eps);
+    let mean: tf.Tensor1D;
+    let variance: tf.Tensor1D;
+    if (fast) {
+      [mean, variance] = tf.engine().runKernel(BATCHNORM_STATS, { x: xs }, {}) as unknown as [tf.Tensor1D, tf.Tensor1D];
+    } else {
+      mean = tf.mean(xs, axes) as tf.Tensor1D;
+      variance = tf.mean(tf.squaredDifference(xs, mean), axes) as tf.Tensor1D;
+    }
+    const y = fast
+      ? (tf.engine().runKernel(BATCHNORM_APPLY, { x: xs, mean, variance, gamma: g, beta: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor)
+      : tf.batchNorm(xs, mean, variance, b, g, eps);
     save([xs, mean, variance, g]);
     stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)) };
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sMean, sVar, sGamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        if (fast) {
+          return tf.engine().runKernel(
+            BATCHNORM_GRAD,
+            { dy, x: sx, mean: sMean, variance: sVar, gamma: sGamma },
+            { eps } as unknown as tf.NamedAttrMap,
+          ) as unknown as tf.Tensor[];
+        }
         return tf.tidy(() => {
           const invStd = tf.rsqrt(tf.add(sVar, eps));
           const sumDy = tf.sum(dy, axes) as tf.Tensor1D;

@@ -89,6 +89,12 @@ const CASES: Case[] = [
   { n: 2, h: 6, w: 7, cin: 6, cout: 4, kh: 1, kw: 1, s: 1, pad: 'valid' },
   { n: 2, h: 9, w: 8, cin: 3, cout: 2, kh: 2, kw: 3, s: 2, pad: 'same' },
   { n: 1, h: 12, w: 12, cin: 2, cout: 3, kh: 5, kw: 5, s: 3, pad: 'same' },
+  // several 8-wide output panels and 4-wide input-channel tiles
+  { n: 2, h: 10, w: 9, cin: 12, cout: 24, kh: 3, kw: 3, s: 2, pad: 'same' },
+  { n: 2, h: 8, w: 8, cin: 16, cout: 32, kh: 3, kw: 3, s: 1, pad: 1 },
+  // input channels a multiple of 8 (gradients written in place), stride 2, and a 1x1/2 (phases with no tap)
+  { n: 2, h: 9, w: 10, cin: 8, cout: 16, kh: 3, kw: 3, s: 2, pad: 1 },
+  { n: 1, h: 8, w: 8, cin: 16, cout: 8, kh: 1, kw: 1, s: 2, pad: 'valid' },
 ];
 
 const label = (c: Case): string =>
@@ -101,8 +107,17 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     expect(report.added).toEqual(
       expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']),
     );
-    expect(report.replaced).toEqual(['Conv2DBackpropInput']);
+    expect(report.replaced).toEqual(['Conv2DBackpropInput', 'MaxPoolGrad']);
     expect(report.unavailable).toEqual([]);
+    expect(report.simd).toEqual([
+      'Conv2D',
+      'FusedConv2D',
+      'Conv2DBackpropFilter',
+      'Conv2DBackpropInput',
+      'FasttsBatchNormStats',
+      'FasttsBatchNormApply',
+      'FasttsBatchNormGrad',
+    ]);
   });
   afterAll(() => unregisterComposedKernels('wasm'));
 
@@ -114,6 +129,13 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
         'Conv2DBackpropFilter',
         { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
         { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.kh, c.kw, c.cin, c.cout] },
+      );
+    });
+    it(`Conv2D ${label(c)}`, async () => {
+      await compare(
+        'Conv2D',
+        { x: random([c.n, c.h, c.w, c.cin]), filter: random([c.kh, c.kw, c.cin, c.cout]) },
+        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
       );
     });
     it(`Conv2DBackpropInput ${label(c)}`, async () => {
@@ -139,6 +161,45 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
         );
       });
     }
+  }
+
+  for (const activation of ['linear', 'relu', 'relu6']) {
+    it(`FusedConv2D with bias and ${activation} matches (as folded conv+BatchNorm layers run in eval mode)`, async () => {
+      // scale the filter so that some outputs exceed 6 (relu6's clamp)
+      const f = random([3, 3, 16, 20]);
+      f.values = f.values.map((v) => v * 4);
+      await compare(
+        'FusedConv2D',
+        { x: random([2, 9, 8, 16]), filter: f, bias: random([20]) },
+        { strides: [2, 2], pad: 1, dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.2 },
+      );
+      await compare(
+        'FusedConv2D',
+        { x: random([3, 7, 7, 8]), filter: random([3, 3, 8, 8]) },
+        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.2 },
+      );
+    });
+  }
+
+  it('Conv2D with dilation 2, wide channels and a partial last tile matches', async () => {
+    await compare('Conv2D', { x: random([3, 9, 10, 12]), filter: random([3, 3, 12, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] });
+    await compare('Conv2D', { x: random([1, 5, 7, 33]), filter: random([1, 1, 33, 17]) }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    await compare('Conv2DBackpropFilter', { x: random([3, 9, 10, 12]), dy: random([3, 9, 10, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 20] });
+  });
+
+  for (const [label2, shape, k, s, pad] of [
+    ['resnet stem 3x3/2 pad 1 on relu output (ties at 0)', [2, 12, 11, 5], 3, 2, 1],
+    ['2x2/2 valid', [1, 8, 8, 3], 2, 2, 'valid'],
+    ['3x3/1 same', [2, 7, 9, 4], 3, 1, 'same'],
+  ] as const) {
+    it(`MaxPoolGrad ${label2} routes dy like the cpu kernel`, async () => {
+      const x = random([...shape]);
+      // relu: many exact zeros, so windows with ties exist
+      x.values = x.values.map((v) => Math.max(0, v));
+      const outShape = (await runOn('cpu', 'MaxPool', { x }, { filterSize: k, strides: s, pad, dimRoundingMode: undefined })).shape;
+      const output = await runOn('cpu', 'MaxPool', { x }, { filterSize: k, strides: s, pad });
+      await compare('MaxPoolGrad', { dy: random(outShape), input: x, output }, { filterSize: k, strides: s, pad });
+    });
   }
 
   it('rectangular strides (2, 1) interleave phases without DepthToSpace', async () => {
@@ -209,13 +270,15 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
         inputShape: [2, 8, 8, 6],
       } as unknown as tf.NamedAttrMap) as tf.Tensor;
     const first = run();
-    expect(filterCacheSize()).toBe(4); // one sub-filter per stride phase
+    // one sub-filter per stride phase (and, on the SIMD engine, each one's packed panels)
+    const entries = filterCacheSize();
+    expect([4, 8]).toContain(entries);
     const again = run();
-    expect(filterCacheSize()).toBe(4);
+    expect(filterCacheSize()).toBe(entries);
     expect(Array.from(again.dataSync())).toEqual(Array.from(first.dataSync()));
     tf.tidy(() => w.assign(tf.randomNormal([3, 3, 6, 8]))); // a new filter: the old one's entries go at the next call
     const third = run();
-    expect(filterCacheSize()).toBe(4);
+    expect(filterCacheSize()).toBe(entries);
     expect(Array.from(third.dataSync())).not.toEqual(Array.from(first.dataSync()));
     tf.dispose([first, again, third, dy, w]);
     clearFilterCache();
@@ -225,7 +288,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
 describe('registerMissingKernels', () => {
   it('adds nothing to a backend that has every kernel, unless asked to replace', () => {
     const report = registerMissingKernels('cpu', { replace: [] });
-    expect(report).toEqual({ backend: 'cpu', added: [], replaced: [], unavailable: [] });
+    expect(report).toEqual({ backend: 'cpu', added: [], replaced: [], unavailable: [], simd: [], fma: false });
   });
 
   it('is idempotent', () => {

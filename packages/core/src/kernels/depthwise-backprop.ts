@@ -63,11 +63,15 @@ export function depthwiseBackpropFilterKernel(backendName: string): KernelConfig
     const { batch: n, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = g;
     const { dilationHeight: dh, dilationWidth: dw } = g;
     return withKernelScope(backendName, backend, (k) => {
-      // Pad the input so that every tap's strided window lies inside it.
+      // Pad the input so that every tap's strided window lies inside it, and (for strides > 1) to a multiple of
+      // the stride, so that a window is two plain slices of a reshaped view (the backends' StridedSlice kernels
+      // are per-element loops, far slower than Slice's row copies).
       const needH = (kh - 1) * dh + (oh - 1) * sh + 1;
       const needW = (kw - 1) * dw + (ow - 1) * sw + 1;
-      const bottom = Math.max(0, needH - g.inHeight - g.padTop);
-      const right = Math.max(0, needW - g.inWidth - g.padLeft);
+      const hp = Math.ceil(Math.max(needH, g.inHeight + g.padTop) / sh) * sh;
+      const wp = Math.ceil(Math.max(needW, g.inWidth + g.padLeft) / sw) * sw;
+      const bottom = hp - g.inHeight - g.padTop;
+      const right = wp - g.inWidth - g.padLeft;
       const xp =
         g.padTop === 0 && g.padLeft === 0 && bottom === 0 && right === 0
           ? x
@@ -77,16 +81,21 @@ export function depthwiseBackpropFilterKernel(backendName: string): KernelConfig
               [g.padLeft, right],
               [0, 0],
             ]);
+      // [N, hp/sh, sh, (wp/sw)·sw·C]: row r·sh + p is [n, r, p, :].
+      const rowsView = sh === 1 && sw === 1 ? xp : k.reshape(xp, [n, hp / sh, sh, wp * channels]);
+      const window = (y0: number, x0: number): TensorInfo => {
+        if (sh === 1 && sw === 1) return k.slice(xp, [0, y0, x0, 0], [n, oh, ow, channels]);
+        // rows y0 + sh·oy = sh·(⌊y0/sh⌋ + oy) + y0 mod sh
+        const rows = k.slice(rowsView, [0, Math.floor(y0 / sh), y0 % sh, 0], [n, oh, 1, wp * channels]);
+        const cols = k.reshape(rows, [n * oh, wp / sw, sw, channels]);
+        const win = k.slice(cols, [0, Math.floor(x0 / sw), x0 % sw, 0], [n * oh, ow, 1, channels]);
+        return k.reshape(win, [n, oh, ow, channels]);
+      };
       const dy5 = multiplier === 1 ? dy : k.reshape(dy, [n, oh, ow, channels, multiplier]);
       const taps: TensorInfo[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
-          const win = k.stridedSlice(
-            xp,
-            [0, i * dh, j * dw, 0],
-            [n, i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1, channels],
-            [1, sh, sw, 1],
-          ); // [N, OH, OW, C]
+          const win = window(i * dh, j * dw); // [N, OH, OW, C]
           const prod =
             multiplier === 1 ? k.multiply(win, dy) : k.multiply(k.reshape(win, [n, oh, ow, channels, 1]), dy5);
           taps.push(k.reshape(k.sum(prod, [0, 1, 2]), [1, channels * multiplier]));

@@ -14,3 +14,4 @@ export { KernelCompositionError } from './errors.js';
 export { batchNormTrain } from './batchnorm-train.js';
 export type { BatchNormTrainResult } from './batchnorm-train.js';
 export { clearFilterCache as clearComposedKernelCache, filterCacheSize as composedKernelCacheSize } from './filter-cache.js';
+export { simdSupported, relaxedSimdSupported } from './simd/conv-kernels.js';

@@ -7,19 +7,33 @@ import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './depthwise-backprop.js';
 import { KernelCompositionError } from './errors.js';
-import { clearFilterCache } from './filter-cache.js';
+import { clearFilterCache, isHostBackend } from './filter-cache.js';
+import { maxPoolGradKernel } from './maxpool-grad.js';
+import { relaxedSimdSupported, simdSupported } from './simd/conv-kernels.js';
+import {
+  simdBatchNormApplyKernel,
+  simdBatchNormGradKernel,
+  simdBatchNormStatsKernel,
+  simdConv2dBackpropFilterKernel,
+  simdConv2dBackpropInputKernel,
+  simdConv2dKernel,
+  simdFusedConv2dKernel,
+} from './simd/simd-kernels.js';
 
 /** The kernel names fastts can compose. */
 export type ComposedKernelName =
   | 'Conv2DBackpropFilter'
   | 'Conv2DBackpropInput'
   | 'DepthwiseConv2dNativeBackpropFilter'
-  | 'DepthwiseConv2dNativeBackpropInput';
+  | 'DepthwiseConv2dNativeBackpropInput'
+  | 'MaxPoolGrad';
 
 interface ComposedKernelSpec {
   build(backendName: string): KernelConfig;
   /** Kernels of the backend the composition calls. */
   needs: string[];
+  /** Runs in JS on the tensors' host memory: only for host-memory backends (wasm, cpu). */
+  hostOnly?: boolean;
 }
 
 const COMPOSED: Record<ComposedKernelName, ComposedKernelSpec> = {
@@ -30,12 +44,13 @@ const COMPOSED: Record<ComposedKernelName, ComposedKernelSpec> = {
   },
   DepthwiseConv2dNativeBackpropFilter: {
     build: depthwiseBackpropFilterKernel,
-    needs: ['PadV2', 'StridedSlice', 'Multiply', 'Sum', 'Reshape', 'Concat'],
+    needs: ['PadV2', 'Slice', 'Multiply', 'Sum', 'Reshape', 'Concat'],
   },
   DepthwiseConv2dNativeBackpropInput: {
     build: depthwiseBackpropInputKernel,
     needs: ['Transpose', 'Reshape', 'Slice', 'StridedSlice', 'Reverse', 'Concat', 'Fill', 'Sum', 'DepthwiseConv2dNative'],
   },
+  MaxPoolGrad: { build: maxPoolGradKernel, needs: [], hostOnly: true },
 };
 
 /** Every kernel name {@link registerMissingKernels} can provide. */
@@ -44,10 +59,10 @@ export const COMPOSED_KERNEL_NAMES = Object.keys(COMPOSED) as ComposedKernelName
 /**
  * Kernels a backend has but implements much slower than the composition, replaced by default:
  * tfjs-backend-wasm's `Conv2DBackpropInput` is a scalar C++ loop (~1 GFLOP/s) while the composition runs on
- * XNNPACK's convolution.
+ * the forward convolution; its `MaxPoolGrad` loops channels-outer (~10× the host kernel on resnet's stem).
  */
 export const SLOW_KERNELS: Readonly<Record<string, readonly ComposedKernelName[]>> = {
-  wasm: ['Conv2DBackpropInput'],
+  wasm: ['Conv2DBackpropInput', 'MaxPoolGrad'],
 };
 
 /** Options of {@link registerMissingKernels}. */
@@ -57,6 +72,12 @@ export interface RegisterKernelsOptions {
    * Pass `[]` to only fill gaps.
    */
   replace?: readonly ComposedKernelName[];
+  /**
+   * wasm only: run `Conv2D` and `Conv2DBackpropFilter` on fastts' SIMD micro-kernels (relaxed-SIMD fused
+   * multiply-add where available) instead of XNNPACK whenever the backend runs one thread. Default true for
+   * `wasm` when the engine has WebAssembly SIMD.
+   */
+  simd?: boolean;
 }
 
 /** What {@link registerMissingKernels} did. */
@@ -68,9 +89,13 @@ export interface RegisterKernelsReport {
   replaced: ComposedKernelName[];
   /** Kernels that stay missing because a building block is missing too, with the block's name. */
   unavailable: Array<{ kernel: ComposedKernelName; missing: string }>;
+  /** Kernels now running on fastts' SIMD micro-kernels (single-threaded wasm backends). */
+  simd: string[];
+  /** Whether those use relaxed-SIMD fused multiply-add (else multiply + add). */
+  fma: boolean;
 }
 
-const registered = new Map<string, Set<ComposedKernelName>>();
+const registered = new Map<string, Set<string>>();
 const originals = new Map<string, KernelConfig>();
 
 /**
@@ -95,14 +120,15 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
       );
     }
   }
-  const mine = registered.get(backendName) ?? new Set<ComposedKernelName>();
+  const mine = registered.get(backendName) ?? new Set<string>();
   registered.set(backendName, mine);
-  const report: RegisterKernelsReport = { backend: backendName, added: [], replaced: [], unavailable: [] };
+  const report: RegisterKernelsReport = { backend: backendName, added: [], replaced: [], unavailable: [], simd: [], fma: false };
   for (const name of COMPOSED_KERNEL_NAMES) {
     if (mine.has(name)) continue;
     const existing = getKernel(name, backendName);
     if (existing && !replace.has(name)) continue;
     const spec = COMPOSED[name];
+    if (spec.hostOnly && !isHostBackend(backendName)) continue;
     const missing = spec.needs.find((n) => getKernel(n, backendName) === undefined);
     if (missing !== undefined) {
       if (!existing) report.unavailable.push({ kernel: name, missing });
@@ -118,7 +144,42 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
     registerKernel(spec.build(backendName));
     mine.add(name);
   }
+  if ((options.simd ?? backendName === 'wasm') && simdSupported()) registerSimd(backendName, mine, report);
   return report;
+}
+
+/** Puts Conv2D, FusedConv2D and Conv2DBackpropFilter on the SIMD engine (each keeps the one it replaces as fallback). */
+function registerSimd(backendName: string, mine: Set<string>, report: RegisterKernelsReport): void {
+  report.fma = relaxedSimdSupported();
+  for (const [name, build] of [
+    ['Conv2D', simdConv2dKernel],
+    ['FusedConv2D', simdFusedConv2dKernel],
+    ['Conv2DBackpropFilter', simdConv2dBackpropFilterKernel],
+    ['Conv2DBackpropInput', simdConv2dBackpropInputKernel],
+  ] as const) {
+    const key = `simd:${name}`;
+    if (mine.has(key)) {
+      report.simd.push(name);
+      continue;
+    }
+    const current = getKernel(name, backendName);
+    if (!current) continue;
+    if (!originals.has(`${backendName}/${name}`) && !mine.has(name)) originals.set(`${backendName}/${name}`, current);
+    unregisterKernel(name, backendName);
+    registerKernel(build(backendName, current));
+    mine.add(key);
+    report.simd.push(name);
+  }
+  // BatchNorm's statistics and backward pass (new kernel names: batchNormTrain uses them where registered)
+  for (const build of [simdBatchNormStatsKernel, simdBatchNormApplyKernel, simdBatchNormGradKernel]) {
+    const config = build(backendName);
+    const key = `simd:${config.kernelName}`;
+    if (!mine.has(key)) {
+      registerKernel(config);
+      mine.add(key);
+    }
+    report.simd.push(config.kernelName);
+  }
 }
 
 /**
@@ -128,8 +189,9 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
 export function unregisterComposedKernels(backendName: string): void {
   const mine = registered.get(backendName);
   if (!mine) return;
-  for (const name of mine) {
-    unregisterKernel(name, backendName);
+  const names = new Set([...mine].map((n) => n.replace(/^simd:/, '')));
+  for (const name of names) {
+    if (getKernel(name, backendName)) unregisterKernel(name, backendName);
     const original = originals.get(`${backendName}/${name}`);
     if (original) {
       registerKernel(original);
