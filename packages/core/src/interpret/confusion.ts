@@ -32,7 +32,7 @@ export function confusionMatrixSvg(cm: readonly (readonly number[])[], classes: 
   const top = fontSize * 3;
   const gridW = n * cell;
   const bottom = labelW + fontSize * 3;
-  const titleHalf = textWidth(title, fontSize * 1.2) / 2 + fontSize;
+  const titleHalf = textWidth(title, fontSize * 1.35) / 2 + fontSize * 1.5; // bold text runs wider than textWidth
   const width = Math.ceil(Math.max(left + gridW + fontSize * 2, left + gridW / 2 + titleHalf));
   const height = Math.ceil(top + gridW + bottom);
   const parts: string[] = [];

@@ -17,7 +17,8 @@ export {
 } from './learner.js';
 export type { LearnerData, LearnerDataLoader, DatasetType } from './data.js';
 export { argMax } from './tensor-utils.js';
-export { SingleBackendStep, tapeBytesPerImage, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
+export { SingleBackendStep, trainingBytesPerImage, WASM_STEP_BUDGET, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
+export { chunkedGradients, chunkRanges, type ChunkedGradients, type ChunkedGradientsOptions, type HeadMode } from './chunked-gradients.js';
 export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './optimizer.js';
 export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './schedule.js';
 export { slice, lrRange, evenMults, isLrSlice, formatLr, type LrSlice, type LrSpec } from './lr.js';
@@ -46,6 +47,11 @@ export {
   cnnLearner,
   visionLearner,
   createCnnModel,
+  registerPretrainedLoader,
+  registerTrainStepFactory,
+  type PretrainedLoader,
+  type VisionTrainStepFactory,
+  type VisionTrainStepRequest,
   loadLearner,
   VisionLearner,
   InferenceLearner,

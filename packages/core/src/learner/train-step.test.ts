@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '../gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../nn/index.js';
-import { SingleBackendStep, tapeBytesPerImage } from './train-step.js';
+import { SingleBackendStep, trainingBytesPerImage } from './train-step.js';
 import { tinyNet } from './testing.js';
 import { crossEntropyLoss } from './loss.js';
 import { seeded } from './testing.js';
@@ -36,7 +36,7 @@ describe('SingleBackendStep micro-batching', () => {
     tf.dispose([...full.grads.values(), ...chunked.grads.values()]);
   });
 
-  it("'auto' measures the tape of a 2-image chunk and sizes chunks to the memory budget, leaking nothing", async () => {
+  it("'auto' measures the peak memory of a 2-image chunk and sizes chunks to the memory budget, leaking nothing", async () => {
     const { ctx, x, y } = setup();
     const before = tf.memory().numTensors;
     const step = new SingleBackendStep({ microBatch: 'auto', memoryBudget: 1 });
@@ -47,14 +47,44 @@ describe('SingleBackendStep micro-batching', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('tapeBytesPerImage measures a training step without changing the model (BatchNorm statistics restored)', () => {
+  it('trainingBytesPerImage measures a training step without changing the model (statistics and flags restored)', async () => {
     const { model } = tinyNet();
     const before = model.namedBuffers().map(([, b]) => Array.from(b.dataSync()));
     const tensors = tf.memory().numTensors;
-    const bytes = tapeBytesPerImage(model, crossEntropyLoss(), [12, 12, 3], 2);
+    model.namedParameters()[0]![1].trainable = false;
+    const bytes = await trainingBytesPerImage(model, crossEntropyLoss(), [12, 12, 3], 2);
+    expect(model.namedParameters()[0]![1].trainable).toBe(false);
     expect(bytes).toBeGreaterThan(12 * 12 * 8 * 4); // at least the first conv's output for one image
     const after = model.namedBuffers().map(([, b]) => Array.from(b.dataSync()));
     expect(after).toEqual(before);
     expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('updates BatchNorm running statistics once per step, with the size-weighted mean of the chunks', async () => {
+    const { model } = tinyNet();
+    const trainable = new Map(model.namedParameters());
+    const ctx = { model, lossFunc: crossEntropyLoss(), trainable };
+    const r = seeded(5);
+    const x = tf.tensor4d(Array.from({ length: 6 * 12 * 12 * 3 }, () => r() * 2 - 1), [6, 12, 12, 3]);
+    const y = tf.tensor1d([0, 1, 0, 1, 0, 1], 'int32');
+    const bn = model.namedBuffers().find(([n]) => n.endsWith('running_mean'))!;
+    const tracked = model.namedBuffers().find(([n]) => n.endsWith('num_batches_tracked'))!;
+    const r0 = Array.from(bn[1].dataSync());
+    // expected: average over the chunks [0,3) and [3,6) of (1-m) r0 + m * chunk mean, m = 0.3 (tinyNet)
+    const expected: number[][] = [];
+    for (const [a, b] of [[0, 3], [3, 6]] as const) {
+      const xs = tf.slice(x, [a, 0, 0, 0], [b - a, -1, -1, -1]);
+      tf.tidy(() => bn[1].assign(tf.tensor1d(r0)));
+      tf.tidy(() => model.forward(xs));
+      expected.push(Array.from(bn[1].dataSync()));
+      xs.dispose();
+    }
+    tf.tidy(() => bn[1].assign(tf.tensor1d(r0)));
+    const t0 = tracked[1].dataSync()[0]!;
+    const res = await new SingleBackendStep({ microBatch: 3 }).computeGradients(ctx, x, y);
+    const got = Array.from(bn[1].dataSync());
+    got.forEach((v, i) => expect(v).toBeCloseTo((expected[0]![i]! + expected[1]![i]!) / 2, 5));
+    expect(tracked[1].dataSync()[0]).toBe(t0 + 1);
+    tf.dispose([...res.grads.values(), x, y]);
   });
 });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/index.js';
 import { HyperParameterError } from './errors.js';
 import type { LossFunction } from './loss.js';
+import { chunkedGradients, type HeadMode } from './chunked-gradients.js';
 
 /** What a training step may use: the model, the loss, and the trainable parameters by name. */
 export interface TrainStepContext {
@@ -36,20 +37,32 @@ export interface TrainStep {
   dispose?(): Promise<void> | void;
 }
 
+/**
+ * Peak bytes a training chunk may take on the wasm backend. Its heap stops at 4 GB and fragments over a run
+ * (ResNet-50 chunks sized to 2.5 GB ran out of heap on the second batch), so this keeps well clear of it.
+ */
+export const WASM_STEP_BUDGET = 1.5e9;
+
 /** Options of {@link SingleBackendStep}. */
 export interface SingleBackendStepOptions {
   /**
-   * Split each batch into chunks of at most this many images, accumulating their gradients (weighted by size), so
-   * that the autodiff tape fits in memory. BatchNorm then normalizes each chunk with its own statistics.
-   * `'auto'` (default) measures the tape of a first 2-image chunk and sizes the chunks to `memoryBudget`.
+   * Split each batch into chunks of at most this many images, accumulating their gradients, so that the autodiff
+   * tape fits in memory (see {@link chunkedGradients}: the body's BatchNorm then normalizes each chunk with its own
+   * statistics; a fast.ai head still sees the whole batch).
+   * `'auto'` (default) measures the peak memory of a first 2-image chunk and sizes the chunks to `memoryBudget`.
    * `Infinity` never splits.
    */
   microBatch?: number | 'auto';
   /**
-   * Bytes the tape of one chunk may use with `microBatch: 'auto'`. Default: 2.5 GB on the wasm backend (its heap
-   * cannot grow past 4 GB), 6 GB elsewhere.
+   * Peak bytes one chunk may use with `microBatch: 'auto'`. Default: {@link WASM_STEP_BUDGET} on the wasm backend,
+   * 6 GB elsewhere.
    */
   memoryBudget?: number;
+  /**
+   * How a chunked batch treats a head with BatchNorm (see {@link chunkedGradients}): `'whole-batch'` (default)
+   * or `'per-chunk'`.
+   */
+  head?: HeadMode;
 }
 
 /**
@@ -62,7 +75,8 @@ export class SingleBackendStep implements TrainStep {
   microBatch: number | undefined;
   private readonly auto: boolean;
   private readonly budget: number | undefined;
-  /** Tape bytes per image measured by `'auto'`. */
+  private readonly head: HeadMode;
+  /** Peak bytes per image measured by `'auto'`. */
   bytesPerImage: number | undefined;
 
   constructor(opts: SingleBackendStepOptions = {}) {
@@ -73,74 +87,58 @@ export class SingleBackendStep implements TrainStep {
       this.microBatch = Math.floor(mb);
     }
     this.budget = opts.memoryBudget;
+    this.head = opts.head ?? 'whole-batch';
   }
 
   async computeGradients(ctx: TrainStepContext, x: tf.Tensor4D, y: tf.Tensor1D): Promise<StepResult> {
     const vars = [...ctx.trainable.values()];
     if (vars.length === 0) throw new HyperParameterError('nothing to train: no parameter is trainable');
+    const n = x.shape[0];
+    if (this.auto && this.microBatch === undefined && n > 2) {
+      // measure the peak memory of a 2-image step to size the chunks
+      const classes = Math.max(1, ...(await y.data())) + 1;
+      this.bytesPerImage = Math.max(1, await trainingBytesPerImage(ctx.model, ctx.lossFunc, [x.shape[1], x.shape[2], x.shape[3]], classes));
+      const budget = this.budget ?? (tf.getBackend() === 'wasm' ? WASM_STEP_BUDGET : 6e9);
+      this.microBatch = Math.max(2, Math.floor(budget / this.bytesPerImage));
+    }
+    const r = await chunkedGradients(ctx.model, ctx.lossFunc, x, y, vars, { chunkSize: this.microBatch ?? n, head: this.head });
     const nameOf = new Map<string, string>();
     for (const [name, v] of ctx.trainable) nameOf.set(v.name, name);
-    const n = x.shape[0];
     const grads = new Map<string, tf.Tensor>();
-    let loss = 0;
-    let start = 0;
-    while (start < n) {
-      const first = this.auto && this.microBatch === undefined;
-      let len = first ? Math.min(2, n) : Math.min(this.microBatch ?? n, n - start);
-      if (n - start - len === 1) len += 1; // never leave a 1-image chunk (BatchNorm needs 2 values per channel)
-      const whole = start === 0 && len === n;
-      const xs = whole ? x : tf.slice(x, [start, 0, 0, 0], [len, -1, -1, -1]);
-      const ys = whole ? y : tf.slice(y, [start], [len]);
-      let tapeBytes = 0;
-      const before = tf.memory().numBytes;
-      const res = tf.variableGrads(() => {
-        const l = ctx.lossFunc(ctx.model.forward(xs), ys) as tf.Scalar;
-        tapeBytes = tf.memory().numBytes - before;
-        return whole ? l : (tf.mul(l, len / n) as tf.Scalar);
-      }, vars);
-      if (!whole) tf.dispose([xs, ys]);
-      if (first) {
-        this.bytesPerImage = tapeBytes / len;
-        const budget = this.budget ?? (tf.getBackend() === 'wasm' ? 2.5e9 : 6e9);
-        this.microBatch = Math.max(2, Math.floor(budget / Math.max(1, this.bytesPerImage)));
-      }
-      loss += (await res.value.data())[0]!;
-      res.value.dispose();
-      for (const [vname, g] of Object.entries(res.grads)) {
-        const key = nameOf.get(vname) ?? vname;
-        const acc = grads.get(key);
-        if (acc) {
-          grads.set(key, tf.add(acc, g));
-          tf.dispose([acc, g]);
-        } else grads.set(key, g);
-      }
-      start += len;
-    }
-    return { loss, grads };
+    for (const [vname, g] of r.grads) grads.set(nameOf.get(vname) ?? vname, g);
+    return { loss: r.loss, grads };
   }
 }
 
 /**
- * Bytes the autodiff tape of `model` holds per image of `inputShape` (`[h, w, channels]`) in training mode, with
- * every parameter trainable: what one image costs in memory during a training step. Measured on a 2-image batch of
- * noise; BatchNorm running statistics are restored afterwards, so the model is left exactly as it was.
+ * Peak bytes of tensors one image adds during a training step of `model` (forward pass, tape and backward pass)
+ * at input `inputShape` (`[h, w, channels]`), with every parameter getting a gradient. Measured on a 2-image batch
+ * of noise (so per-step constants count double: the figure errs on the safe side). BatchNorm running statistics
+ * are restored afterwards: the model is left exactly as it was. Use it to size micro-batches to a memory budget.
  */
-export function tapeBytesPerImage(model: Module, lossFunc: LossFunction, inputShape: [number, number, number], numClasses: number): number {
+export async function trainingBytesPerImage(
+  model: Module,
+  lossFunc: LossFunction,
+  inputShape: [number, number, number],
+  numClasses: number,
+): Promise<number> {
   const buffers = model.namedBuffers().map(([, b]) => [b, tf.clone(b)] as const);
   const wasTraining = model.training;
+  const params = model.parameters();
+  const flags = params.map((p) => p.trainable);
   model.train();
-  const x = tf.randomUniform([2, ...inputShape], 0, 1) as tf.Tensor4D;
+  for (const p of params) p.trainable = true;
+  const x = tf.randomUniform([2, ...inputShape], 0, 255) as tf.Tensor4D;
   const y = tf.tensor1d([0, Math.min(1, numClasses - 1)], 'int32');
-  let bytes = 0;
+  const before = tf.memory().numBytes;
   try {
-    const before = tf.memory().numBytes;
-    const { value, grads } = tf.variableGrads(() => {
-      const l = lossFunc(model.forward(x), y) as tf.Scalar;
-      bytes = tf.memory().numBytes - before;
-      return l;
-    }, model.parameters());
-    tf.dispose([value, ...Object.values(grads)]);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => lossFunc(model.forward(x), y) as tf.Scalar, params);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    return Math.max(0, info.peakBytes - before) / 2;
   } finally {
+    params.forEach((p, i) => (p.trainable = flags[i]!));
     for (const [b, saved] of buffers) {
       b.assign(saved);
       saved.dispose();
@@ -148,5 +146,4 @@ export function tapeBytesPerImage(model: Module, lossFunc: LossFunction, inputSh
     tf.dispose([x, y]);
     model.train(wasTraining);
   }
-  return bytes / 2;
 }

@@ -16,6 +16,7 @@ import { CheckpointError, LearnerConfigError } from './errors.js';
 import { Learner, type LearnerOptions, type Prediction } from './learner.js';
 import { argMax } from './tensor-utils.js';
 import type { LearnerStorage } from './storage.js';
+import type { TrainStep } from './train-step.js';
 
 /** A loader that can also give one item's image as the model sees it (the data area's `DataLoader`). */
 export interface ImageLearnerDataLoader extends LearnerDataLoader {
@@ -38,11 +39,46 @@ export interface VisionData extends LearnerData {
   normalize(fn: BatchNormalizer | null): unknown;
 }
 
+/** Loads an architecture's pretrained ImageNet weights (a platform's weight cache). */
+export type PretrainedLoader = (arch: string) => Promise<PretrainedWeights>;
+
+let platformLoader: PretrainedLoader | undefined;
+
+/**
+ * Lets a platform provide pretrained weights to `cnnLearner` when none are passed (Node: the weight cache's
+ * `loadPretrained`). `undefined` removes it.
+ */
+export function registerPretrainedLoader(loader: PretrainedLoader | undefined): void {
+  platformLoader = loader;
+}
+
+/** What a platform's training-step factory gets to build a step for a new vision learner. */
+export interface VisionTrainStepRequest {
+  /** The learner (its model, loss, data and `exportInfo`: arch, size, head). */
+  learn: VisionLearner;
+  /** Whether the loss is the default flattened cross-entropy (replicas elsewhere can rebuild it). */
+  defaultLoss: boolean;
+}
+
+/** Builds the training step a platform prefers for a vision learner (e.g. data-parallel workers), or `undefined`. */
+export type VisionTrainStepFactory = (req: VisionTrainStepRequest) => Promise<TrainStep | undefined>;
+
+let platformStepFactory: VisionTrainStepFactory | undefined;
+
+/**
+ * Lets a platform choose `cnnLearner`'s training step when the caller gives none (Node: data-parallel training on
+ * worker threads). `undefined` removes it; the default is the single-backend step.
+ */
+export function registerTrainStepFactory(factory: VisionTrainStepFactory | undefined): void {
+  platformStepFactory = factory;
+}
+
 /** Options of {@link cnnLearner} (fast.ai `cnn_learner` arguments in camelCase, plus Learner options). */
 export interface CnnLearnerOptions extends Omit<LearnerOptions, 'layerGroups' | 'exportInfo'>, HeadOptions {
   /**
    * Pretrained ImageNet weights for the body (on Node: `await loadPretrained(arch)` from `@fastts/node-gpu`).
-   * Loading copies them: dispose them afterwards.
+   * Loading copies them: dispose them afterwards. Default: the platform's registered loader
+   * ({@link registerPretrainedLoader}).
    */
   weights?: PretrainedWeights;
   /** Use pretrained weights (default true); false starts from random weights and does not freeze. */
@@ -138,18 +174,30 @@ export class VisionLearner extends Learner {
  */
 export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearnerOptions = {}): Promise<VisionLearner> {
   const spec = getArch(arch);
-  const pretrained = opts.pretrained ?? true;
-  if (pretrained && !opts.weights) {
-    throw new LearnerConfigError(
-      `cnnLearner(data, '${spec.name}'): pretrained weights are needed. Pass { weights: await loadPretrained('${spec.name}') } ` +
-        '(from @fastts/node-gpu on Node), or { pretrained: false } to start from random weights.',
-    );
-  }
   if (typeof data.normalize !== 'function' || !(data.size > 0)) {
     throw new LearnerConfigError('cnnLearner: data must be a DataBunch (from ImageDataLoaders.fromFolder) with a size and normalize()');
   }
+  const pretrained = opts.pretrained ?? true;
+  let weights = opts.weights;
+  let ownWeights = false;
+  if (pretrained && !weights) {
+    if (!platformLoader) {
+      throw new LearnerConfigError(
+        `cnnLearner(data, '${spec.name}'): pretrained weights are needed. Pass { weights: await loadPretrained('${spec.name}') } ` +
+          '(from @fastts/node-gpu on Node), or { pretrained: false } to start from random weights.',
+      );
+    }
+    weights = await platformLoader(spec.name);
+    ownWeights = true;
+  }
   const head = headOptions(opts);
-  const { model, layerGroups, nf } = buildModel(spec.name, data.c, head, pretrained ? opts.weights : undefined);
+  let built: ReturnType<typeof buildModel>;
+  try {
+    built = buildModel(spec.name, data.c, head, pretrained ? weights : undefined);
+  } finally {
+    if (ownWeights) weights?.dispose();
+  }
+  const { model, layerGroups, nf } = built;
   if (opts.normalize ?? true) data.normalize((x) => applyPreprocessing(spec.preprocessing, x));
   const decodeTarget = data.validDl?.dataset?.decodeTarget ?? data.trainDl.dataset?.decodeTarget;
   const exportInfo: VisionExportInfo = {
@@ -163,6 +211,10 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
   const learnerOpts: LearnerOptions = { ...opts, layerGroups, exportInfo: exportInfo as unknown as Record<string, unknown> };
   const learn = new VisionLearner(data, model, spec.name, learnerOpts);
   if (pretrained) learn.freeze();
+  if (!opts.trainStep && opts.microBatch === undefined && platformStepFactory) {
+    const step = await platformStepFactory({ learn, defaultLoss: opts.lossFunc === undefined });
+    if (step) learn.trainStep = step;
+  }
   return learn;
 }
 
