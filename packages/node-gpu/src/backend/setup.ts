@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerMissingKernels, type RegisterKernelsReport } from '@fastts/core';
 import { BackendSetupError } from './errors.js';
 import { gpuCandidates } from './gpu/candidates.js';
-import { MAX_WASM_THREADS, registerWasmBackend, wasmThreads } from './wasm.js';
+import { enableRelaxedSimd, MAX_WASM_THREADS, registerWasmBackend, wasmThreads } from './wasm.js';
 
 /** Backends `setupBackend` knows: `auto` tries the candidates in order. */
 export type NodeBackendName = 'auto' | 'cuda' | 'webgpu' | 'wasm' | 'cpu';
@@ -150,6 +150,7 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
       skipped.push({ backend: c.name, reason: r.reason });
       continue;
     }
+    if (r.tfBackend === 'wasm') enableRelaxedSimd();
     const kernels = registerMissingKernels(r.tfBackend);
     const report: BackendReport = {
       backend: c.name,

@@ -14,7 +14,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { setFlagsFromString } from 'node:v8';
 import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { relaxedSimdSupported } from '@fastts/core';
 import { BackendSetupError } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -153,4 +155,18 @@ export function wasmThreads(): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * Turns on WebAssembly relaxed SIMD (fused multiply-add) where Node ships it behind a flag (Node 20); fastts' conv
+ * kernels then use `f32x4.relaxed_madd`. Node ≥ 22 has it on already. Returns whether it is available.
+ */
+export function enableRelaxedSimd(): boolean {
+  if (relaxedSimdSupported()) return true;
+  try {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // an engine without the flag: multiply + add it is
+  }
+  return relaxedSimdSupported();
 }

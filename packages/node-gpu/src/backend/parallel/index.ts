@@ -3,3 +3,5 @@ export { DataParallelTrainer } from './trainer.js';
 export type { DataParallelOptions, StepOutcome, RawBatch } from './trainer.js';
 export { DataParallelStep } from './train-step.js';
 export type { FactorySpec, AdamWHyper, WorkerStats } from './protocol.js';
+export { visionDataParallelStep, visionDataParallelSteps } from './vision-step.js';
+export type { VisionDataParallelOptions, VisionDataParallelChoice } from './vision-step.js';

@@ -29,6 +29,8 @@ export interface InitMessage {
   loss: FactorySpec | null;
   microBatch: number;
   threads: number;
+  /** Use fastts' SIMD conv kernels instead of XNNPACK (single-threaded workers). */
+  simd: boolean;
 }
 
 /** Sent once the main thread has allocated the shared regions for the layout the workers reported. */
@@ -75,6 +77,9 @@ export type Request =
 export interface WorkerStats {
   numTensors: number;
   numBytes: number;
+  /** Size of the worker's wasm heap (it grows to the peak and never shrinks). */
+  heapBytes: number;
+  /** The whole process' resident set (all threads). */
   rss: number;
   backend: string;
 }

@@ -34,6 +34,11 @@ export interface DataParallelOptions {
   microBatch?: number;
   /** XNNPACK threads per worker (default 1: the parallelism comes from the workers). */
   threadsPerWorker?: number;
+  /**
+   * Run convolutions on fastts' SIMD micro-kernels (relaxed-SIMD FMA) rather than XNNPACK in single-threaded
+   * workers (default true; `false` is for comparisons).
+   */
+  simd?: boolean;
 }
 
 /** One step's outcome. */
@@ -168,6 +173,7 @@ export class DataParallelTrainer {
             loss: options.loss ?? null,
             microBatch,
             threads,
+            simd: options.simd ?? true,
           }),
         ),
       );
@@ -305,7 +311,8 @@ export class DataParallelTrainer {
    */
   async setWeights(values: ReadonlyMap<string, tf.Tensor | Float32Array | Int32Array>): Promise<void> {
     this.check();
-    await this.handles[0]!.request<'store'>({ type: 'store' });
+    // Names not given keep replica 0's values.
+    if (this.layout.slots.some((s) => !values.has(s.name))) await this.handles[0]!.request<'store'>({ type: 'store' });
     for (const [name, v] of values) {
       const slot = this.layout.byName.get(name);
       if (!slot) throw new DataParallelError(`setWeights: '${name}' is not a parameter or buffer of the model`);

@@ -6,8 +6,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
-import { registerWasmBackend } from '../wasm.js';
+import { chunkedGradients, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
+import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { SharedLayout, weightedSum } from './layout.js';
 import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, Reply, Request } from './protocol.js';
@@ -47,7 +47,8 @@ async function build(spec: FactorySpec, what: string): Promise<unknown> {
 async function init(msg: InitMessage): Promise<Reply> {
   registerWasmBackend(msg.threads);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
-  registerMissingKernels('wasm');
+  enableRelaxedSimd();
+  registerMissingKernels('wasm', { simd: msg.simd });
   const model = (await build(msg.model, 'model')) as Module;
   if (!model || typeof (model as { namedParameters?: unknown }).namedParameters !== 'function') {
     throw new Error(`model factory ${msg.model.module}#${msg.model.export} did not return a Module`);
@@ -115,7 +116,7 @@ function store(): Reply {
   return { ok: true, type: 'store' };
 }
 
-function grads(msg: GradsMessage): Reply {
+async function grads(msg: GradsMessage): Promise<Reply> {
   const r = need();
   const [n, h, w, c] = msg.xShape;
   if (n === 0) {
@@ -133,45 +134,18 @@ function grads(msg: GradsMessage): Reply {
   for (const [name, v] of r.params) v.trainable = want.has(name);
   const byVarName = new Map(vars.map((v, i) => [v.name, msg.trainable[i]!]));
   r.model.train();
-  const chunks: Array<[number, number]> = [];
-  for (let s = 0; s < n; s += r.microBatch) chunks.push([s, Math.min(n, s + r.microBatch)]);
-  // Several micro-batches: each starts from the same BatchNorm statistics; the step's new statistics are the
-  // size-weighted mean of the per-micro-batch results (what N workers with one micro-batch each produce).
-  const multi = chunks.length > 1 && r.buffers.size > 0;
-  const before = multi ? new Map([...r.buffers].map(([k, v]) => [k, tf.keep(tf.clone(v))])) : null;
-  const bufSum = multi ? new Map([...r.buffers].map(([k, v]) => [k, new Float32Array(v.size)])) : null;
+  // Micro-batches sized to the wasm heap; a fast.ai head (BatchNorm1d) still sees the whole shard.
+  const xs = tf.tensor4d(msg.x.subarray(0, n * h * w * c), [n, h, w, c]);
+  const ys = tf.tensor1d(msg.y.subarray(0, n), 'int32');
+  let res: Awaited<ReturnType<typeof chunkedGradients>>;
+  try {
+    res = await chunkedGradients(r.model, r.lossFn, xs, ys, vars, { chunkSize: r.microBatch });
+  } finally {
+    tf.dispose([xs, ys]);
+  }
+  const { loss } = res;
   const acc = new Map<string, tf.Tensor>();
-  let loss = 0;
-  const pixels = h * w * c;
-  for (const [s, e] of chunks) {
-    const weight = (e - s) / n;
-    tf.tidy(() => {
-      const xs = tf.tensor4d(msg.x.subarray(s * pixels, e * pixels), [e - s, h, w, c]);
-      const ys = tf.tensor1d(msg.y.subarray(s, e), 'int32');
-      const { value, grads: g } = tf.variableGrads(() => r.lossFn(r.model.forward(xs), ys) as tf.Scalar, vars);
-      loss += value.dataSync()[0]! * weight;
-      for (const [vname, gt] of Object.entries(g)) {
-        const name = byVarName.get(vname)!;
-        const scaled = chunks.length === 1 ? gt : tf.mul(gt, weight);
-        const prev = acc.get(name);
-        const next = prev ? tf.add(prev, scaled) : scaled;
-        if (prev) prev.dispose();
-        acc.set(name, tf.keep(next));
-      }
-    });
-    if (multi) {
-      for (const [k, v] of r.buffers) {
-        const vals = v.dataSync();
-        const sum = bufSum!.get(k)!;
-        for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + vals[i]! * weight;
-        v.assign(before!.get(k)!);
-      }
-    }
-  }
-  if (multi) {
-    for (const [k, v] of r.buffers) assignFrom(v, bufSum!.get(k)!);
-    for (const t of before!.values()) t.dispose();
-  }
+  for (const [vname, g] of res.grads) acc.set(byVarName.get(vname)!, g);
   const region = r.grads![r.index]!;
   for (const name of msg.trainable) {
     const g = acc.get(name);
@@ -266,7 +240,12 @@ async function handle(msg: Request): Promise<Reply> {
       return predict(msg.x, msg.xShape);
     case 'stats': {
       const m = tf.memory();
-      return { ok: true, type: 'stats', stats: { numTensors: m.numTensors, numBytes: m.numBytes, rss: process.memoryUsage().rss, backend: tf.getBackend() } };
+      const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0;
+      return {
+        ok: true,
+        type: 'stats',
+        stats: { numTensors: m.numTensors, numBytes: m.numBytes, heapBytes: heap, rss: process.memoryUsage().rss, backend: tf.getBackend() },
+      };
     }
     case 'dispose':
       replica?.model.dispose();
