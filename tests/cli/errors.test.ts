@@ -3,7 +3,7 @@
  * command line (path, arch, option value, unwritable --out), 1 for a failure while running (no usable CUDA).
  * No stack trace unless --verbose.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,21 @@ describe('fastts error messages and exit codes', () => {
     expect(line).toMatch(/not installed|addon|libtensorflow|driver|CUDA 11|cuDNN|no op on a GPU/);
     expect(line).toMatch(/npm |install|apt|LD_LIBRARY_PATH|--backend/);
     expect(existsSync(join(TMP, 'cuda-run')), 'no empty run folder is left behind').toBe(false);
+  });
+
+  it('missing pretrained weights with FASTTS_OFFLINE=1: exit 1, names the file and where to put it', async () => {
+    const home = join(TMP, 'empty-home');
+    mkdirSync(home);
+    const r = await runCli(['train', DORAEMON_WALLE, '--arch', 'resnet18', '--backend', 'wasm', '--out', join(TMP, 'r18')], {
+      cwd: TMP,
+      env: { FASTTS_HOME: home },
+    });
+    expect(r.code).toBe(1);
+    const err = lines(r.stderr).filter((l) => l.startsWith('error:'));
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/pretrained weights for 'resnet18' are not in .*empty-home\/models\/resnet18 and downloading is disabled \(FASTTS_OFFLINE=1\)/);
+    expect(err[0]).toMatch(/resnet18-f37072fd\.pth -> .*empty-home\/models\/resnet18\/resnet18-f37072fd\.pth/);
+    expect(JSON.parse(readFileSync(join(TMP, 'r18', 'status.json'), 'utf8')).status).toBe('failed');
   });
 
   it('a bad option value: exit 2 with the reason and where to read more', async () => {

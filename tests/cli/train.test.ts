@@ -10,7 +10,7 @@ import { DORAEMON_WALLE, requireShared } from '../../test-support/shared.js';
 import { lines, parseCsv, pngSize, runCli, type CliResult } from './run-cli.js';
 
 const ARCH = 'mobilenet_v1_0.25_224';
-const EPOCHS = 2;
+const EPOCHS = 3;
 const TMP = mkdtempSync(join(tmpdir(), 'fastts-e2e-train-'));
 const RUN = join(TMP, 'run');
 const TEST_DIR = join(DORAEMON_WALLE, 'test');

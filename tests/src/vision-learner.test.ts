@@ -15,6 +15,7 @@ import {
   getTransforms,
   loadLearner,
   loadPretrained,
+  registerPretrainedLoader,
   type DataBunch,
   type PretrainedWeights,
   type Sequential,
@@ -104,5 +105,22 @@ describe('cnnLearner', () => {
       expect(a.probs[0]).toBeCloseTo(probs[i]![0]!, 4);
     }
     inf.dispose();
+  });
+
+  it('loads pretrained weights through the platform loader when none are passed, else explains what to pass', async () => {
+    await expect(cnnLearner(data, ARCH)).rejects.toThrow(/Pass \{ weights: await loadPretrained\('mobilenet_v1_0\.25_224'\) \}/);
+    registerPretrainedLoader((arch) => loadPretrained(arch, { home: WEIGHTS_HOME, offline: true }));
+    try {
+      const auto = await cnnLearner(data, ARCH);
+      const explicit = await cnnLearner(data, ARCH, { weights });
+      const a = snapshot(auto.model.namedParameters().filter(([n]) => n.startsWith('0.')));
+      const b = snapshot(explicit.model.namedParameters().filter(([n]) => n.startsWith('0.')));
+      expect(a.size).toBeGreaterThan(50);
+      for (const [n, v] of a) expect(same(v, b.get(n)!), n).toBe(true);
+      auto.model.dispose();
+      explicit.model.dispose();
+    } finally {
+      registerPretrainedLoader(undefined);
+    }
   });
 });

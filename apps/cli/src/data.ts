@@ -39,6 +39,14 @@ export function resolveDataSettings(dataDir: string, options: DataOptions & { au
       );
     }
   }
+  if (options.validPct === undefined) {
+    const valid = join(abs, options.valid);
+    if (!existsSync(valid) || !statSync(valid).isDirectory()) {
+      throw new UsageError(`data folder '${dataDir}' has no '${options.valid}' folder (its subfolders are: ${subfolders(abs).join(', ')})`, {
+        hint: 'name the validation folder with --valid, or hold out a random part of the training images with --valid-pct 0.2',
+      });
+    }
+  }
   // A folder of loose images (no class subfolders) is the most common layout mistake: say so before scanning.
   const labelledRoot = options.validPct === undefined ? join(abs, options.train) : abs;
   const classFolders = subfolders(labelledRoot).filter((n) => options.validPct === undefined || n !== options.test);
@@ -50,6 +58,11 @@ export function resolveDataSettings(dataDir: string, options: DataOptions & { au
   }
   const testDir = join(abs, options.test);
   const hasTest = existsSync(testDir) && statSync(testDir).isDirectory();
+  if (!hasTest && options.testRequired) {
+    throw new UsageError(`test folder '${join(dataDir, options.test)}' does not exist`, {
+      hint: `give the name of the unlabelled images' folder under the data folder, or leave --test out`,
+    });
+  }
   return {
     dataDir: abs,
     train: options.train,

@@ -9,8 +9,12 @@ import { ExitCode } from './errors.js';
 export interface InterruptHandle {
   /** Aborted on the first Ctrl-C. */
   readonly signal: AbortSignal;
-  /** Whether Ctrl-C was pressed. */
+  /** Whether Ctrl-C was pressed (or SIGTERM received). */
   readonly interrupted: boolean;
+  /** The signal that stopped the command, once one came. */
+  readonly signalName: NodeJS.Signals | undefined;
+  /** How messages name it: `Ctrl-C` for SIGINT, else the signal's name. */
+  readonly by: string;
   /** Removes the SIGINT/SIGTERM listeners. */
   dispose(): void;
 }
@@ -29,15 +33,17 @@ export interface InterruptOptions {
 export function handleInterrupts(options: InterruptOptions = {}): InterruptHandle {
   const controller = new AbortController();
   let count = 0;
+  let first: NodeJS.Signals | undefined;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const listener = (sig: NodeJS.Signals) => {
     count++;
     if (count === 1) {
+      first = sig;
       options.onFirst?.(sig);
       controller.abort(Object.assign(new Error(`stopped by ${sig === 'SIGINT' ? 'Ctrl-C' : sig}`), { name: 'AbortError' }));
     } else {
       options.onForce?.();
-      exit(ExitCode.interrupted);
+      exit(exitCodeFor(sig));
     }
   };
   process.on('SIGINT', listener);
@@ -47,9 +53,20 @@ export function handleInterrupts(options: InterruptOptions = {}): InterruptHandl
     get interrupted() {
       return count > 0;
     },
+    get signalName() {
+      return first;
+    },
+    get by() {
+      return first === undefined || first === 'SIGINT' ? 'Ctrl-C' : first;
+    },
     dispose() {
       process.off('SIGINT', listener);
       process.off('SIGTERM', listener);
     },
   };
+}
+
+/** The exit code for a run stopped by `sig`: 130 for SIGINT (Ctrl-C), 143 for SIGTERM (128 + the signal number). */
+export function exitCodeFor(sig: NodeJS.Signals | undefined): number {
+  return sig === 'SIGTERM' ? 143 : ExitCode.interrupted;
 }

@@ -11,6 +11,8 @@ export interface DataOptions {
   validPct?: number;
   /** Test folder name (default `test`); used when it exists. */
   test: string;
+  /** `--test` was given explicitly: its folder must exist. */
+  testRequired?: boolean;
   /** Side of the square images fed to the model, in pixels. */
   size: number;
   /** Batch size. */
@@ -49,6 +51,8 @@ export interface TrainOptions extends DataOptions, BackendOptions, CommonOptions
   rows: number;
   /** Images in the `top_losses.png` grid. */
   topLosses: number;
+  /** Data-parallel training on worker threads: auto (wasm and 2+ threads), on, off. */
+  parallel: 'auto' | 'on' | 'off';
 }
 
 /** `fastts lr-find`. */

@@ -1,6 +1,6 @@
 /** Checks on the paths named on the command line, failing early with a usage error that says what to do. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, relative, resolve } from 'node:path';
+import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
 /** Resolves `path` against `cwd` and checks it is an existing folder. */
@@ -64,4 +64,11 @@ export function listImages(dir: string): string[] {
   };
   walk(dir);
   return files;
+}
+
+/** A path as shown to the user: relative to `cwd` when it lies inside it, else absolute. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliError, UsageError } from './errors.js';
+import { CliError, InterruptedError, UsageError } from './errors.js';
 import type { CommandHandlers } from './program.js';
 import { main } from './program.js';
 import { memoryIo } from './test/memory-io.js';
@@ -49,8 +49,10 @@ describe('fastts command line', () => {
       augment: true,
       rows: 3,
       topLosses: 9,
+      parallel: 'auto',
     });
     expect(calls[0]!.options.lr).toBeUndefined();
+    expect(calls[0]!.options.testRequired).toBe(false);
     expect(calls[0]!.options.seed).toBeUndefined();
   });
 
@@ -59,13 +61,13 @@ describe('fastts command line', () => {
     const argv = [
       'train', 'd', '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--bs', '16', '--epochs', '2', '--lr', '1e-3',
       '--unfreeze-epochs', '1', '--unfreeze-lr', '1e-6:1e-4', '--valid', 'val', '--valid-pct', '0.25', '--test', 'tst',
-      '--seed', '7', '--backend', 'wasm', '--threads', '2', '--out', 'runs/x', '--json', '--verbose',
+      '--seed', '7', '--backend', 'wasm', '--threads', '2', '--out', 'runs/x', '--json', '--verbose', '--parallel', 'off',
     ];
     expect(await main(argv, memoryIo(), handlers)).toBe(0);
     expect(calls[0]!.options).toMatchObject({
       arch: 'mobilenet_v1_0.25_224', size: 128, bs: 16, epochs: 2, lr: 1e-3, unfreezeEpochs: 1,
       unfreezeLr: { lo: 1e-6, hi: 1e-4 }, valid: 'val', validPct: 0.25, test: 'tst', seed: 7, backend: 'wasm',
-      threads: 2, out: 'runs/x', json: true,
+      threads: 2, out: 'runs/x', json: true, parallel: 'off', testRequired: true,
     });
   });
 
@@ -201,6 +203,18 @@ describe('fastts command line', () => {
     noColor.stderr.isTTY = true;
     await main(['models'], noColor, failing.handlers);
     expect(noColor.stderr.text).toBe('error: boom\n');
+  });
+
+  it('exits 130 for a command stopped by Ctrl-C and 143 for SIGTERM', async () => {
+    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+      const stopped = recording(async (_c, ctx) => {
+        process.emit(sig, sig);
+        throw new InterruptedError(`stopped by ${ctx.interrupts.by}`, { hint: 'run it again' });
+      });
+      const io = memoryIo();
+      expect(await main(['models'], io, stopped.handlers)).toBe(code);
+      expect(io.stderr.text).toContain(`interrupted: stopped by ${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}; run it again`);
+    }
   });
 
   it('gives the running command an abort signal that the first SIGINT aborts', async () => {

@@ -14,7 +14,7 @@ import {
 } from './args.js';
 import type { CommandContext } from './context.js';
 import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
-import { handleInterrupts } from './interrupt.js';
+import { exitCodeFor, handleInterrupts } from './interrupt.js';
 import type {
   ExportOptions,
   InterpretOptions,
@@ -57,7 +57,7 @@ Output:
   (the result, or {"error": {...}} on failure). Errors print one line; --verbose adds the stack trace.
 
 Exit codes:
-  0 success, 1 runtime failure, 2 usage error (bad command line), 130 interrupted by Ctrl-C
+  0 success, 1 runtime failure, 2 usage error (bad command line), 130 interrupted by Ctrl-C (143 by SIGTERM)
 ${examples([
   'fastts train data/pets --arch resnet34 --epochs 1 --unfreeze-epochs 3',
   'fastts lr-find data/pets --arch resnet34',
@@ -130,7 +130,8 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     const all = cmd.optsWithGlobals() as { json?: boolean; verbose?: boolean };
     const reporter = new Reporter(io, { json: all.json ?? options.json, verbose: all.verbose });
     const interrupts = handleInterrupts({
-      onFirst: () => reporter.log('\nstopping at the end of the current batch... (Ctrl-C again to quit at once)'),
+      onFirst: (sig) =>
+        reporter.log(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping at the end of the current batch... (Ctrl-C again to quit at once)`),
     });
     const ctx: CommandContext = { io, reporter, interrupts };
     state.ctx = ctx;
@@ -165,6 +166,12 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
   addDataOptions(train);
   addBackendOptions(train);
   train
+    .addOption(
+      new Option('--parallel <mode>', 'train data-parallel on worker threads, one per --threads (auto: with wasm and 2+ threads)')
+        .choices(['auto', 'on', 'off'])
+        .default('auto')
+        .env('FASTTS_PARALLEL'),
+    )
     .option('--no-pretrained', 'start from random weights instead of ImageNet weights')
     .option('--no-augment', "turn off training augmentation (fast.ai's get_transforms())")
     .option('--rows <n>', 'rows of the batch.png grid', parsePositiveInt, 3)
@@ -182,7 +189,9 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
       ]),
     )
     .action(async (dataDir: string | undefined, options: TrainOptions, cmd: Command) =>
-      withContext(options, cmd, (ctx) => handlers.train(dataDir, options, ctx)),
+      withContext(options, cmd, (ctx) =>
+        handlers.train(dataDir, { ...options, testRequired: cmd.getOptionValueSource('test') === 'cli' }, ctx),
+      ),
     );
 
   // lr-find
@@ -230,7 +239,7 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .addOption(new Option('--csv', 'print CSV: file,label,probability[,label_2,probability_2,...]').conflicts('json'))
     .option('--tta', 'test-time augmentation: average the predictions over augmented views')
     .option('--top <k>', 'print the k most likely labels per image', parsePositiveInt, 1)
-    .option('--bs <n>', 'images per batch', parsePositiveInt, 16);
+    .option('--bs <n>', 'images per batch of the --tta pass', parsePositiveInt, 16);
   addBackendOptions(predict)
     .addHelpText(
       'after',
@@ -339,7 +348,8 @@ export async function main(argv: readonly string[], io: CliIo, handlers: Command
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     const reporter = state.ctx?.reporter ?? new Reporter(io, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
-    return reportFailure(err, reporter, io);
+    const code = reportFailure(err, reporter, io);
+    return code === ExitCode.interrupted ? exitCodeFor(state.ctx?.interrupts.signalName) : code;
   }
 }
 

@@ -5,10 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { setupCliBackend } from '../backend.js';
 import { CHECKPOINT_DIR, INTERRUPTED_CHECKPOINT } from './train.js';
 import type { CommandContext } from '../context.js';
+import { displayPath } from '../paths.js';
 import { loadData, resolveDataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FILE, loadExport } from '../model-file.js';
@@ -56,7 +57,7 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
   check.dispose();
   reporter.result(info);
   reporter.out(
-    `wrote ${relative(io.cwd, out) || out} (${info.arch}, ${info.size} px, classes ${info.classes.join(', ')}` +
-      `${source === 'checkpoint' ? ', from the interrupted run\'s checkpoint' : ''}); use it with: fastts predict ${relative(io.cwd, out) || out} <image>`,
+    `wrote ${displayPath(io.cwd, out)} (${info.arch}, ${info.size} px, classes ${info.classes.join(', ')}` +
+      `${source === 'checkpoint' ? ', from the interrupted run\'s checkpoint' : ''}); use it with: fastts predict ${displayPath(io.cwd, out)} <image>`,
   );
 }

@@ -2,6 +2,7 @@
 import { relative, resolve } from 'node:path';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
+import { displayPath } from '../paths.js';
 import { writeInterpretation } from '../interpretation.js';
 import { findExport } from '../model-file.js';
 import type { InterpretOptions } from '../options.js';
@@ -22,7 +23,7 @@ export async function runInterpret(runDir: string, options: InterpretOptions, ct
       minVal: options.minVal,
       dataDir: options.data ? resolve(io.cwd, options.data) : config.dataDir,
     });
-    const files = summary.files.map((f) => relative(io.cwd, f));
+    const files = summary.files.map((f) => displayPath(io.cwd, f));
     reporter.result({
       runDir: dir,
       accuracy: summary.accuracy,

@@ -1,9 +1,10 @@
 /** `fastts lr-find <dataDir>`: fast.ai's learning-rate finder, its suggestions and `lr_find.png`. */
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { cnnLearner, getArch, loadPretrained, ProgressCallback, svgToPng } from '@fastts/node-gpu';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
+import { displayPath } from '../paths.js';
 import { loadData, resolveDataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import { FitProgress } from '../fit-progress.js';
@@ -50,7 +51,7 @@ export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: Co
     reporter.out(`  valley   ${f(lrValley)}   (fast.ai's default suggestion)`);
     reporter.out(`  steep    ${f(lrSteep)}   (steepest descent of the loss)`);
     reporter.out(`  min/10   ${f(lrMin)}   (minimum loss / 10)`);
-    reporter.out(`wrote ${relative(io.cwd, out) || out}; train with e.g. fastts train ${dataDir} --arch ${spec.name} --lr ${lrValley !== undefined ? lrValley.toExponential(1) : '3e-3'}`);
+    reporter.out(`wrote ${displayPath(io.cwd, out)}; train with e.g. fastts train ${dataDir} --arch ${spec.name} --lr ${lrValley !== undefined ? lrValley.toExponential(1) : '3e-3'}`);
   } finally {
     await learn.dispose();
   }

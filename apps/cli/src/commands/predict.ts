@@ -52,7 +52,7 @@ export async function runPredict(model: string, inputs: string[], options: Predi
     // --tta: fast.ai's test-time augmentation (Learner.tta) over the images that decode, in batches.
     const tta = options.tta ? await ttaPredictions(learn, images, options.bs, interrupts.signal) : undefined;
     for (const [n, image] of images.entries()) {
-      if (interrupts.signal.aborted) throw new InterruptedError('stopped by Ctrl-C', { hint: 'run the command again' });
+      if (interrupts.signal.aborted) throw new InterruptedError(`stopped by ${interrupts.by}`, { hint: 'run the command again' });
       let p: ImagePrediction;
       try {
         let pred: { probs: number[]; index: number; className: string };

@@ -1,8 +1,9 @@
 /** `fastts show-batch <dataDir>`: a grid of images with their labels, as the model will see them (fast.ai `show_batch`). */
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { showBatch } from '@fastts/node-gpu';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
+import { displayPath } from '../paths.js';
 import { loadData, resolveDataSettings } from '../data.js';
 import type { ShowBatchOptions } from '../options.js';
 import { prepareOutputFile } from '../run-dir.js';
@@ -19,5 +20,5 @@ export async function runShowBatch(dataDir: string, options: ShowBatchOptions, c
   await showBatch(data, { rows: options.rows, ds: options.ds, path: out });
   const shown = Math.min(options.rows * options.rows, options.ds === 'train' ? data.trainDl.n : data.validDl.n);
   reporter.result({ out, rows: options.rows, ds: options.ds, images: shown, classes: data.classes });
-  reporter.out(`wrote ${relative(io.cwd, out) || out}: ${shown} ${options.ds} image${shown === 1 ? '' : 's'}, classes ${data.classes.join(', ')}`);
+  reporter.out(`wrote ${displayPath(io.cwd, out)}: ${shown} ${options.ds} image${shown === 1 ? '' : 's'}, classes ${data.classes.join(', ')}`);
 }

@@ -27,9 +27,10 @@ import { InterruptedError, UsageError, toCliError } from '../errors.js';
 import { FitProgress, RunLogCallback } from '../fit-progress.js';
 import { writeInterpretation } from '../interpretation.js';
 import { writeThumbnails } from '../thumbs.js';
+import { chooseTrainStep, type ParallelChoice } from '../train-step.js';
 import { nodeStorage } from '../node-storage.js';
 import type { TrainOptions } from '../options.js';
-import { requireDir } from '../paths.js';
+import { requireDir, displayPath } from '../paths.js';
 import { cliVersion } from '../version.js';
 import {
   defaultRunDir,
@@ -69,6 +70,8 @@ export interface TrainConfig extends DataSettings {
   unfreezeLr: string;
   backend: BackendChoice;
   threads?: number;
+  /** `--parallel`: data-parallel training on worker threads (auto: with wasm and 2+ threads). */
+  parallel?: ParallelChoice;
   rows: number;
   topLosses: number;
   /** Filled in once the data is read. */
@@ -129,6 +132,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     // Where tensors run may change on resume; the recipe may not.
     config.backend = options.backend;
     if (options.threads !== undefined) config.threads = options.threads;
+    config.parallel = options.parallel;
     requireDir(config.dataDir, io.cwd, 'data folder of the run', 'it moved: give its new location, fastts train <dataDir> --resume <runDir>');
   } else {
     if (dataDirArg === undefined) {
@@ -154,6 +158,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       unfreezeLr: formatLr(options.unfreezeLr),
       backend: options.backend,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      parallel: options.parallel,
       rows: options.rows,
       topLosses: options.topLosses,
       classes: [],
@@ -168,7 +173,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   config.backendUsed = backend.name;
   if (newRun) prepareOutputDir(runDir);
   const status = new RunStatusFile(runDir);
-  const rel = relative(io.cwd, runDir) || '.';
+  const rel = displayPath(io.cwd, runDir);
   reporter.log(`${resume ? 'resuming' : 'run'}: ${rel}`);
   reporter.log(`backend: ${backend.description}`);
 
@@ -178,34 +183,41 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   let trainingDone = false;
   try {
     status.write('running');
-
-    const data = await loadData(config, reporter);
-    config.classes = [...data.classes];
-    config.nTrain = data.trainDl.n;
-    config.nValid = data.validDl.n;
-    config.nTest = data.testDl?.n ?? 0;
-    config.totalIters = data.trainDl.length * (config.epochs + config.unfreezeEpochs);
-    writeJson(join(runDir, RUN_FILES.config), config);
-    status.write('running', { totalIters: config.totalIters });
-    reporter.log(
-      `data: ${config.nTrain} train, ${config.nValid} valid${config.nTest ? `, ${config.nTest} test` : ''} images; ` +
-        `classes: ${config.classes.join(', ')}`,
-    );
-    checkAbort(interrupts.signal);
-
-    const weights = config.pretrained ? await loadPretrained(config.arch) : undefined;
+    if (!resume) writeJson(join(runDir, RUN_FILES.config), config);
+    // The pretrained weights before the data: a missing weight file fails in a second, not after a long scan.
+    // A resumed run takes every weight from its checkpoint.
+    const weights = config.pretrained && !resume ? await loadPretrained(config.arch) : undefined;
+    let data: Awaited<ReturnType<typeof loadData>>;
     try {
+      // A resumed run keeps its class list (and order), whatever the folder holds now.
+      data = await loadData(config, reporter, resume ? { classes: config.classes } : {});
+      config.classes = [...data.classes];
+      config.nTrain = data.trainDl.n;
+      config.nValid = data.validDl.n;
+      config.nTest = data.testDl?.n ?? 0;
+      config.totalIters = data.trainDl.length * (config.epochs + config.unfreezeEpochs);
+      writeJson(join(runDir, RUN_FILES.config), config);
+      status.write('running', { totalIters: config.totalIters });
+      reporter.log(
+        `data: ${config.nTrain} train, ${config.nValid} valid${config.nTest ? `, ${config.nTest} test` : ''} images; ` +
+          `classes: ${config.classes.join(', ')}`,
+      );
+      checkAbort(interrupts.signal);
       learn = await cnnLearner(data, config.arch, {
         ...(weights ? { weights } : {}),
-        pretrained: config.pretrained,
+        pretrained: config.pretrained && !resume,
         metrics: [accuracy, errorRate],
         storage: nodeStorage(),
         path: runDir,
         modelDir: CHECKPOINT_DIR,
       });
+      // cnnLearner freezes only what it loads pretrained weights into; a resumed pretrained run is frozen here.
+      if (resume && config.pretrained) learn.freeze();
     } finally {
       weights?.dispose();
     }
+    const step = await chooseTrainStep(learn, { parallel: config.parallel ?? 'auto', threads: config.threads }, reporter);
+    if (step) learn.trainStep = step;
     if (!resume) {
       await showBatch(data, { rows: config.rows, path: join(runDir, RUN_FILES.batch) });
       reporter.debug(`wrote ${RUN_FILES.batch}`);
@@ -311,13 +323,13 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       point = { phase, epoch: phase === 'frozen' ? config.epochs : config.unfreezeEpochs, checkpoint: relative(runDir, checkpoint), iters: itersDone };
     }
     if (point && checkpoint) {
-      const line = `stopped by Ctrl-C during ${phase} epoch ${point.epoch}; the checkpoint is ${relative(io.cwd, checkpoint)}`;
+      const line = `stopped by ${interrupts.by} during ${phase} epoch ${point.epoch}; the checkpoint is ${displayPath(io.cwd, checkpoint)}`;
       status.write('interrupted', { error: line, checkpoint: point.checkpoint, totalIters: config.totalIters, resume: point });
       throw new InterruptedError(line, { hint: `resume with: fastts train --resume ${rel}`, cause: err });
     }
     if (err instanceof InterruptedError || err instanceof FitInterruptedError) {
-      status.write('interrupted', { error: 'stopped by Ctrl-C before training started: nothing to resume' });
-      throw new InterruptedError('stopped by Ctrl-C before training started', { hint: 'nothing to resume; run the command again', cause: err });
+      status.write('interrupted', { error: `stopped by ${interrupts.by} before training started: nothing to resume` });
+      throw new InterruptedError(`stopped by ${interrupts.by} before training started`, { hint: 'nothing to resume; run the command again', cause: err });
     }
     status.write('failed', { error: toCliError(err).line });
     throw err;
@@ -327,7 +339,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
 }
 
 function checkAbort(signal: AbortSignal): void {
-  if (signal.aborted) throw new InterruptedError('stopped by Ctrl-C', { hint: 'run the command again' });
+  if (signal.aborted) throw new InterruptedError('stopped by a signal', { hint: 'run the command again' });
 }
 
 function rmEmptyDir(dir: string): void {
