@@ -4,7 +4,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SHARED_DIR } from '../test-support/shared.js';
 
 /** PyTorch's throughput on this machine. */
@@ -74,6 +75,37 @@ export function runTorchBaseline(python: string, arch: string, bs: number, steps
         inference: Number(m[3]),
         seconds: (performance.now() - t0) / 1000,
       });
+    });
+  });
+}
+
+/** PyTorch's CPU seconds per image per phase (bench/torch_cpu_time.py, OpenMP threads not spinning). */
+export interface TorchCpuTime {
+  trainUnfrozen: number;
+  trainFrozen: number;
+  inference: number;
+}
+
+/** Runs bench/torch_cpu_time.py: the baseline's workloads, timed in process CPU seconds. */
+export function runTorchCpuTime(python: string, arch: string, bs: number, steps: number): Promise<TorchCpuTime> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_cpu_time.py');
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [script, arch, String(bs), String(steps)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /cpu_s_per_img train_unfrozen=([\d.]+) train_frozen=([\d.]+) infer=([\d.]+)/.exec(out);
+      if (code !== 0 || !m) {
+        reject(new Error(`torch_cpu_time.py failed (exit ${code}): ${(err || out).trim().split('\n').slice(-2).join(' | ')}`));
+        return;
+      }
+      resolve({ trainUnfrozen: Number(m[1]), trainFrozen: Number(m[2]), inference: Number(m[3]) });
     });
   });
 }

@@ -11,8 +11,8 @@
  * Options: --arch <name> (default: resnet34 when its weights can be had, else the best cached ImageNet model),
  * --size <px> (224), --bs <n> (64), --frozen-epochs <n> (1), --epochs <n> (3), --data <folder>, --out <folder>
  * (runs/tutorial), --backend <auto|wasm|cpu|...>, --threads <n> (compute threads; default all cores),
- * --parallel <auto|on|off> (train data-parallel on worker threads, one per thread; auto: when there are several),
- * --seed <n> (42), --json (also print a JSON summary).
+ * --parallel <auto|on|off> (train on worker threads, one wasm replica per thread; auto: on the wasm backend),
+ * --seed <n> (42), --json (also print a JSON summary), --verbose (a line per batch when not on a terminal).
  * Ctrl-C stops at the end of the current batch and leaves `<out>/models/interrupted.safetensors`.
  */
 import { existsSync } from 'node:fs';
@@ -38,8 +38,6 @@ import {
   tableReporter,
   type PretrainedWeights,
   type ProgressReporter,
-  type TrainStep,
-  type VisionExportInfo,
   type VisionLearner,
 } from '@fastts/node-gpu';
 import { nodeStorage } from './node-storage.js';
@@ -64,6 +62,7 @@ const { values: args } = parseArgs({
     parallel: { type: 'string', default: 'auto' },
     seed: { type: 'string', default: '42' },
     json: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', default: false },
   },
 });
 
@@ -77,46 +76,11 @@ const int = (name: string, v: string | undefined): number => {
   return n;
 };
 
-/** The backend: the Node platform's `setupBackend` when it exists (fast CPU path), else tfjs' cpu backend. */
+/** The backend: the Node platform's choice (a GPU, else wasm with XNNPACK and SIMD on every core). */
 async function chooseBackend(): Promise<string> {
-  const setup = (fastts as Record<string, unknown>).setupBackend as
-    | ((o: { backend?: string; threads?: number }) => Promise<unknown>)
-    | undefined;
-  if (setup) {
-    const res = await setup({ backend: args.backend, ...(args.threads ? { threads: int('threads', args.threads) } : {}) });
-    const d = (res as { description?: unknown } | undefined)?.description;
-    return typeof d === 'string' ? d : tf.getBackend();
-  }
-  await import('@tensorflow/tfjs-backend-cpu');
-  await tf.setBackend(args.backend === 'auto' ? 'cpu' : args.backend!);
-  return `${tf.getBackend()} (setupBackend is not available in @fastts/node-gpu yet)`;
-}
-
-/**
- * The training step: data-parallel on worker threads (one single-threaded wasm replica per thread) when the Node
- * platform has it and there are several threads, sized so that each worker's micro-batch tape fits its wasm heap.
- */
-async function chooseTrainStep(learn: VisionLearner): Promise<TrainStep | undefined> {
-  const threads = args.threads ? int('threads', args.threads) : cpus().length;
-  const Step = (fastts as Record<string, unknown>).DataParallelStep as
-    | { create(o: Record<string, unknown>): Promise<TrainStep> }
-    | undefined;
-  if (args.parallel === 'off' || (args.parallel === 'auto' && threads < 2) || tf.getBackend() !== 'wasm') return undefined;
-  if (!Step) {
-    if (args.parallel === 'on') throw new Error('--parallel on: @fastts/node-gpu has no DataParallelStep');
-    return undefined;
-  }
-  const info = learn.exportInfo as unknown as VisionExportInfo;
-  const perImage = fastts.tapeBytesPerImage(learn.model, learn.lossFunc, [info.size, info.size, 3], learn.data.c);
-  const shard = Math.ceil(learn.data.trainDl.bs / threads);
-  let microBatch = Math.max(2, Math.min(shard, Math.floor(2.5e9 / perImage)));
-  while (microBatch > 2 && shard % microBatch === 1) microBatch -= 1; // BatchNorm needs 2 images per chunk
-  log(`training step: data-parallel, ${threads} workers, micro-batches of ${microBatch} (${(perImage / 1e6).toFixed(0)} MB of tape per image)`);
-  return Step.create({
-    model: { module: '@fastts/core', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
-    workers: threads,
-    microBatch,
-  });
+  const backend = args.backend as fastts.NodeBackendName;
+  const res = await fastts.setupBackend({ backend, ...(args.threads ? { threads: int('threads', args.threads) } : {}) });
+  return res.description;
 }
 
 /** Pretrained weights of the requested arch, or of the best cached one, saying why when it falls back. */
@@ -142,7 +106,15 @@ async function chooseWeights(): Promise<{ arch: string; weights: PretrainedWeigh
 function reporter(): ProgressReporter {
   const table = tableReporter(log);
   const tty = process.stderr.isTTY;
+  let last = Date.now();
   return (e) => {
+    if (e.type === 'batch' && !tty && args.verbose) {
+      const now = Date.now();
+      const loss = e.loss !== undefined ? ` loss ${e.loss.toFixed(4)}` : '';
+      process.stderr.write(`  ${e.phase} batch ${e.iter + 1}/${e.nIter}${loss} (${((now - last) / 1000).toFixed(1)} s)\n`);
+      last = now;
+      return;
+    }
     if (e.type === 'batch' && tty) {
       const width = 30;
       const done = Math.round((width * (e.iter + 1)) / Math.max(1, e.nIter));
@@ -186,6 +158,15 @@ async function main(): Promise<void> {
   await showBatch(data, { rows: 3, path: join(out, 'batch.png') });
   log(`show_batch(rows=3): ${join(out, 'batch.png')}`);
 
+  // Training steps on worker threads (one single-threaded wasm replica per thread, micro-batches sized to its heap;
+  // with one thread the main thread still decodes, augments and updates while the worker computes).
+  if (args.parallel !== 'off' && tf.getBackend() === 'wasm') {
+    const workers = args.threads ? int('threads', args.threads) : cpus().length;
+    fastts.registerTrainStepFactory(fastts.visionDataParallelSteps({ workers, log, required: args.parallel === 'on' }));
+  } else if (args.parallel === 'on') {
+    console.error(`--parallel on needs the wasm backend (this run uses ${tf.getBackend()})`);
+    process.exit(2);
+  }
   const { arch, weights } = await chooseWeights();
   const learn = await cnnLearner(data, arch, {
     metrics: [accuracy],
@@ -195,8 +176,6 @@ async function main(): Promise<void> {
     storage: nodeStorage(),
   });
   weights.dispose();
-  const step = await chooseTrainStep(learn);
-  if (step) learn.trainStep = step;
   log(`\ncnn_learner(data, ${arch}, metrics=accuracy): ${learn.trainableParameterNames().length} of ${learn.model.namedParameters().length} parameter tensors trainable (body frozen, BatchNorm trainable)`);
 
   // Ctrl-C: stop at the end of the batch and save a checkpoint. A terminal sends SIGINT to the whole process group
