@@ -39,16 +39,17 @@ describe('Learner.fitOneCycle', () => {
   it('learns the task, prints the epoch table and follows the one-cycle schedule per batch and group', async () => {
     const lines: string[] = [];
     const { learn, data } = makeLearner({ reporter: tableReporter((l) => lines.push(l)) });
-    await learn.fitOneCycle(3, { maxLr: slice(1e-2) });
+    // 4 epochs: dropout is unseeded, and 3 left the accuracy at 0.875 about one run in four
+    await learn.fitOneCycle(4, { maxLr: slice(1e-2) });
     const stats = await learn.validate();
     expect(stats.metrics[0]).toBeGreaterThanOrEqual(0.9);
     expect(lines[0]).toBe('epoch     train_loss  valid_loss  accuracy  time');
-    expect(lines).toHaveLength(4);
-    expect(lines[3]).toMatch(/^2 {9}\d\.\d{6} {4}\d\.\d{6} {4}\d\.\d{6}  \d\d:\d\d$/);
+    expect(lines).toHaveLength(5);
+    expect(lines[4]).toMatch(/^3 {9}\d\.\d{6} {4}\d\.\d{6} {4}\d\.\d{6}  \d\d:\d\d$/);
     const rec = learn.recorder;
-    expect(rec.rows.map((r) => r.epoch)).toEqual([0, 1, 2]);
-    expect(rec.rows[2]!.metrics.accuracy).toBeCloseTo(stats.metrics[0]!, 6);
-    const n = data.trainDl.length * 3;
+    expect(rec.rows.map((r) => r.epoch)).toEqual([0, 1, 2, 3]);
+    expect(rec.rows[3]!.metrics.accuracy).toBeCloseTo(stats.metrics[0]!, 6);
+    const n = data.trainDl.length * 4;
     expect(rec.lrs).toHaveLength(n);
     const sched = new OneCycleSchedule(n);
     const maxLrs = lrRange(slice(1e-2), 3);
@@ -56,7 +57,7 @@ describe('Learner.fitOneCycle', () => {
       rec.lrs[k]!.forEach((lr, g) => expect(lr).toBeCloseTo(maxLrs[g]! * sched.at(k).lrFactor, 12));
       expect(rec.moms[k]).toBeCloseTo(sched.at(k).mom, 12);
     }
-    expect(learn.epochsTrained).toBe(3);
+    expect(learn.epochsTrained).toBe(4);
   });
 
   it('resumes at startEpoch: only the remaining epochs run, the schedule continues where it was', async () => {

@@ -71,20 +71,31 @@ export function packFilterTransposed(w: Float32Array, taps: readonly number[], c
   return out;
 }
 
-/** Packs a HWIO filter [taps·Ci·Co] into panels [Co8/8][taps][Ci][8] (output channels zero-padded to 8). */
+/**
+ * Packs a HWIO filter [taps·Ci·Co] into panels [Co8/8][taps][Ci][8] (output channels zero-padded to 8). Reads
+ * the filter row by row (contiguous) and scatters each row's 8-float runs to the panels.
+ */
 export function packFilter(w: Float32Array, taps: number, ci: number, co: number): Float32Array {
   const co8 = Math.ceil(co / 8) * 8;
-  const out = new Float32Array((co8 / 8) * taps * ci * 8);
-  let o = 0;
-  for (let j = 0; j < co8; j += 8) {
-    const width = Math.min(8, co - j);
-    for (let t = 0; t < taps; t++) {
-      for (let c = 0; c < ci; c++) {
-        const src = (t * ci + c) * co + j;
-        for (let q = 0; q < width; q++) out[o + q] = w[src + q]!;
-        o += 8;
-      }
+  const rows = taps * ci;
+  const out = new Float32Array((co8 / 8) * rows * 8);
+  const panel = rows * 8;
+  for (let r = 0; r < rows; r++) {
+    const src = r * co;
+    let dst = r * 8;
+    let j = 0;
+    for (; j + 8 <= co; j += 8, dst += panel) {
+      const s0 = src + j;
+      out[dst] = w[s0]!;
+      out[dst + 1] = w[s0 + 1]!;
+      out[dst + 2] = w[s0 + 2]!;
+      out[dst + 3] = w[s0 + 3]!;
+      out[dst + 4] = w[s0 + 4]!;
+      out[dst + 5] = w[s0 + 5]!;
+      out[dst + 6] = w[s0 + 6]!;
+      out[dst + 7] = w[s0 + 7]!;
     }
+    for (let q = 0; j + q < co; q++) out[dst + q] = w[src + j + q]!;
   }
   return out;
 }
@@ -228,69 +239,104 @@ export class SimdConvEngine {
     return out;
   }
 
-  /** Weight gradient dW[kh, kw, Ci, Co] = Σ_pixels x_tapᵀ · dy (NHWC x and dy). */
+  /**
+   * Weight gradient dW[kh, kw, Ci, Co] = Σ_pixels x_tapᵀ · dy (NHWC x and dy).
+   *
+   * Pixels go in blocks of 64. For each block and tap, the block's input rows are first gathered into a packed
+   * buffer whose row stride is not a power of two: read in place, 64 rows `Ci·4` bytes apart (1 KB for 256
+   * channels) fall into a handful of L1 cache sets and evict each other between the input-channel tiles.
+   */
   conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const taps = kh * kw;
     const ci4 = Math.ceil(ci / 4) * 4;
     const co8 = Math.ceil(co / 8) * 8;
     const M = g.batch * g.outHeight * g.outWidth;
-    const inPixels = g.batch * g.inHeight * g.inWidth;
-    const padX = ci4 !== ci;
     const padDy = co8 !== co;
-    // scratch: [indirection M·taps i32][zero row ci4][padded x?][padded dy?][dW taps·ci4·co8]
+    // Narrow inputs (the stem's 3 channels) are read in place, padded to 4 channels: their rows are 16-64 bytes
+    // apart, no cache-set conflicts, and a per-row gather would cost more than the arithmetic.
+    const gather = ci4 >= 32;
+    const inPixels = g.batch * g.inHeight * g.inWidth;
+    const padX = !gather && ci4 !== ci;
+    // packed rows: ci4 floats + 4 (16 bytes) so that consecutive rows land in different cache sets
+    const rowFloats = ci4 + 4;
+    // Pixels per block: 64 keeps a call's dy rows (64 pixels × 64 channels, 16 KB) in L1 (larger blocks, which
+    // stream the dW accumulator fewer times, measured slower).
+    const block = 64;
+    // scratch: [indirection M·taps i32][zero row ci4][packed block rows | padded x][block pointers][padded dy?][dW]
     const indirBytes = M * taps * 4;
     const zeroBytes = ci4 * 4 + 16;
-    const xBytes = padX ? inPixels * ci4 * 4 + 16 : 0;
+    const packBytes = gather ? block * rowFloats * 4 + 16 : padX ? inPixels * ci4 * 4 + 16 : 16;
+    const ptrBytes = block * 4;
     const dyBytes = padDy ? M * co8 * 4 + 32 : 0;
     const outBytes = taps * ci4 * co8 * 4;
-    const scratch = this.malloc(indirBytes + zeroBytes + xBytes + dyBytes + outBytes + 16);
+    const scratch = this.malloc(indirBytes + zeroBytes + packBytes + ptrBytes + dyBytes + outBytes + 32);
     const out = this.backend.makeOutput([kh, kw, ci, co], 'float32');
     try {
       const zero = scratch + indirBytes;
-      const xPad = zero + zeroBytes;
-      const dyPad = xPad + xBytes;
+      const pack = (zero + zeroBytes + 15) & ~15;
+      const ptrs = pack + packBytes;
+      const dyPad = ptrs + ptrBytes;
       const acc = dyPad + dyBytes;
       const { f32, i32 } = this.views();
       f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
       f32.fill(0, acc >> 2, (acc + outBytes) >> 2);
+      // the packed rows' padding lanes (ci..ci4) stay zero: only ci floats are copied into each row
+      f32.fill(0, pack >> 2, (pack + packBytes) >> 2);
+      for (let r = 0; r < block; r++) i32[(ptrs >> 2) + r] = pack + r * rowFloats * 4;
       let xPtr = this.ptr(x);
       if (padX) {
         const src = xPtr >> 2;
-        const dst = xPad >> 2;
-        for (let p = 0; p < inPixels; p++) {
-          f32.copyWithin(dst + p * ci4, src + p * ci, src + p * ci + ci);
-          f32.fill(0, dst + p * ci4 + ci, dst + (p + 1) * ci4);
-        }
-        xPtr = xPad;
+        const dst = pack >> 2;
+        for (let p = 0; p < inPixels; p++) for (let c = 0; c < ci; c++) f32[dst + p * ci4 + c] = f32[src + p * ci + c]!;
+        xPtr = pack;
       }
       let dyPtr = this.ptr(dy);
       if (padDy) {
         const src = dyPtr >> 2;
         const dst = dyPad >> 2;
         for (let m = 0; m < M; m++) {
-          f32.copyWithin(dst + m * co8, src + m * co, src + m * co + co);
-          f32.fill(0, dst + m * co8 + co, dst + (m + 1) * co8);
+          for (let q = 0; q < co; q++) f32[dst + m * co8 + q] = f32[src + m * co + q]!;
+          for (let q = co; q < co8; q++) f32[dst + m * co8 + q] = 0;
         }
         dyPtr = dyPad;
       }
-      this.indirection(i32, scratch >> 2, g, xPtr, ci4 * 4, zero, 'pixels', M);
+      // the indirection holds input-row addresses, `zero` in the padding
+      this.indirection(i32, scratch >> 2, g, xPtr, (gather ? ci : ci4) * 4, zero, 'pixels', M);
       const k = this.kernels;
       const ldy = co8 * 4;
       const ldo = co8 * 4;
-      // Pixels per pass and output channels per chunk: a block's dy rows (block × chunk floats, 16 KB) stay in L1
-      // across the input-channel tiles, its input rows in L2 across the chunks.
-      const block = 64;
       const chunk = 64;
+      const I = scratch >> 2;
+      const P = pack >> 2;
       for (let m0 = 0; m0 < M; m0 += block) {
         const count = Math.min(block, M - m0);
-        for (let q0 = 0; q0 < co8; q0 += chunk) {
-          const tiles = Math.min(chunk, co8 - q0) / 8;
-          const d = dyPtr + m0 * ldy + q0 * 4;
-          for (let t = 0; t < taps; t++) {
-            const ind = scratch + (m0 * taps + t) * 4;
+        if (!gather) {
+          for (let q0 = 0; q0 < co8; q0 += chunk) {
+            const tiles = Math.min(chunk, co8 - q0) / 8;
+            const d = dyPtr + m0 * ldy + q0 * 4;
+            for (let t = 0; t < taps; t++) {
+              const ind = scratch + (m0 * taps + t) * 4;
+              for (let c = 0; c < ci4; c += 4) {
+                k.wgrad(ind, taps * 4, count, c * 4, d, ldy, acc + ((t * ci4 + c) * co8 + q0) * 4, ldo, tiles);
+              }
+            }
+          }
+          continue;
+        }
+        for (let t = 0; t < taps; t++) {
+          // gather the block's rows for this tap
+          for (let r = 0; r < count; r++) {
+            const src = i32[I + (m0 + r) * taps + t]! >> 2;
+            const dst = P + r * rowFloats;
+            if (ci >= 16) f32.copyWithin(dst, src, src + ci);
+            else for (let c = 0; c < ci; c++) f32[dst + c] = f32[src + c]!;
+          }
+          for (let q0 = 0; q0 < co8; q0 += chunk) {
+            const tiles = Math.min(chunk, co8 - q0) / 8;
+            const d = dyPtr + m0 * ldy + q0 * 4;
             for (let c = 0; c < ci4; c += 4) {
-              k.wgrad(ind, taps * 4, count, c * 4, d, ldy, acc + ((t * ci4 + c) * co8 + q0) * 4, ldo, tiles);
+              k.wgrad(ptrs, 4, count, c * 4, d, ldy, acc + ((t * ci4 + c) * co8 + q0) * 4, ldo, tiles);
             }
           }
         }
@@ -300,7 +346,8 @@ export class SimdConvEngine {
       for (let t = 0; t < taps; t++) {
         for (let c = 0; c < ci; c++) {
           const src = (acc >> 2) + (t * ci4 + c) * co8;
-          f.copyWithin(outPtr + (t * ci + c) * co, src, src + co);
+          if (co >= 16) f.copyWithin(outPtr + (t * ci + c) * co, src, src + co);
+          else for (let q = 0; q < co; q++) f[outPtr + (t * ci + c) * co + q] = f[src + q]!;
         }
       }
     } finally {
