@@ -78,3 +78,47 @@ export function weightedSum(
     for (let i = begin; i < end; i++) out[i] = out[i]! + src[i]! * w;
   }
 }
+
+/** A BatchNorm's running statistics (buffer names) and momentum, for {@link combineBuffers}. */
+export interface BatchNormEntry {
+  mean: string;
+  variance: string;
+  momentum: number;
+}
+
+/**
+ * The workers' buffers combined as one whole batch would leave them: the weighted mean of each buffer, and for
+ * each BatchNorm the running variance plus the between-worker variance of the batch means (law of total
+ * variance: each worker's running mean moved by `momentum × its batch mean`, so Var_w(running mean) / momentum).
+ * The same rule as @fastts/core's micro-batches, so N workers and N micro-batches in one worker agree.
+ */
+export function combineBuffers(
+  views: (name: string) => Float32Array[],
+  names: readonly string[],
+  weights: readonly number[],
+  norms: readonly BatchNormEntry[],
+  size: (name: string) => number,
+): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const name of names) {
+    const o = new Float32Array(size(name));
+    weightedSum(o, views(name), weights);
+    out.set(name, o);
+  }
+  if (weights.length < 2) return out;
+  for (const { mean, variance, momentum } of norms) {
+    const means = views(mean);
+    const avg = out.get(mean);
+    const v = out.get(variance);
+    if (!avg || !v || !(momentum > 0)) continue;
+    for (let i = 0; i < v.length; i++) {
+      let s = 0;
+      for (let k = 0; k < means.length; k++) {
+        const d = means[k]![i]! - avg[i]!;
+        s += weights[k]! * d * d;
+      }
+      v[i] = v[i]! + s / momentum;
+    }
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 /** Messages between the data-parallel trainer (main thread) and its workers. */
+import type { BatchNormEntry } from './layout.js';
 
 /**
  * How a worker builds the model (or loss): `(await import(module))[export](...args)`. The module specifier must
@@ -92,6 +93,8 @@ export type Reply =
       layout: Array<{ name: string; shape: number[]; dtype: string }>;
       params: string[];
       buffers: string[];
+      /** The model's BatchNorm layers: how the workers' running statistics combine. */
+      batchNorms: BatchNormEntry[];
       /** Names of the parameters whose `trainable` flag is set in the freshly built model. */
       trainable: string[];
       backend: string;

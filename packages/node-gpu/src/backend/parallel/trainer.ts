@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
-import { SharedLayout, weightedSum } from './layout.js';
+import { SharedLayout, combineBuffers, weightedSum, type BatchNormEntry } from './layout.js';
 import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './protocol.js';
 
 /** Options of {@link DataParallelTrainer.create}. */
@@ -129,6 +129,7 @@ export class DataParallelTrainer {
   private readonly weights: SharedArrayBuffer;
   private readonly gradRegions: SharedArrayBuffer[];
   private readonly bufferRegions: SharedArrayBuffer[];
+  private readonly batchNorms: BatchNormEntry[];
   private disposed = false;
 
   private constructor(
@@ -138,6 +139,7 @@ export class DataParallelTrainer {
   ) {
     this.params = init.params;
     this.buffers = init.buffers;
+    this.batchNorms = init.batchNorms;
     this.initiallyTrainable = init.trainable;
     this.layout = new SharedLayout(init.layout);
     this.weights = this.layout.allocate();
@@ -295,12 +297,13 @@ export class DataParallelTrainer {
       weightedSum(out, this.gradRegions.map((g) => this.layout.view(g, name)), weights);
       grads.set(name, out);
     }
-    const buffers = new Map<string, Float32Array>();
-    for (const name of this.buffers) {
-      const out = new Float32Array(this.layout.byName.get(name)!.size);
-      weightedSum(out, this.bufferRegions.map((b) => this.layout.view(b, name)), weights);
-      buffers.set(name, out);
-    }
+    const buffers = combineBuffers(
+      (name) => this.bufferRegions.map((b) => this.layout.view(b, name) as Float32Array),
+      this.buffers,
+      weights,
+      this.batchNorms,
+      (name) => this.layout.byName.get(name)!.size,
+    );
     await Promise.all(this.handles.map((h) => h.request<'syncBuffers'>({ type: 'syncBuffers', counts })));
     return { loss, n: batch.shape[0], grads, buffers };
   }

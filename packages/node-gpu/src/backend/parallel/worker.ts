@@ -6,10 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { chunkedGradients, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
+import { BatchNorm, chunkedGradients, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
-import { SharedLayout, weightedSum } from './layout.js';
+import { SharedLayout, combineBuffers, type BatchNormEntry } from './layout.js';
 import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, Reply, Request } from './protocol.js';
 
 interface Replica {
@@ -18,6 +18,8 @@ interface Replica {
   microBatch: number;
   params: Map<string, tf.Variable>;
   buffers: Map<string, tf.Variable>;
+  /** The model's BatchNorm layers (running-statistics buffer names, momentum). */
+  batchNorms: BatchNormEntry[];
   layout: SharedLayout;
   weights?: SharedArrayBuffer;
   grads?: SharedArrayBuffer[];
@@ -59,6 +61,12 @@ async function init(msg: InitMessage): Promise<Reply> {
   model.train();
   const params = new Map(model.namedParameters());
   const buffers = new Map(model.namedBuffers());
+  const bufferName = new Map([...buffers].map(([n, v]) => [v, n]));
+  const batchNorms: BatchNormEntry[] = model
+    .modulesList()
+    .filter((m): m is BatchNorm => m instanceof BatchNorm)
+    .map((bn) => ({ mean: bufferName.get(bn.runningMean)!, variance: bufferName.get(bn.runningVar)!, momentum: bn.momentum }))
+    .filter((e) => e.mean !== undefined && e.variance !== undefined);
   const entries = [...params, ...buffers].map(([name, v]) => ({ name, shape: v.shape, dtype: v.dtype }));
   replica = {
     model,
@@ -66,6 +74,7 @@ async function init(msg: InitMessage): Promise<Reply> {
     microBatch: msg.microBatch,
     params,
     buffers,
+    batchNorms,
     layout: new SharedLayout(entries),
     index: msg.index,
     optimizer: new FusedAdamW(),
@@ -77,6 +86,7 @@ async function init(msg: InitMessage): Promise<Reply> {
     layout: replica.layout.toJSON(),
     params: [...params.keys()],
     buffers: [...buffers.keys()],
+    batchNorms,
     trainable: [...params].filter(([, v]) => v.trainable).map(([n]) => n),
     backend: tf.getBackend(),
   };
@@ -194,13 +204,14 @@ function apply(msg: ApplyMessage): Reply {
   return { ok: true, type: 'apply' };
 }
 
-/** Sets the BatchNorm statistics to the weighted mean of every worker's (published by `grads`). */
+/**
+ * Sets the BatchNorm statistics to what every worker's (published by `grads`) give together: the weighted mean,
+ * plus the between-worker variance of the means in the running variances (see `combineBuffers`).
+ */
 function averageBuffers(r: Replica, weights: number[]): void {
-  for (const [name, v] of r.buffers) {
-    const out = new Float32Array(v.size);
-    weightedSum(out, r.bufferRegions!.map((b) => r.layout.view(b, name)), weights);
-    assignFrom(v, out);
-  }
+  const views = (name: string) => r.bufferRegions!.map((b) => r.layout.view(b, name) as Float32Array);
+  const combined = combineBuffers(views, [...r.buffers.keys()], weights, r.batchNorms, (n) => r.buffers.get(n)!.size);
+  for (const [name, v] of r.buffers) assignFrom(v, combined.get(name)!);
 }
 
 function predict(x: Float32Array, shape: [number, number, number, number]): Reply {
