@@ -95,6 +95,10 @@ const CASES: Case[] = [
   // input channels a multiple of 8 (gradients written in place), stride 2, and a 1x1/2 (phases with no tap)
   { n: 2, h: 9, w: 10, cin: 8, cout: 16, kh: 3, kw: 3, s: 2, pad: 1 },
   { n: 1, h: 8, w: 8, cin: 16, cout: 8, kh: 1, kw: 1, s: 2, pad: 'valid' },
+  // narrow inputs (taps along a filter row merged into one row of kw·Ci): resnet's stem, and stride 1
+  { n: 2, h: 15, w: 13, cin: 3, cout: 16, kh: 7, kw: 7, s: 2, pad: 3 },
+  { n: 2, h: 7, w: 9, cin: 3, cout: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 1, h: 6, w: 7, cin: 5, cout: 8, kh: 2, kw: 4, s: 1, pad: 'valid' },
 ];
 
 const label = (c: Case): string =>

@@ -100,6 +100,16 @@ export function packFilter(w: Float32Array, taps: number, ci: number, co: number
   return out;
 }
 
+/** Whether a convolution's taps along a filter row can run as one long row (narrow input, no horizontal dilation). */
+function isMergeable(g: ConvGeometry): boolean {
+  return g.inChannels < 8 && g.filterWidth > 1 && g.dilationWidth === 1;
+}
+
+/** Width of the horizontally padded input in which every output pixel's window lies (window of ox at ox·sw). */
+function paddedWidth(g: ConvGeometry): number {
+  return Math.max(g.inWidth + g.padLeft, (g.outWidth - 1) * g.strideWidth + g.filterWidth);
+}
+
 export class SimdConvEngine {
   readonly kernels: ConvKernels;
   private readonly memory: { buffer: ArrayBuffer | SharedArrayBuffer };
@@ -176,6 +186,57 @@ export class SimdConvEngine {
   }
 
   /**
+   * Copies x [N, H, W, Ci] into `xp` [N, H, wp, Ci] at column offset padLeft, zeros around (plus 16 bytes of
+   * slack after the end for kernels that read a few floats past a row).
+   */
+  private padRows(f32: Float32Array, x: TensorInfo, xPtr: number, xp: number, g: ConvGeometry, wp: number): void {
+    const { batch: n, inHeight: h, inWidth: w, inChannels: ci } = g;
+    const dst0 = xp >> 2;
+    f32.fill(0, dst0, dst0 + n * h * wp * ci + 4);
+    const src0 = xPtr >> 2;
+    for (let r = 0; r < n * h; r++) {
+      const src = src0 + r * w * ci;
+      f32.copyWithin(dst0 + (r * wp + g.padLeft) * ci, src, src + w * ci);
+    }
+  }
+
+  /**
+   * Indirection for merged taps (see {@link isMergeable}): for output pixel (n, oy, ox) and filter row i, the
+   * address of padded-input pixel (n, y, ox·sw), whose kw·Ci floats are the row's taps; `zero` above and below.
+   */
+  private mergedIndirection(
+    i32: Int32Array,
+    at: number,
+    g: ConvGeometry,
+    xp: number,
+    wp: number,
+    zero: number,
+    layout: 'groups' | 'pixels',
+    rows: number,
+  ): void {
+    const { batch, outHeight: oh, outWidth: ow, filterHeight: kh, inChannels: ci } = g;
+    let m = 0;
+    for (let n = 0; n < batch; n++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++, m++) {
+          const base = layout === 'groups' ? at + (m >> 2) * kh * 4 + (m & 3) : at + m * kh;
+          const step = layout === 'groups' ? 4 : 1;
+          for (let i = 0; i < kh; i++) {
+            const y = oy * g.strideHeight + i * g.dilationHeight - g.padTop;
+            i32[base + i * step] = y >= 0 && y < g.inHeight ? xp + ((n * g.inHeight + y) * wp + ox * g.strideWidth) * ci * 4 : zero;
+          }
+        }
+      }
+    }
+    if (layout === 'groups') {
+      for (; m < rows; m++) {
+        const base = at + (m >> 2) * kh * 4 + (m & 3);
+        for (let i = 0; i < kh; i++) i32[base + i * 4] = zero;
+      }
+    }
+  }
+
+  /**
    * Forward convolution (NHWC, HWIO filter), optionally + bias [Co] and relu (act 1) / relu6 (act 2);
    * returns the output tensor [N, OH, OW, Co].
    */
@@ -190,12 +251,21 @@ export class SimdConvEngine {
     ]);
     const out = this.backend.makeOutput([g.batch, g.outHeight, g.outWidth, co], 'float32');
     const direct = co % 8 === 0;
-    // scratch: indirection [G][taps][4] | zero row [ci] | output rows (tail tile, or all when co % 8 != 0)
+    // Narrow inputs (the stem's 3 channels): a filter row's kw taps read kw consecutive pixels, i.e. kw·Ci
+    // contiguous floats of a horizontally padded copy, so the kernel runs kh taps of kw·Ci instead of kh·kw taps
+    // of Ci (the packed filter is the same).
+    const merged = isMergeable(g);
+    const T = merged ? kh : taps;
+    const K = merged ? kw * ci : ci;
+    const wp = merged ? paddedWidth(g) : 0;
+    // scratch: indirection [G][T][4] | zero row [K] | output rows (tail tile, or all when co % 8 != 0) | padded x
     const scratchRows = direct ? 4 : G * 4;
-    const indirBytes = G * taps * 16;
-    const zeroBytes = Math.ceil((ci * 4) / 16) * 16 + 32;
+    const indirBytes = G * T * 16;
+    const zeroBytes = Math.ceil((K * 4) / 16) * 16 + 32;
     const biasBytes = bias ? co8 * 4 : 0;
-    const scratch = this.malloc(indirBytes + zeroBytes + biasBytes + scratchRows * co8 * 4 + 16);
+    const rowsBytes = scratchRows * co8 * 4;
+    const xpBytes = merged ? g.batch * g.inHeight * wp * ci * 4 + 16 : 0;
+    const scratch = this.malloc(indirBytes + zeroBytes + biasBytes + rowsBytes + xpBytes + 16);
     try {
       const zero = scratch + indirBytes;
       const biasPtr = bias ? zero + zeroBytes : zero;
@@ -208,7 +278,13 @@ export class SimdConvEngine {
         f32.fill(0, (biasPtr >> 2) + co, (biasPtr >> 2) + co8);
       }
       const xPtr = this.ptr(x);
-      this.indirection(i32, scratch >> 2, g, xPtr, ci * 4, zero, 'groups', G * 4);
+      if (merged) {
+        const xp = (rowsPtr + rowsBytes + 15) & ~15;
+        this.padRows(f32, x, xPtr, xp, g, wp);
+        this.mergedIndirection(i32, scratch >> 2, g, xp, wp, zero, 'groups', G * 4);
+      } else {
+        this.indirection(i32, scratch >> 2, g, xPtr, ci * 4, zero, 'groups', G * 4);
+      }
       const wPtr = this.ptr(packed!);
       const outPtr = this.ptr(out);
       const k = this.kernels;
@@ -218,10 +294,10 @@ export class SimdConvEngine {
       for (let j = 0; j < co8; j += 8) {
         const w = wPtr + (j / 8) * panelBytes;
         const bj = bias ? biasPtr + j * 4 : zero;
-        if (fullGroups > 0) k.igemm(scratch, taps, ci, w, (direct ? outPtr : rowsPtr) + j * 4, ldc, bj, act, fullGroups);
+        if (fullGroups > 0) k.igemm(scratch, T, K, w, (direct ? outPtr : rowsPtr) + j * 4, ldc, bj, act, fullGroups);
         if (direct && fullGroups < G) {
           // the last, partial group: compute into the scratch rows, copy the valid ones
-          k.igemm(scratch + fullGroups * taps * 16, taps, ci, w, rowsPtr + j * 4, co8 * 4, bj, act, 1);
+          k.igemm(scratch + fullGroups * T * 16, T, K, w, rowsPtr + j * 4, co8 * 4, bj, act, 1);
         }
       }
       const { f32: f } = this.views();
@@ -247,6 +323,7 @@ export class SimdConvEngine {
    * channels) fall into a handful of L1 cache sets and evict each other between the input-channel tiles.
    */
   conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+    if (isMergeable(g) && g.outChannels % 8 === 0) return this.backpropFilterMerged(x, dy, g);
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const taps = kh * kw;
     const ci4 = Math.ceil(ci / 4) * 4;
@@ -349,6 +426,60 @@ export class SimdConvEngine {
           if (co >= 16) f.copyWithin(outPtr + (t * ci + c) * co, src, src + co);
           else for (let q = 0; q < co; q++) f[outPtr + (t * ci + c) * co + q] = f[src + q]!;
         }
+      }
+    } finally {
+      this.backend.wasm._free(scratch);
+    }
+    return out;
+  }
+
+  /**
+   * Weight gradient of a narrow-input convolution with merged taps (see {@link isMergeable}): dW viewed as
+   * [kh][kw·Ci][Co], each filter row's kw·Ci inputs read as one row of the padded input. The kernel reads rows
+   * in fours, so up to 3 floats past kw·Ci (the next pixel's): they only reach gradient rows that are dropped.
+   */
+  private backpropFilterMerged(x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+    const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
+    const K = kw * ci;
+    const K4 = Math.ceil(K / 4) * 4;
+    const M = g.batch * g.outHeight * g.outWidth;
+    const wp = paddedWidth(g);
+    const indirBytes = M * kh * 4;
+    const zeroBytes = K4 * 4 + 16;
+    const xpBytes = g.batch * g.inHeight * wp * ci * 4 + 32;
+    const outBytes = kh * K4 * co * 4;
+    const scratch = this.malloc(indirBytes + zeroBytes + xpBytes + outBytes + 32);
+    const out = this.backend.makeOutput([kh, kw, ci, co], 'float32');
+    try {
+      const zero = scratch + indirBytes;
+      const xp = (zero + zeroBytes + 15) & ~15;
+      const acc = (xp + xpBytes + 15) & ~15;
+      const { f32, i32 } = this.views();
+      f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
+      f32.fill(0, acc >> 2, (acc + outBytes) >> 2);
+      this.padRows(f32, x, this.ptr(x), xp, g, wp);
+      this.mergedIndirection(i32, scratch >> 2, g, xp, wp, zero, 'pixels', M);
+      const k = this.kernels;
+      const dyPtr = this.ptr(dy);
+      const ld = co * 4;
+      const block = 64;
+      const chunk = 64;
+      for (let m0 = 0; m0 < M; m0 += block) {
+        const count = Math.min(block, M - m0);
+        for (let q0 = 0; q0 < co; q0 += chunk) {
+          const tiles = Math.min(chunk, co - q0) / 8;
+          const d = dyPtr + m0 * ld + q0 * 4;
+          for (let t = 0; t < kh; t++) {
+            const ind = scratch + (m0 * kh + t) * 4;
+            for (let c = 0; c < K4; c += 4) k.wgrad(ind, kh * 4, count, c * 4, d, ld, acc + ((t * K4 + c) * co + q0) * 4, ld, tiles);
+          }
+        }
+      }
+      const { f32: f } = this.views();
+      const outPtr = this.ptr(out) >> 2;
+      for (let t = 0; t < kh; t++) {
+        const src = (acc >> 2) + t * K4 * co;
+        f.copyWithin(outPtr + t * K * co, src, src + K * co);
       }
     } finally {
       this.backend.wasm._free(scratch);
