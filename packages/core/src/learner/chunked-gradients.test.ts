@@ -12,21 +12,23 @@ beforeAll(async () => {
 });
 
 describe('chunkRanges', () => {
-  it('covers the batch in chunks of at most the size, never leaving a 1-image chunk', () => {
-    expect(chunkRanges(9, 4)).toEqual([
-      [0, 4],
-      [4, 9],
-    ]);
-    expect(chunkRanges(8, 4)).toEqual([
-      [0, 4],
-      [4, 8],
-    ]);
-    expect(chunkRanges(7, 3)).toEqual([
-      [0, 3],
-      [3, 7],
-    ]);
-    expect(chunkRanges(6, 100)).toEqual([[0, 6]]);
-    expect(chunkRanges(1, 2)).toEqual([[0, 1]]);
+  it('covers the batch in as few balanced chunks of at most the size as possible, none of one image', () => {
+    const sizes = (n: number, size: number) => chunkRanges(n, size).map(([s, e]) => e - s);
+    for (const [n, size] of [[9, 4], [8, 4], [7, 3], [6, 100], [64, 3], [32, 3], [5, 2], [3, 1], [1, 2], [17, 8]] as const) {
+      const r = chunkRanges(n, size);
+      expect(r[0]![0]).toBe(0);
+      expect(r.at(-1)![1]).toBe(n);
+      r.slice(1).forEach(([s], i) => expect(s).toBe(r[i]![1]));
+      const z = sizes(n, size);
+      expect(Math.max(...z) - Math.min(...z)).toBeLessThanOrEqual(1);
+      if (n > 1) expect(Math.min(...z)).toBeGreaterThanOrEqual(2);
+    }
+    expect(sizes(9, 4)).toEqual([3, 3, 3]);
+    expect(sizes(64, 3)).toEqual([...Array(20).fill(3), 2, 2]);
+    expect(sizes(6, 100)).toEqual([6]);
+    expect(sizes(9, Infinity)).toEqual([9]);
+    expect(sizes(5, 2)).toEqual([3, 2]); // two-image chunks would leave one image alone
+    expect(sizes(1, 2)).toEqual([1]);
   });
 });
 

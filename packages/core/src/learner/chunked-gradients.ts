@@ -26,7 +26,7 @@ export type HeadMode = 'whole-batch' | 'per-chunk';
 
 /** Options of {@link chunkedGradients}. */
 export interface ChunkedGradientsOptions {
-  /** Images per chunk; a last chunk of one image is merged into the one before (BatchNorm needs two values). */
+  /** Images per chunk at most: the batch runs in balanced chunks (see {@link chunkRanges}). */
   chunkSize: number;
   /**
    * `'whole-batch'` (default): a head with BatchNorm runs once on the whole batch (exact for the head, one more
@@ -45,13 +45,20 @@ export interface ChunkedGradients {
   wholeBatchHead: boolean;
 }
 
-/** `[start, end)` ranges of at most `size` items covering `n`, with no 1-item range unless n is 1. */
+/**
+ * `[start, end)` ranges covering `n` items in as few chunks of at most `size` as possible, balanced (sizes
+ * differ by at most one), none of one item unless `n` is 1 (BatchNorm needs two values): when `size` is 1, or
+ * balancing would leave single items, chunks of two and three.
+ */
 export function chunkRanges(n: number, size: number): Array<[number, number]> {
-  const step = Math.max(1, Math.floor(size));
+  if (n <= 0) return [];
+  let k = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(size))));
+  if (n >= 2 && Math.floor(n / k) < 2) k = Math.floor(n / 2);
+  const base = Math.floor(n / k);
+  const extra = n - base * k; // the first `extra` chunks get one more
   const out: Array<[number, number]> = [];
-  for (let s = 0; s < n; ) {
-    let e = Math.min(n, s + step);
-    if (n - e === 1) e = n; // never leave a 1-image chunk
+  for (let i = 0, s = 0; i < k; i++) {
+    const e = s + base + (i < extra ? 1 : 0);
     out.push([s, e]);
     s = e;
   }

@@ -25,7 +25,7 @@ describe('SingleBackendStep micro-batching', () => {
   it('accumulates chunk gradients into exactly the full-batch gradient (no BatchNorm involved)', async () => {
     const { ctx, x, y } = setup();
     const full = await new SingleBackendStep({ microBatch: Infinity }).computeGradients(ctx, x, y);
-    const chunked = await new SingleBackendStep({ microBatch: 4 }).computeGradients(ctx, x, y); // 4 + 5 (no 1-image chunk)
+    const chunked = await new SingleBackendStep({ microBatch: 4 }).computeGradients(ctx, x, y); // balanced chunks of 3, 3, 3
     expect(chunked.loss).toBeCloseTo(full.loss, 5);
     expect([...chunked.grads.keys()].sort()).toEqual([...full.grads.keys()].sort());
     for (const [k, g] of full.grads) {

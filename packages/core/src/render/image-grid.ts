@@ -57,8 +57,9 @@ export function imageGridSvg(tiles: readonly GridTile[], opts: ImageGridOptions 
     `<rect width="100%" height="100%" fill="${escapeXml(opts.background ?? 'white')}"/>`,
   ];
   if (opts.heading) {
+    const size = fitFontSize([opts.heading], Math.round(font * 1.3), width - 2 * gap, 0.66); // bold runs wider
     parts.push(
-      `<text x="${width / 2}" y="${gap + Math.round(font * 1.3)}" text-anchor="middle" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="${Math.round(font * 1.3)}" font-weight="bold" fill="#111">${escapeXml(opts.heading)}</text>`,
+      `<text x="${width / 2}" y="${gap + Math.round(font * 1.3)}" text-anchor="middle" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="${size}" font-weight="bold" fill="#111">${escapeXml(opts.heading)}</text>`,
     );
   }
   tiles.forEach((t, i) => {
@@ -69,8 +70,10 @@ export function imageGridSvg(tiles: readonly GridTile[], opts: ImageGridOptions 
       const tspans = lines
         .map((l, k) => `<tspan x="${x0 + cellW / 2}" y="${y0 + (k + 1) * lineH - 2}">${escapeXml(l)}</tspan>`)
         .join('');
+      // long titles (long class names) shrink to the tile's width instead of running into the next tile
+      const size = fitFontSize(lines, font, cellW);
       parts.push(
-        `<text text-anchor="middle" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="${font}" fill="${escapeXml(t.titleColor ?? '#111')}">${tspans}</text>`,
+        `<text text-anchor="middle" font-family="DejaVu Sans, Arial, Helvetica, sans-serif" font-size="${size}" fill="${escapeXml(t.titleColor ?? '#111')}">${tspans}</text>`,
       );
     }
     const { width: iw, height: ih } = t.image;
@@ -85,4 +88,13 @@ export function imageGridSvg(tiles: readonly GridTile[], opts: ImageGridOptions 
   });
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/**
+ * The largest font size up to `font` at which every line fits `width` pixels (sans-serif glyphs average about
+ * `em` of the font size), never below 8 px.
+ */
+function fitFontSize(lines: readonly string[], font: number, width: number, em = 0.6): number {
+  const longest = Math.max(1, ...lines.map((l) => l.length));
+  return Math.max(8, Math.min(font, Math.floor(width / (longest * em))));
 }

@@ -49,4 +49,21 @@ describe('render helpers', () => {
     expect(svg).toContain('0.93 &amp; &lt;ok&gt;');
     expect(svg).toContain('Top losses');
   });
+
+  it('shrinks long titles and the heading to their width instead of running into the next tile', () => {
+    const image = { data: new Uint8Array(4 * 4 * 3), width: 4, height: 4 };
+    const long = 'a_long_class_name_here/another_class_name'; // 41 characters
+    const svg = imageGridSvg([{ image, title: `${long}\n0.10 / 0.90` }, { image, title: 'cat/dog' }], {
+      tileSize: 224,
+      fontSize: 16,
+      heading: 'prediction/actual/loss/probability',
+      cols: 1,
+    });
+    const sizes = [...svg.matchAll(/font-size="(\d+)"/g)].map((m) => Number(m[1]));
+    // heading (bold, 34 characters in a 224 px wide grid), the long title, the short one
+    expect(sizes[0]! * 34 * 0.66).toBeLessThanOrEqual(224);
+    expect(sizes[1]! * long.length * 0.6).toBeLessThanOrEqual(224);
+    expect(sizes[1]).toBeLessThan(16);
+    expect(sizes[2]).toBe(16);
+  });
 });

@@ -46,8 +46,8 @@ export async function visionDataParallelStep(
   const info = learn.exportInfo as unknown as VisionExportInfo;
   const perImage = await trainingBytesPerImage(learn.model, learn.lossFunc, [info.size, info.size, 3], learn.data.c);
   const shard = Math.ceil(learn.data.trainDl.bs / workers);
-  let microBatch = Math.max(2, Math.min(shard, Math.floor((options.memoryBudget ?? WASM_STEP_BUDGET) / perImage)));
-  while (microBatch > 2 && shard % microBatch === 1) microBatch -= 1; // BatchNorm needs 2 images per chunk
+  // the workers split their share into balanced chunks of at most this many (chunkRanges)
+  const microBatch = Math.max(2, Math.min(shard, Math.floor((options.memoryBudget ?? WASM_STEP_BUDGET) / perImage)));
   const step = await DataParallelStep.create({
     model: { module: '@fastts/core', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
     workers,
