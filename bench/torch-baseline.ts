@@ -52,30 +52,34 @@ export function runTorchBaseline(python: string, arch: string, bs: number, steps
     return Promise.reject(new Error(`the PyTorch baseline script is missing: ${script} (set FASTTS_SHARED to the shared folder)`));
   }
   const t0 = performance.now();
+  return runPython(python, [script, arch, String(bs), String(steps)]).then(({ code, out, err }) => {
+    const m = /train_unfrozen_img_per_s=([\d.]+) train_frozen_img_per_s=([\d.]+) infer_img_per_s=([\d.]+)/.exec(out);
+    const head = /torch (\S+) threads=(\d+)/.exec(out);
+    if (code !== 0 || !m) {
+      throw new Error(`the PyTorch baseline failed (exit ${code}): ${(err || out).trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    return {
+      python,
+      version: head?.[1] ?? '?',
+      threads: Number(head?.[2] ?? 0),
+      trainUnfrozen: Number(m[1]),
+      trainFrozen: Number(m[2]),
+      inference: Number(m[3]),
+      seconds: (performance.now() - t0) / 1000,
+    };
+  });
+}
+
+/** Runs a Python script to its end, collecting stdout and stderr. */
+function runPython(python: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, arch, String(bs), String(steps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => {
-      const m = /train_unfrozen_img_per_s=([\d.]+) train_frozen_img_per_s=([\d.]+) infer_img_per_s=([\d.]+)/.exec(out);
-      const head = /torch (\S+) threads=(\d+)/.exec(out);
-      if (code !== 0 || !m) {
-        reject(new Error(`the PyTorch baseline failed (exit ${code}): ${(err || out).trim().split('\n').slice(-3).join(' | ')}`));
-        return;
-      }
-      resolve({
-        python,
-        version: head?.[1] ?? '?',
-        threads: Number(head?.[2] ?? 0),
-        trainUnfrozen: Number(m[1]),
-        trainFrozen: Number(m[2]),
-        inference: Number(m[3]),
-        seconds: (performance.now() - t0) / 1000,
-      });
-    });
+    child.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
@@ -89,23 +93,13 @@ export interface TorchCpuTime {
 /** Runs bench/torch_cpu_time.py: the baseline's workloads, timed in process CPU seconds. */
 export function runTorchCpuTime(python: string, arch: string, bs: number, steps: number): Promise<TorchCpuTime> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'torch_cpu_time.py');
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [script, arch, String(bs), String(steps)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
+  return runPython(python, [script, arch, String(bs), String(steps)], { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }).then(
+    ({ code, out, err }) => {
       const m = /cpu_s_per_img train_unfrozen=([\d.]+) train_frozen=([\d.]+) infer=([\d.]+)/.exec(out);
       if (code !== 0 || !m) {
-        reject(new Error(`torch_cpu_time.py failed (exit ${code}): ${(err || out).trim().split('\n').slice(-2).join(' | ')}`));
-        return;
+        throw new Error(`torch_cpu_time.py failed (exit ${code}): ${(err || out).trim().split('\n').slice(-2).join(' | ')}`);
       }
-      resolve({ trainUnfrozen: Number(m[1]), trainFrozen: Number(m[2]), inference: Number(m[3]) });
-    });
-  });
+      return { trainUnfrozen: Number(m[1]), trainFrozen: Number(m[2]), inference: Number(m[3]) };
+    },
+  );
 }
