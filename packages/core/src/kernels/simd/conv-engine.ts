@@ -201,8 +201,8 @@ export class SimdConvEngine {
   }
 
   /**
-   * Indirection for merged taps (see {@link isMergeable}): for output pixel (n, oy, ox) and filter row i, the
-   * address of padded-input pixel (n, y, ox·sw), whose kw·Ci floats are the row's taps; `zero` above and below.
+   * Indirection for merged taps (see {@link isMergeable}): the plain indirection over the padded input `xp`
+   * with one tap per filter row, whose kw·Ci floats start at padded pixel (n, y, ox·sw).
    */
   private mergedIndirection(
     i32: Int32Array,
@@ -214,26 +214,8 @@ export class SimdConvEngine {
     layout: 'groups' | 'pixels',
     rows: number,
   ): void {
-    const { batch, outHeight: oh, outWidth: ow, filterHeight: kh, inChannels: ci } = g;
-    let m = 0;
-    for (let n = 0; n < batch; n++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, m++) {
-          const base = layout === 'groups' ? at + (m >> 2) * kh * 4 + (m & 3) : at + m * kh;
-          const step = layout === 'groups' ? 4 : 1;
-          for (let i = 0; i < kh; i++) {
-            const y = oy * g.strideHeight + i * g.dilationHeight - g.padTop;
-            i32[base + i * step] = y >= 0 && y < g.inHeight ? xp + ((n * g.inHeight + y) * wp + ox * g.strideWidth) * ci * 4 : zero;
-          }
-        }
-      }
-    }
-    if (layout === 'groups') {
-      for (; m < rows; m++) {
-        const base = at + (m >> 2) * kh * 4 + (m & 3);
-        for (let i = 0; i < kh; i++) i32[base + i * 4] = zero;
-      }
-    }
+    const rowsGeometry: ConvGeometry = { ...g, filterWidth: 1, dilationWidth: 1, padLeft: 0, inWidth: wp };
+    this.indirection(i32, at, rowsGeometry, xp, g.inChannels * 4, zero, layout, rows);
   }
 
   /**
