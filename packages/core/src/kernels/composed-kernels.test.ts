@@ -6,6 +6,7 @@ import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
+import { setWinogradConvolutions } from './simd/winograd.js';
 
 type Pad = 'same' | 'valid' | number;
 
@@ -287,6 +288,58 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     tf.dispose([first, again, third, dy, w]);
     clearFilterCache();
   });
+});
+
+// 3x3 stride-1 convolutions with at least 16 channels (multiples of 8) run as Winograd F(2x2, 3x3)
+const WINOGRAD: Case[] = [
+  { n: 2, h: 8, w: 8, cin: 16, cout: 24, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 3, h: 7, w: 9, cin: 24, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+  { n: 1, h: 9, w: 6, cin: 32, cout: 16, kh: 3, kw: 3, s: 1, pad: 'valid' },
+  { n: 2, h: 5, w: 7, cin: 16, cout: 16, kh: 3, kw: 3, s: 1, pad: 2 },
+  { n: 1, h: 10, w: 11, cin: 16, cout: 40, kh: 3, kw: 3, s: 1, pad: 1 },
+  { n: 2, h: 1, w: 3, cin: 16, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
+];
+
+describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cpu reference kernels', () => {
+  beforeAll(async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    registerMissingKernels('wasm');
+  });
+  afterAll(() => {
+    setWinogradConvolutions(true);
+    unregisterComposedKernels('wasm');
+  });
+
+  for (const c of WINOGRAD) {
+    const oh = outSize(c.h, c.kh, c.s, c.pad);
+    const ow = outSize(c.w, c.kw, c.s, c.pad);
+    const runs: Array<[string, Record<string, { shape: number[]; values: Float32Array }>, Record<string, unknown>]> = [
+      ['Conv2D', { x: random([c.n, c.h, c.w, c.cin]), filter: random([3, 3, c.cin, c.cout]) }, { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] }],
+      [
+        'Conv2DBackpropInput',
+        { dy: random([c.n, oh, ow, c.cout]), filter: random([3, 3, c.cin, c.cout]) },
+        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] },
+      ],
+      [
+        'Conv2DBackpropFilter',
+        { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
+        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', filterShape: [3, 3, c.cin, c.cout] },
+      ],
+    ];
+    for (const [kernel, inputs, attrs] of runs) {
+      it(`${kernel} ${label(c)}`, async () => {
+        setWinogradConvolutions(true);
+        await compare(kernel, inputs, attrs);
+        // and it did take the Winograd path: the direct kernel rounds differently
+        const winograd = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradConvolutions(false);
+        const direct = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradConvolutions(true);
+        expect(relativeError(winograd.values, direct.values)).toBeLessThan(1e-4);
+        expect(Array.from(winograd.values)).not.toEqual(Array.from(direct.values));
+      });
+    }
+  }
 });
 
 describe('registerMissingKernels', () => {

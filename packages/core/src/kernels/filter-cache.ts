@@ -55,6 +55,20 @@ export function cachedHostFilters(
   key: string,
   make: (values: Float32Array) => Array<{ shape: number[]; values: Float32Array }>,
 ): TensorInfo[] {
+  return cachedFilters(backend, filter, key, () =>
+    make(backend.readSync(filter.dataId) as Float32Array).map((t): TensorInfo => ({
+      dataId: backend.write(t.values, t.shape, 'float32'),
+      shape: t.shape,
+      dtype: 'float32',
+    })),
+  );
+}
+
+/**
+ * Like {@link cachedHostFilters}, for copies that `make` writes on the backend itself (e.g. a wasm kernel
+ * transforming the filter in place on the heap). The returned tensors belong to the cache.
+ */
+export function cachedFilters(backend: KernelBackend, filter: TensorInfo, key: string, make: () => TensorInfo[]): TensorInfo[] {
   sweep();
   let entry = cache.get(filter.dataId);
   if (!entry) {
@@ -63,12 +77,7 @@ export function cachedHostFilters(
   }
   const hit = entry.byKey.get(key);
   if (hit) return hit;
-  const values = backend.readSync(filter.dataId) as Float32Array;
-  const infos = make(values).map((t): TensorInfo => ({
-    dataId: backend.write(t.values, t.shape, 'float32'),
-    shape: t.shape,
-    dtype: 'float32',
-  }));
+  const infos = make();
   entry.byKey.set(key, infos);
   return infos;
 }

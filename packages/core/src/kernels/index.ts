@@ -15,3 +15,4 @@ export { batchNormTrain } from './batchnorm-train.js';
 export type { BatchNormTrainResult } from './batchnorm-train.js';
 export { clearFilterCache as clearComposedKernelCache, filterCacheSize as composedKernelCacheSize } from './filter-cache.js';
 export { simdSupported, relaxedSimdSupported } from './simd/conv-kernels.js';
+export { setWinogradConvolutions, winogradConvolutions } from './simd/winograd.js';

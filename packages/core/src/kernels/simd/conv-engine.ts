@@ -2,12 +2,14 @@
  * Convolution and its weight gradient on the tfjs wasm backend's heap, with fastts' own SIMD micro-kernels
  * (see conv-kernels.ts) instead of XNNPACK: tensors are read and written in place (the kernels import the
  * backend's WebAssembly memory), weights are packed once per filter tensor (cached while it lives), and the
- * tile loops run in JS (one wasm call per 4×8 tile).
+ * tile loops run in JS (one wasm call per 4×8 tile). 3×3 stride-1 convolutions (most of a ResNet) take the
+ * Winograd F(2×2, 3×3) path instead (winograd.ts: 2.25× fewer multiply-adds).
  */
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvGeometry } from '../conv-geometry.js';
 import { cachedHostFilters } from '../filter-cache.js';
 import { instantiateConvKernels, type ConvKernels } from './conv-kernels.js';
+import { isWinogradConvolution, winogradBackpropFilter, winogradBackpropInput, winogradConv2d } from './winograd.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 export interface WasmBackendLike extends KernelBackend {
@@ -123,7 +125,8 @@ export class SimdConvEngine {
     this.kernels = instantiateConvKernels(memory);
   }
 
-  private views(): { f32: Float32Array; i32: Int32Array } {
+  /** Float and int views of the heap (renewed when the memory grows). @internal */
+  views(): { f32: Float32Array; i32: Int32Array } {
     if (this.f32view.buffer !== this.memory.buffer) {
       this.f32view = new Float32Array(this.memory.buffer);
       this.i32view = new Int32Array(this.memory.buffer);
@@ -131,16 +134,23 @@ export class SimdConvEngine {
     return { f32: this.f32view, i32: this.i32view };
   }
 
-  private ptr(t: TensorInfo): number {
+  /** Heap byte address of a tensor's data. @internal */
+  ptr(t: TensorInfo): number {
     const d = this.backend.dataIdMap.get(t.dataId);
     if (!d) throw new Error('internal: tensor not on this wasm backend');
     return d.memoryOffset;
   }
 
-  private malloc(bytes: number): number {
+  /** Heap scratch memory; throws when the heap is exhausted. @internal */
+  malloc(bytes: number): number {
     const p = this.backend.wasm._malloc(bytes) >>> 0;
     if (p === 0) throw new Error(`the wasm heap is exhausted (asked for ${bytes} bytes): lower the batch size`);
     return p;
+  }
+
+  /** Frees {@link malloc}'s memory. @internal */
+  free(ptr: number): void {
+    this.backend.wasm._free(ptr);
   }
 
   /** Input-row address of output pixel (n, oy, ox) at tap (i, j), or `zero` in the padding. */
@@ -223,6 +233,7 @@ export class SimdConvEngine {
    * returns the output tensor [N, OH, OW, Co].
    */
   conv2d(x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+    if (!bias && act === 0 && isWinogradConvolution(g)) return winogradConv2d(this, x, filter, g);
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const taps = kh * kw;
     const co8 = Math.ceil(co / 8) * 8;
@@ -306,6 +317,7 @@ export class SimdConvEngine {
    */
   conv2dBackpropFilter(x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
     if (isMergeable(g) && g.outChannels % 8 === 0) return this.backpropFilterMerged(x, dy, g);
+    if (isWinogradConvolution(g)) return winogradBackpropFilter(this, x, dy, g);
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const taps = kh * kw;
     const ci4 = Math.ceil(ci / 4) * 4;
@@ -612,6 +624,7 @@ export class SimdConvEngine {
    * buffer and writing its scattered dx rows through an output-pointer array.
    */
   conv2dBackpropInput(dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+    if (isWinogradConvolution(g)) return winogradBackpropInput(this, dy, filter, g);
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = g;
     const ci8 = Math.ceil(ci / 8) * 8;

@@ -11,6 +11,7 @@
  * else multiply + add; measured on this project's x86 machines, the FMA tile runs ~1.6× XNNPACK's convolution.
  */
 import { buildModule, I32, op, V128, type FunctionSpec } from './wasm-emitter.js';
+import { wtdw, wtdy, wtfilt, wtfiltT, wtin, wtout } from './winograd-kernels.js';
 
 /** One multiply-accumulate into v128 local `acc`: acc = a·b + acc. */
 function madd(fma: boolean, a: number, b: number, acc: number): number[] {
@@ -226,13 +227,25 @@ export interface ConvKernels {
   chsum(x: number, ld: number, rows: number, chunks: number, shift: number, s: number, q: number): void;
   chsum2(dy: number, x: number, ld: number, rows: number, chunks: number, s1: number, s2: number): void;
   affine(dy: number, x: number, out: number, ld: number, rows: number, chunks: number, a: number, b: number, c: number): void;
+  /** Winograd F(2×2, 3×3) input transform of a row of tiles (see winograd-kernels.ts). */
+  wtin(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldv: number, count: number): void;
+  /** Winograd output transform of a row of tiles. */
+  wtout(m: number, xiStride: number, ldm: number, chunks: number, out0: number, out1: number, pixBytes: number, count: number): void;
+  /** Winograd output-gradient transform of a row of tiles. */
+  wtdy(dy0: number, dy1: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldz: number, count: number): void;
+  /** Winograd filter transform of one input channel, packed for the forward GEMM. */
+  wtfilt(src: number, tapBytes: number, panels: number, dst: number, planeBytes: number, panelBytes: number): void;
+  /** Winograd filter transform of one input channel, flipped and transposed for the input-gradient GEMM. */
+  wtfiltT(src: number, tapBytes: number, chunks: number, dst: number, planeBytes: number, unused: number): void;
+  /** Winograd weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
+  wtdw(s: number, out: number, planeBytes: number, count: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */
   fma: boolean;
 }
 
 /** The module bytes, with or without relaxed-SIMD fused multiply-add. */
 export function convKernelsModule(fma: boolean, sharedMemory: boolean): Uint8Array {
-  return buildModule([igemm(fma), igemm(fma, true), wgrad(fma), chsum(fma), chsum2(fma), affine(fma)], sharedMemory);
+  return buildModule([igemm(fma), igemm(fma, true), wgrad(fma), chsum(fma), chsum2(fma), affine(fma), wtin(), wtout(), wtdy(), wtfilt(), wtfiltT(), wtdw()], sharedMemory);
 }
 
 interface WasmApi {
@@ -260,5 +273,19 @@ export function instantiateConvKernels(memory: { buffer: ArrayBuffer | SharedArr
   const module = new wasmApi.Module(convKernelsModule(fma, shared));
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const exp = instance.exports as unknown as Omit<ConvKernels, 'fma'>;
-  return { igemm: exp.igemm, igemmo: exp.igemmo, wgrad: exp.wgrad, chsum: exp.chsum, chsum2: exp.chsum2, affine: exp.affine, fma };
+  return {
+    igemm: exp.igemm,
+    igemmo: exp.igemmo,
+    wgrad: exp.wgrad,
+    chsum: exp.chsum,
+    chsum2: exp.chsum2,
+    affine: exp.affine,
+    wtin: exp.wtin,
+    wtout: exp.wtout,
+    wtdy: exp.wtdy,
+    wtfilt: exp.wtfilt,
+    wtfiltT: exp.wtfiltT,
+    wtdw: exp.wtdw,
+    fma,
+  };
 }

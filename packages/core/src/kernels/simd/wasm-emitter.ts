@@ -76,6 +76,11 @@ export const op = {
   f32x4Sub: [0xfd, ...uleb(229)],
   f32x4Add: [0xfd, ...uleb(228)],
   f32x4Mul: [0xfd, ...uleb(230)],
+  f32x4Neg: [0xfd, ...uleb(225)],
+  /** f32x4.extract_lane */
+  f32x4ExtractLane: (lane: number): number[] => [0xfd, ...uleb(31), lane],
+  /** f32.store with offset (align 4). */
+  fstore: (offset = 0): number[] => [0x38, 2, ...uleb(offset)],
   /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the CPU can. */
   f32x4Madd: [0xfd, ...uleb(0x105)],
 };
