@@ -119,6 +119,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       'FusedConv2D',
       'Conv2DBackpropFilter',
       'Conv2DBackpropInput',
+      'Sum',
       'FasttsBatchNormStats',
       'FasttsBatchNormApply',
       'FasttsBatchNormGrad',
@@ -183,6 +184,18 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
         { x: random([3, 7, 7, 8]), filter: random([3, 3, 8, 8]) },
         { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.2 },
       );
+    });
+  }
+
+  for (const [shape, axis, keepDims] of [
+    [[3, 5, 7, 16], [0, 1, 2], false],
+    [[3, 5, 7, 16], [2, 0, 1], true],
+    [[40, 24], 0, false],
+    [[2, 3, 4, 16], [1, 2], false], // not every leading axis: the backend's own kernel
+    [[3, 5, 12], [0, 1], true], // channels not a multiple of 8: the backend's own kernel
+  ] as Array<[number[], number | number[], boolean]>) {
+    it(`Sum of [${shape.join(', ')}] over ${JSON.stringify(axis)}${keepDims ? ' (keepDims)' : ''} matches (bias gradients)`, async () => {
+      await compare('Sum', { x: random(shape) }, { axis, keepDims });
     });
   }
 
@@ -326,8 +339,17 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
         { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', filterShape: [3, 3, c.cin, c.cout] },
       ],
     ];
+    const f = random([3, 3, c.cin, c.cout]);
+    f.values = f.values.map((v) => v * 4); // some outputs above 6 (relu6's clamp)
+    for (const activation of ['linear', 'relu', 'relu6']) {
+      runs.push([
+        'FusedConv2D',
+        { x: random([c.n, c.h, c.w, c.cin]), filter: f, bias: random([c.cout]) },
+        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1], activation, leakyreluAlpha: 0.2 },
+      ]);
+    }
     for (const [kernel, inputs, attrs] of runs) {
-      it(`${kernel} ${label(c)}`, async () => {
+      it(`${kernel} ${label(c)}${kernel === 'FusedConv2D' ? ` ${String(attrs.activation)}` : ''}`, async () => {
         setWinogradConvolutions(true);
         await compare(kernel, inputs, attrs);
         // and it did take the Winograd path: the direct kernel rounds differently

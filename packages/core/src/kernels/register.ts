@@ -14,6 +14,7 @@ import {
   simdBatchNormApplyKernel,
   simdBatchNormGradKernel,
   simdBatchNormStatsKernel,
+  simdChannelSumKernel,
   simdConv2dBackpropFilterKernel,
   simdConv2dBackpropInputKernel,
   simdConv2dKernel,
@@ -148,7 +149,10 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
   return report;
 }
 
-/** Puts Conv2D, FusedConv2D and Conv2DBackpropFilter on the SIMD engine (each keeps the one it replaces as fallback). */
+/**
+ * Puts Conv2D, FusedConv2D, the convolution gradients and per-channel sums on the SIMD engine (each keeps the one it
+ * replaces as fallback).
+ */
 function registerSimd(backendName: string, mine: Set<string>, report: RegisterKernelsReport): void {
   report.fma = relaxedSimdSupported();
   for (const [name, build] of [
@@ -156,6 +160,7 @@ function registerSimd(backendName: string, mine: Set<string>, report: RegisterKe
     ['FusedConv2D', simdFusedConv2dKernel],
     ['Conv2DBackpropFilter', simdConv2dBackpropFilterKernel],
     ['Conv2DBackpropInput', simdConv2dBackpropInputKernel],
+    ['Sum', simdChannelSumKernel],
   ] as const) {
     const key = `simd:${name}`;
     if (mine.has(key)) {

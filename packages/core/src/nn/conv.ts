@@ -80,6 +80,12 @@ export class Conv2d extends Module {
   override forward(x: tf.Tensor4D): tf.Tensor4D {
     const filter = this.weight as tf.Tensor4D;
     if (this.bias === null) return tf.conv2d(x, filter, this.stride, this.pad, 'NHWC', this.dilation);
+    if (this.training) {
+      // Training: conv + bias as two ops. The fused op's gradient computes the input, filter and bias gradients
+      // whether or not they are needed; unfused, the tape skips a frozen filter's gradient and the input
+      // gradient of the first layer.
+      return tf.add(tf.conv2d(x, filter, this.stride, this.pad, 'NHWC', this.dilation), this.bias) as tf.Tensor4D;
+    }
     return tf.fused.conv2d({
       x,
       filter,

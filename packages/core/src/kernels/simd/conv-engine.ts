@@ -233,7 +233,7 @@ export class SimdConvEngine {
    * returns the output tensor [N, OH, OW, Co].
    */
   conv2d(x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
-    if (!bias && act === 0 && isWinogradConvolution(g)) return winogradConv2d(this, x, filter, g);
+    if (isWinogradConvolution(g)) return winogradConv2d(this, x, filter, g, bias, act);
     const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
     const taps = kh * kw;
     const co8 = Math.ceil(co / 8) * 8;
@@ -487,10 +487,10 @@ export class SimdConvEngine {
   }
 
   /**
-   * Per-channel mean and biased variance of `x` [..., C] (C a multiple of 8), in float64 over blocks of float32
-   * partial sums, shifted by the first row (no cancellation when the mean is large next to the spread).
+   * Per-channel Σ(x − shift) and Σ(x − shift)² of `x` [..., C] (C a multiple of 8), in float64 over blocks of
+   * float32 partial sums; shift = the first row (`shifted`) or 0.
    */
-  channelMoments(x: TensorInfo): { mean: Float32Array; variance: Float32Array } {
+  private channelSums(x: TensorInfo, shifted: boolean): { rows: number; shift: Float32Array; s: Float64Array; q: Float64Array } {
     const c = x.shape[x.shape.length - 1]!;
     const rows = x.shape.reduce((a, b) => a * b, 1) / c;
     const scratch = this.malloc(3 * c * 4 + 64);
@@ -500,9 +500,10 @@ export class SimdConvEngine {
       const qPtr = sPtr + c * 4;
       let { f32 } = this.views();
       const xPtr = this.ptr(x);
-      f32.copyWithin(shift >> 2, xPtr >> 2, (xPtr >> 2) + c);
-      const s64 = new Float64Array(c);
-      const q64 = new Float64Array(c);
+      if (shifted) f32.copyWithin(shift >> 2, xPtr >> 2, (xPtr >> 2) + c);
+      else f32.fill(0, shift >> 2, (shift >> 2) + c);
+      const s = new Float64Array(c);
+      const q = new Float64Array(c);
       const block = SimdConvEngine.rowsPerBlock(c);
       for (let p0 = 0; p0 < rows; p0 += block) {
         const n = Math.min(block, rows - p0);
@@ -510,21 +511,35 @@ export class SimdConvEngine {
         this.kernels.chsum(xPtr + p0 * c * 4, c * 4, n, c / 8, shift, sPtr, qPtr);
         ({ f32 } = this.views());
         for (let i = 0; i < c; i++) {
-          s64[i] = s64[i]! + f32[(sPtr >> 2) + i]!;
-          q64[i] = q64[i]! + f32[(qPtr >> 2) + i]!;
+          s[i] = s[i]! + f32[(sPtr >> 2) + i]!;
+          q[i] = q[i]! + f32[(qPtr >> 2) + i]!;
         }
       }
-      const mean = new Float32Array(c);
-      const variance = new Float32Array(c);
-      for (let i = 0; i < c; i++) {
-        const m = s64[i]! / rows;
-        mean[i] = f32[(shift >> 2) + i]! + m;
-        variance[i] = Math.max(0, q64[i]! / rows - m * m);
-      }
-      return { mean, variance };
+      return { rows, shift: f32.slice(shift >> 2, (shift >> 2) + c), s, q };
     } finally {
       this.backend.wasm._free(scratch);
     }
+  }
+
+  /**
+   * Per-channel mean and biased variance of `x` [..., C] (C a multiple of 8), shifted by the first row (no
+   * cancellation when the mean is large next to the spread).
+   */
+  channelMoments(x: TensorInfo): { mean: Float32Array; variance: Float32Array } {
+    const { rows, shift, s, q } = this.channelSums(x, true);
+    const mean = new Float32Array(s.length);
+    const variance = new Float32Array(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const m = s[i]! / rows;
+      mean[i] = shift[i]! + m;
+      variance[i] = Math.max(0, q[i]! / rows - m * m);
+    }
+    return { mean, variance };
+  }
+
+  /** Per-channel sum of `x` [..., C] over every other axis (C a multiple of 8), e.g. a bias gradient. */
+  channelSum(x: TensorInfo): Float32Array {
+    return Float32Array.from(this.channelSums(x, false).s);
   }
 
   /** out = a·x + c per channel (`a`, `c` of length C, C a multiple of 8): BatchNorm's forward with known statistics. */

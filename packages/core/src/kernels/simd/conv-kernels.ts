@@ -229,8 +229,19 @@ export interface ConvKernels {
   affine(dy: number, x: number, out: number, ld: number, rows: number, chunks: number, a: number, b: number, c: number): void;
   /** Winograd F(2×2, 3×3) input transform of a row of tiles (see winograd-kernels.ts). */
   wtin(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldv: number, count: number): void;
-  /** Winograd output transform of a row of tiles. */
-  wtout(m: number, xiStride: number, ldm: number, chunks: number, out0: number, out1: number, pixBytes: number, count: number): void;
+  /** Winograd output transform of a row of tiles, + bias, then activation (0 linear, 1 relu, 2 relu6). */
+  wtout(
+    m: number,
+    xiStride: number,
+    ldm: number,
+    chunks: number,
+    out0: number,
+    out1: number,
+    pixBytes: number,
+    count: number,
+    bias: number,
+    act: number,
+  ): void;
   /** Winograd output-gradient transform of a row of tiles. */
   wtdy(dy0: number, dy1: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldz: number, count: number): void;
   /** Winograd filter transform of one input channel, packed for the forward GEMM. */

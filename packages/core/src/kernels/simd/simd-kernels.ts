@@ -151,3 +151,24 @@ export function simdConv2dBackpropInputKernel(backendName: string, fallback: Ker
   }) as KernelFunc;
   return { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc };
 }
+
+/**
+ * `Sum` over every axis but the last of a float32 tensor whose last axis is a multiple of 8 (a bias gradient: the
+ * wasm backend's own transposes first) on the SIMD engine; any other reduction goes to `fallback`.
+ */
+export function simdChannelSumKernel(backendName: string, fallback: KernelConfig): KernelConfig {
+  const kernelFunc = ((args) => {
+    const { inputs, attrs, backend } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+    const c = x.shape[rank - 1] ?? 0;
+    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+    if (!isWasmBackend(backend) || x.dtype !== 'float32' || !leading || c % 8 !== 0 || c === 0) return fallback.kernelFunc(args);
+    const sums = simdConvEngine(backend).channelSum(x);
+    const shape = keepDims ? [...new Array<number>(rank - 1).fill(1), c] : [c];
+    return { dataId: backend.write(sums, shape, 'float32'), shape, dtype: 'float32' };
+  }) as KernelFunc;
+  return { kernelName: 'Sum', backendName, kernelFunc };
+}

@@ -84,20 +84,24 @@ export function wtin(): FunctionSpec {
 }
 
 /**
- * wtout(m, xiStride, ldm, chunks, out0, out1, pixBytes, count) — `count` tiles along a row: tile k's 16 planes at
- * m + k·ldm + ξ·xiStride become the output pixels out0 + 2k·pixBytes (+ pixBytes) and out1 + 2k·pixBytes
- * (+ pixBytes); `chunks` groups of 4 channels.
+ * wtout(m, xiStride, ldm, chunks, out0, out1, pixBytes, count, bias, act) — `count` tiles along a row: tile k's 16
+ * planes at m + k·ldm + ξ·xiStride become the output pixels out0 + 2k·pixBytes (+ pixBytes) and
+ * out1 + 2k·pixBytes (+ pixBytes), plus `bias` (one float per channel), then act 0 = linear, 1 = relu,
+ * 2 = relu6; `chunks` groups of 4 channels.
  */
 export function wtout(): FunctionSpec {
-  const [M, XI, LDM, CHUNKS, OUT0, OUT1, PIX, COUNT] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [N, K, Q, ST, O0, O1, P2] = [8, 9, 10, 11, 12, 13, 14];
-  const MV = 15; // 16 v128: m[a][b]
-  const T = 31; // 8 v128: t[r][b] = (Aᵀ m)[r][b]
+  const [M, XI, LDM, CHUNKS, OUT0, OUT1, PIX, COUNT, BIAS, ACT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [N, K, Q, ST, O0, O1, P2, BP] = [10, 11, 12, 13, 14, 15, 16, 17];
+  const MV = 18; // 16 v128: m[a][b]
+  const T = 34; // 8 v128: t[r][b] = (Aᵀ m)[r][b]
+  const Y = 42; // 4 v128: y00 y01 y10 y11
+  const BV = 46;
   const b: number[] = [];
   b.push(...op.get(PIX), ...op.i32(2), ...op.mul, ...op.set(P2));
   b.push(...op.get(COUNT), ...op.set(N));
   b.push(...op.block, ...op.loop); // tiles
   b.push(...op.get(M), ...op.set(Q), ...op.get(OUT0), ...op.set(O0), ...op.get(OUT1), ...op.set(O1), ...op.get(CHUNKS), ...op.set(K));
+  b.push(...op.get(BIAS), ...op.set(BP));
   b.push(...op.block, ...op.loop); // channel chunks
   b.push(...op.get(Q), ...op.set(ST));
   for (let xi = 0; xi < 16; xi++) {
@@ -110,18 +114,28 @@ export function wtout(): FunctionSpec {
     b.push(...add(m(0, c), m(1, c)), ...op.get(m(2, c)), ...op.f32x4Add, ...op.set(t(0, c)));
     b.push(...sub(m(1, c), m(2, c)), ...op.get(m(3, c)), ...op.f32x4Sub, ...op.set(t(1, c)));
   }
-  const y0 = (r: number): number[] => [...add(t(r, 0), t(r, 1)), ...op.get(t(r, 2)), ...op.f32x4Add];
-  const y1 = (r: number): number[] => [...sub(t(r, 1), t(r, 2)), ...op.get(t(r, 3)), ...op.f32x4Sub];
-  b.push(...op.get(O0), ...y0(0), ...op.vstore(0));
-  b.push(...op.get(O0), ...op.get(PIX), ...op.add, ...y1(0), ...op.vstore(0));
-  b.push(...op.get(O1), ...y0(1), ...op.vstore(0));
-  b.push(...op.get(O1), ...op.get(PIX), ...op.add, ...y1(1), ...op.vstore(0));
-  for (const p of [Q, O0, O1]) b.push(...op.get(p), ...op.i32(16), ...op.add, ...op.set(p));
+  b.push(...op.get(BP), ...op.vload(0), ...op.set(BV));
+  for (let r = 0; r < 2; r++) {
+    b.push(...add(t(r, 0), t(r, 1)), ...op.get(t(r, 2)), ...op.f32x4Add, ...op.get(BV), ...op.f32x4Add, ...op.set(Y + 2 * r));
+    b.push(...sub(t(r, 1), t(r, 2)), ...op.get(t(r, 3)), ...op.f32x4Sub, ...op.get(BV), ...op.f32x4Add, ...op.set(Y + 2 * r + 1));
+  }
+  // activation: relu clamps below at 0, relu6 also above at 6
+  b.push(...op.get(ACT), ...op.if);
+  for (let i = 0; i < 4; i++) b.push(...op.get(Y + i), ...op.vzero, ...op.f32x4Max, ...op.set(Y + i));
+  b.push(...op.get(ACT), ...op.i32(2), ...op.eq, ...op.if);
+  b.push(...op.f32(6), ...op.f32x4Splat, ...op.set(BV));
+  for (let i = 0; i < 4; i++) b.push(...op.get(Y + i), ...op.get(BV), ...op.f32x4Min, ...op.set(Y + i));
+  b.push(...op.end, ...op.end);
+  b.push(...op.get(O0), ...op.get(Y), ...op.vstore(0));
+  b.push(...op.get(O0), ...op.get(PIX), ...op.add, ...op.get(Y + 1), ...op.vstore(0));
+  b.push(...op.get(O1), ...op.get(Y + 2), ...op.vstore(0));
+  b.push(...op.get(O1), ...op.get(PIX), ...op.add, ...op.get(Y + 3), ...op.vstore(0));
+  for (const p of [Q, O0, O1, BP]) b.push(...op.get(p), ...op.i32(16), ...op.add, ...op.set(p));
   b.push(...op.get(K), ...op.i32(1), ...op.sub, ...op.tee(K), ...op.brIf(0), ...op.end, ...op.end);
   b.push(...op.get(M), ...op.get(LDM), ...op.add, ...op.set(M));
   for (const p of [OUT0, OUT1]) b.push(...op.get(p), ...op.get(P2), ...op.add, ...op.set(p));
   b.push(...op.get(N), ...op.i32(1), ...op.sub, ...op.tee(N), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: 'wtout', params: 8, locals: [[7, I32], [24, V128]], body: b };
+  return { name: 'wtout', params: 10, locals: [[8, I32], [29, V128]], body: b };
 }
 
 /**

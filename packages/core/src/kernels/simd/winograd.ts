@@ -159,8 +159,11 @@ const vRowBytes = (c: number): number => (c + 4) * 4;
 /** The padded-input bytes of {@link transformInput}. */
 const paddedBytes = (k: Correlation, t: Tiling): number => k.batch * (2 * t.rows + 2) * (2 * t.cols + 2) * k.c * 4;
 
-/** out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `uPtr`. */
-function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation): void {
+/**
+ * out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `uPtr`, + bias (n floats
+ * at `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6).
+ */
+function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
   const t = tiling(k.batch, k.oh, k.ow);
   const t4 = Math.ceil(t.count / 4) * 4;
   const ldv = vRowBytes(k.c);
@@ -172,7 +175,7 @@ function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: numb
   const vBytes = 16 * xiV;
   const mBytes = 16 * xiM;
   const indBytes = t4 * 4;
-  const zeroBytes = 64;
+  const zeroBytes = Math.max(64, k.n * 4); // zero bias, and the GEMMs' zero initial values
   const bufBytes = even ? 0 : k.batch * 2 * t.rows * 2 * t.cols * k.n * 4;
   const sizes = [vBytes, mBytes, xpBytes, indBytes, zeroBytes, bufBytes];
   const scratch = e.malloc(scratchBytes(sizes));
@@ -200,7 +203,7 @@ function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: numb
       for (let ty = 0; ty < t.rows; ty++) {
         const tile = (n * t.rows + ty) * t.cols;
         const row0 = dst + ((n * dstH + 2 * ty) * dstW) * pix;
-        e.kernels.wtout(m + tile * ldm, xiM, ldm, k.n / 4, row0, row0 + dstW * pix, pix, t.cols);
+        e.kernels.wtout(m + tile * ldm, xiM, ldm, k.n / 4, row0, row0 + dstW * pix, pix, t.cols, biasPtr ?? zero, act);
       }
     }
     if (!even) {
@@ -226,17 +229,28 @@ function correlationOf(g: ConvGeometry, transposed: boolean): Correlation {
   return { batch: g.batch, h: fwd.oh, w: fwd.ow, c: fwd.n, oh: fwd.h, ow: fwd.w, n: fwd.c, pt: 2 - g.padTop, pl: 2 - g.padLeft };
 }
 
-function winogradCorrelation(e: SimdConvEngine, src: TensorInfo, filter: TensorInfo, g: ConvGeometry, transposed: boolean): TensorInfo {
+function winogradCorrelation(
+  e: SimdConvEngine,
+  src: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  transposed: boolean,
+  bias: TensorInfo | null = null,
+  act: 0 | 1 | 2 = 0,
+): TensorInfo {
   const k = correlationOf(g, transposed);
   const u = transformedFilter(e, filter, g.inChannels, g.outChannels, transposed);
   const out = e.backend.makeOutput([k.batch, k.oh, k.ow, k.n], 'float32');
-  correlate(e, e.ptr(src), e.ptr(u), e.ptr(out), k);
+  correlate(e, e.ptr(src), e.ptr(u), e.ptr(out), k, bias ? e.ptr(bias) : null, act);
   return out;
 }
 
-/** Forward convolution (no bias, no activation) with Winograd F(2×2, 3×3); see {@link isWinogradConvolution}. */
-export function winogradConv2d(e: SimdConvEngine, x: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
-  return winogradCorrelation(e, x, filter, g, false);
+/**
+ * Forward convolution with Winograd F(2×2, 3×3), optionally + bias [Co] and relu (act 1) / relu6 (act 2); see
+ * {@link isWinogradConvolution}.
+ */
+export function winogradConv2d(e: SimdConvEngine, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+  return winogradCorrelation(e, x, filter, g, false, bias, act);
 }
 
 /** Input gradient of a Winograd-shaped convolution (the correlation of dy with the flipped, transposed filter). */
