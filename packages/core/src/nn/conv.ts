@@ -1,5 +1,6 @@
 /** Convolutions with PyTorch padding semantics on NHWC tensors. */
 import * as tf from '@tensorflow/tfjs-core';
+import '../kernels/fused-conv-gradient.js';
 import type { BatchNorm } from './batchnorm.js';
 import { ModuleConfigError } from './errors.js';
 import { activate, canFold, FoldedConvBn, type FusedActivation } from './fold.js';
@@ -80,11 +81,11 @@ export class Conv2d extends Module {
   override forward(x: tf.Tensor4D): tf.Tensor4D {
     const filter = this.weight as tf.Tensor4D;
     if (this.bias === null) return tf.conv2d(x, filter, this.stride, this.pad, 'NHWC', this.dilation);
-    if (this.training) {
-      // Training: conv + bias as two ops. The fused op's gradient computes the input, filter and bias gradients
-      // whether or not they are needed; unfused, the tape skips a frozen filter's gradient and the input
-      // gradient of the first layer.
-      return tf.add(tf.conv2d(x, filter, this.stride, this.pad, 'NHWC', this.dilation), this.bias) as tf.Tensor4D;
+    if (this.training && this.dilation[0] === 1 && this.dilation[1] === 1) {
+      // Training: the FusedConv2D kernel with fastts' per-input gradient (kernels/fused-conv-gradient.ts), not
+      // tf.fused.conv2d, whose gradient computes the input, filter and bias gradients whether or not needed.
+      const attrs = { strides: this.stride, pad: this.pad, dataFormat: 'NHWC', dilations: this.dilation, activation: 'linear', leakyreluAlpha: 0 };
+      return tf.engine().runKernel('FusedConv2D', { x, filter, bias: this.bias }, attrs as never) as tf.Tensor4D;
     }
     return tf.fused.conv2d({
       x,

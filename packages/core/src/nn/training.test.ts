@@ -97,6 +97,57 @@ describe('modules under gradient computation', () => {
   });
 });
 
+describe('Conv2d with bias in training mode (the FusedConv2D kernel with per-input gradients)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const [stride, padding] of [
+    [1, 1],
+    [2, 'same'],
+    [1, 'valid'],
+  ] as Array<[number, 1 | 'same' | 'valid']>) {
+    it(`gives conv + add's output and gradients (stride ${stride}, padding ${padding})`, () => {
+      const conv = new Conv2d(3, 4, 3, { stride, padding });
+      conv.train();
+      const x = tf.randomNormal([2, 7, 6, 3]) as tf.Tensor4D;
+      const target = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, tf.sin(y))) as tf.Scalar;
+      const reference = (xs: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor =>
+        tf.add(tf.conv2d(xs, w, stride, conv.pad, 'NHWC'), b);
+      const [gx, gw, gb] = tf.grads((xs, w, b) => target(conv.forward(xs as tf.Tensor4D)) as tf.Scalar)([x, conv.weight, conv.bias!]);
+      const [rx, rw, rb] = tf.grads((xs, w, b) => target(reference(xs as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D)))([x, conv.weight, conv.bias!]);
+      const close = (a: tf.Tensor, b: tf.Tensor): void => expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-4);
+      close(conv.forward(x), reference(x, conv.weight as tf.Tensor4D, conv.bias as tf.Tensor1D));
+      close(gx!, rx!);
+      close(gw!, rw!);
+      close(gb!, rb!);
+      tf.dispose([x, gx!, gw!, gb!, rx!, rw!, rb!]);
+      conv.dispose();
+    });
+  }
+
+  it("computes neither a frozen filter's gradient nor the input's", async () => {
+    const conv = new Conv2d(3, 4, 3, { padding: 1 });
+    conv.train();
+    const x = tf.randomNormal([2, 6, 6, 3]) as tf.Tensor4D;
+    const kernels = async (vars: tf.Variable[]): Promise<string[]> => {
+      const info = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(conv.forward(x))) as tf.Scalar, vars);
+        return [value, ...Object.values(grads)];
+      });
+      return info.kernels.map((k) => k.name);
+    };
+    const all = await kernels([conv.weight as tf.Variable, conv.bias as tf.Variable]);
+    expect(all).toContain('Conv2DBackpropFilter');
+    expect(all).not.toContain('Conv2DBackpropInput');
+    const biasOnly = await kernels([conv.bias as tf.Variable]);
+    expect(biasOnly).not.toContain('Conv2DBackpropFilter');
+    expect(biasOnly).not.toContain('Conv2DBackpropInput');
+    x.dispose();
+    conv.dispose();
+  });
+});
+
 describe('dispose', () => {
   it('releases variables and cached inference folds', () => {
     const before = tf.memory().numTensors;
