@@ -1,46 +1,21 @@
-/** Minimal RFC 4180 CSV writing and reading for the files the CLI produces (`test_predictions.csv`, `--csv`). */
+/**
+ * CSV for the files the CLI writes (`test_predictions.csv`, `predict --csv`) and reads back, on csv-stringify and
+ * csv-parse (RFC 4180: fields holding commas, quotes or newlines are quoted, quotes doubled).
+ */
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 
-/** Quotes a CSV field when it holds a comma, quote, CR or LF (quotes doubled). */
+/** One CSV field, quoted when it holds a comma, quote, CR or LF. */
 export function csvField(value: string | number): string {
-  const text = typeof value === 'number' ? String(value) : value;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return csvRow([value]);
 }
 
 /** One CSV line (no trailing newline). */
 export function csvRow(values: ReadonlyArray<string | number>): string {
-  return values.map(csvField).join(',');
+  return stringify([[...values]], { record_delimiter: '\n' }).replace(/\n$/, '');
 }
 
-/** Parses CSV text into rows of fields (quoted fields may hold commas, quotes and newlines). */
+/** Parses CSV text into rows of fields (quoted fields may hold commas, quotes and newlines; empty lines skipped). */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+  return parse(text, { relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
 }

@@ -21,4 +21,12 @@ describe('parseCsv', () => {
       ['x"y.jpg', 'doraemon', '0.75'],
     ]);
   });
+
+  it('drops the partial last record of a file still being written', () => {
+    expect(parseCsv('file,label\n"a.jpg",walle\n"b.j')).toEqual([
+      ['file', 'label'],
+      ['a.jpg', 'walle'],
+    ]);
+    expect(parseCsv('"unclosed')).toEqual([]);
+  });
 });

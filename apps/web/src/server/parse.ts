@@ -3,6 +3,7 @@
  * written by an older or newer CLI may carry fields we do not know. Bad lines are skipped and reported as
  * warnings, never thrown at the page.
  */
+import { parse } from 'csv-parse/sync';
 
 /** A finite number or null. */
 export function num(v: unknown): number | null {
@@ -42,36 +43,21 @@ export function parseJsonl(text: string, growing: boolean): { rows: Record<strin
   return { rows, bad };
 }
 
-/** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF). Returns rows of fields. */
+/**
+ * Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF; csv-parse). Returns rows of fields. Tolerant: a
+ * file still being written may end inside a quoted field; its last, partial record is dropped.
+ */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
+  const options = { relax_column_count: true, relax_quotes: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] };
+  try {
+    return parse(text, options) as string[][];
+  } catch {
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return [];
+    try {
+      return parse(text.slice(0, end + 1), options) as string[][];
+    } catch {
+      return [];
+    }
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
