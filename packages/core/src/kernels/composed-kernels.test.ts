@@ -6,7 +6,7 @@ import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
-import { setWinogradConvolutions } from './simd/winograd.js';
+import { setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
 
 type Pad = 'same' | 'valid' | number;
 
@@ -321,6 +321,30 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
   afterAll(() => {
     setWinogradConvolutions(true);
     unregisterComposedKernels('wasm');
+  });
+
+  it('runs large batches in groups of images (one image per pass here) with the same results', async () => {
+    const c = WINOGRAD[1]!;
+    const x = random([c.n, c.h, c.w, c.cin]);
+    const dy = random([c.n, c.h, c.w, c.cout]);
+    const filter = random([3, 3, c.cin, c.cout]);
+    const runs: Array<[string, Record<string, { shape: number[]; values: Float32Array }>, Record<string, unknown>]> = [
+      ['Conv2D', { x, filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] }],
+      ['Conv2DBackpropInput', { dy, filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: x.shape }],
+      ['Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: filter.shape }],
+    ];
+    try {
+      for (const [kernel, inputs, attrs] of runs) {
+        setWinogradPassBytes(128 * 1024 * 1024);
+        const whole = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradPassBytes(1);
+        await compare(kernel, inputs, attrs);
+        const grouped = await runOn('wasm', kernel, inputs, attrs);
+        expect(relativeError(grouped.values, whole.values)).toBeLessThan(1e-5);
+      }
+    } finally {
+      setWinogradPassBytes(128 * 1024 * 1024);
+    }
   });
 
   for (const c of WINOGRAD) {

@@ -160,10 +160,39 @@ const vRowBytes = (c: number): number => (c + 4) * 4;
 const paddedBytes = (k: Correlation, t: Tiling): number => k.batch * (2 * t.rows + 2) * (2 * t.cols + 2) * k.c * 4;
 
 /**
+ * Scratch memory one pass may take (the transformed planes are ~4× the input): larger batches run in groups of
+ * images (the wasm heap is 4 GB at most, and shared with the activations).
+ */
+let passBytes = 128 * 1024 * 1024;
+
+/** Sets the scratch budget of one pass (default 128 MB; tests use a tiny one to run one image per pass). @internal */
+export function setWinogradPassBytes(bytes: number): void {
+  passBytes = bytes;
+}
+
+/** Images per pass of a correlation whose scratch costs `perImage` bytes per image. */
+const imagesPerPass = (batch: number, perImage: number): number => Math.max(1, Math.min(batch, Math.floor(passBytes / perImage)));
+
+/** Scratch bytes per image of a pass: the 16 planes of V (C + 4 floats a row) and of the products (N floats). */
+function planeBytesPerImage(k: Correlation): number {
+  const t = tiling(1, k.oh, k.ow);
+  return 16 * t.count * (vRowBytes(k.c) + k.n * 4) + (2 * t.rows + 2) * (2 * t.cols + 2) * k.c * 4;
+}
+
+/**
  * out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `uPtr`, + bias (n floats
- * at `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6).
+ * at `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6); in groups of images.
  */
 function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
+  const group = imagesPerPass(k.batch, planeBytesPerImage(k));
+  for (let n0 = 0; n0 < k.batch; n0 += group) {
+    const part = { ...k, batch: Math.min(group, k.batch - n0) };
+    correlatePass(e, srcPtr + n0 * k.h * k.w * k.c * 4, uPtr, outPtr + n0 * k.oh * k.ow * k.n * 4, part, biasPtr, act);
+  }
+}
+
+/** One pass of {@link correlate} over all of `k.batch`. */
+function correlatePass(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
   const t = tiling(k.batch, k.oh, k.ow);
   const t4 = Math.ceil(t.count / 4) * 4;
   const ldv = vRowBytes(k.c);
@@ -266,45 +295,67 @@ export function winogradBackpropFilter(e: SimdConvEngine, x: TensorInfo, dy: Ten
   const ci = g.inChannels;
   const co = g.outChannels;
   const k = correlationOf(g, false);
-  const t = tiling(g.batch, g.outHeight, g.outWidth);
+  const accBytes = 16 * ci * co * 4;
+  const acc = e.malloc(accBytes + 16);
+  const out = e.backend.makeOutput([3, 3, ci, co], 'float32');
+  try {
+    const s = (acc + 15) & ~15;
+    e.views().f32.fill(0, s >> 2, (s + accBytes) >> 2);
+    const group = imagesPerPass(g.batch, planeBytesPerImage(k));
+    const xPtr = e.ptr(x);
+    const dyPtr = e.ptr(dy);
+    for (let n0 = 0; n0 < g.batch; n0 += group) {
+      const part = { ...k, batch: Math.min(group, g.batch - n0) };
+      accumulateWeightGradient(e, xPtr + n0 * k.h * k.w * ci * 4, dyPtr + n0 * k.oh * k.ow * co * 4, part, s);
+    }
+    // dW = Gᵀ S G
+    e.kernels.wtdw(s, e.ptr(out), ci * co * 4, (ci * co) / 4);
+  } finally {
+    e.free(acc);
+  }
+  return out;
+}
+
+/** S_ξ += V_ξᵀ Z_ξ over the images of `k` (x at xPtr, dy at dyPtr); S at `acc` [16][Ci][Co]. */
+function accumulateWeightGradient(e: SimdConvEngine, xPtr: number, dyPtr: number, k: Correlation, acc: number): void {
+  const ci = k.c;
+  const co = k.n;
+  const t = tiling(k.batch, k.oh, k.ow);
   const ldv = vRowBytes(ci);
   const xiV = t.count * ldv;
   const ldz = co * 4;
   const xiZ = t.count * ldz;
-  const even = g.outHeight % 2 === 0 && g.outWidth % 2 === 0;
+  const even = k.oh % 2 === 0 && k.ow % 2 === 0;
   const oh2 = 2 * t.rows;
   const ow2 = 2 * t.cols;
   const xpBytes = paddedBytes(k, t);
   const vBytes = 16 * xiV;
   const zBytes = 16 * xiZ;
   const ptrBytes = t.count * 4;
-  const accBytes = 16 * ci * co * 4;
-  const dyBytes = even ? 0 : g.batch * oh2 * ow2 * co * 4;
-  const sizes = [vBytes, zBytes, accBytes, xpBytes, ptrBytes, dyBytes];
+  const dyBytes = even ? 0 : k.batch * oh2 * ow2 * co * 4;
+  const sizes = [vBytes, zBytes, xpBytes, ptrBytes, dyBytes];
   const scratch = e.malloc(scratchBytes(sizes));
-  const out = e.backend.makeOutput([3, 3, ci, co], 'float32');
   try {
-    const [v, z, acc, xp, ptrs, dyPad] = regions(scratch, sizes) as [number, number, number, number, number, number];
-    transformInput(e, e.ptr(x), k, t, xp, v, ldv, xiV);
-    const { f32, i32 } = e.views();
-    f32.fill(0, acc >> 2, (acc + accBytes) >> 2);
+    const [v, z, xp, ptrs, dyPad] = regions(scratch, sizes) as [number, number, number, number, number];
+    transformInput(e, xPtr, k, t, xp, v, ldv, xiV);
+    const { f32, i32 } = e.views(); // no allocation below: the views stay valid
     for (let r = 0; r < t.count; r++) i32[(ptrs >> 2) + r] = v + r * ldv;
     // the output gradient, padded to whole tiles when a side is odd
-    let src = e.ptr(dy);
+    let src = dyPtr;
     if (!even) {
       f32.fill(0, dyPad >> 2, (dyPad + dyBytes) >> 2);
-      for (let n = 0; n < g.batch; n++) {
-        for (let y = 0; y < g.outHeight; y++) {
-          const s = (src >> 2) + (n * g.outHeight + y) * g.outWidth * co;
-          f32.copyWithin((dyPad >> 2) + (n * oh2 + y) * ow2 * co, s, s + g.outWidth * co);
+      for (let n = 0; n < k.batch; n++) {
+        for (let y = 0; y < k.oh; y++) {
+          const s = (src >> 2) + (n * k.oh + y) * k.ow * co;
+          f32.copyWithin((dyPad >> 2) + (n * oh2 + y) * ow2 * co, s, s + k.ow * co);
         }
       }
       src = dyPad;
     }
-    const dyW = even ? g.outWidth : ow2;
-    const dyH = even ? g.outHeight : oh2;
+    const dyW = even ? k.ow : ow2;
+    const dyH = even ? k.oh : oh2;
     const pix = co * 4;
-    for (let n = 0; n < g.batch; n++) {
+    for (let n = 0; n < k.batch; n++) {
       for (let ty = 0; ty < t.rows; ty++) {
         const tile = (n * t.rows + ty) * t.cols;
         const row0 = src + (n * dyH + 2 * ty) * dyW * pix;
@@ -326,10 +377,7 @@ export function winogradBackpropFilter(e: SimdConvEngine, x: TensorInfo, dy: Ten
         }
       }
     }
-    // dW = Gᵀ S G
-    e.kernels.wtdw(acc, e.ptr(out), ci * co * 4, (ci * co) / 4);
   } finally {
     e.free(scratch);
   }
-  return out;
 }
