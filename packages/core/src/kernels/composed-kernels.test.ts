@@ -105,6 +105,22 @@ const CASES: Case[] = [
 const label = (c: Case): string =>
   `${c.n}x${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw} s${c.s} pad ${String(c.pad)}`;
 
+type Values = { shape: number[]; values: Float32Array };
+type KernelRun = [kernel: string, inputs: Record<string, Values>, attrs: Record<string, unknown>];
+
+/** A case's Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter calls, on fresh random inputs. */
+function convRuns(c: Case): KernelRun[] {
+  const oh = outSize(c.h, c.kh, c.s, c.pad);
+  const ow = outSize(c.w, c.kw, c.s, c.pad);
+  const common = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC' };
+  const filterShape = [c.kh, c.kw, c.cin, c.cout];
+  return [
+    ['Conv2D', { x: random([c.n, c.h, c.w, c.cin]), filter: random(filterShape) }, { ...common, dilations: [1, 1] }],
+    ['Conv2DBackpropInput', { dy: random([c.n, oh, ow, c.cout]), filter: random(filterShape) }, { ...common, inputShape: [c.n, c.h, c.w, c.cin] }],
+    ['Conv2DBackpropFilter', { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) }, { ...common, filterShape }],
+  ];
+}
+
 describe('composed gradient kernels on wasm match the cpu reference kernels', () => {
   beforeAll(async () => {
     expect(await tf.setBackend('wasm')).toBe(true);
@@ -130,27 +146,11 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
   for (const c of CASES) {
     const oh = outSize(c.h, c.kh, c.s, c.pad);
     const ow = outSize(c.w, c.kw, c.s, c.pad);
-    it(`Conv2DBackpropFilter ${label(c)}`, async () => {
-      await compare(
-        'Conv2DBackpropFilter',
-        { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
-        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.kh, c.kw, c.cin, c.cout] },
-      );
-    });
-    it(`Conv2D ${label(c)}`, async () => {
-      await compare(
-        'Conv2D',
-        { x: random([c.n, c.h, c.w, c.cin]), filter: random([c.kh, c.kw, c.cin, c.cout]) },
-        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
-      );
-    });
-    it(`Conv2DBackpropInput ${label(c)}`, async () => {
-      await compare(
-        'Conv2DBackpropInput',
-        { dy: random([c.n, oh, ow, c.cout]), filter: random([c.kh, c.kw, c.cin, c.cout]) },
-        { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] },
-      );
-    });
+    for (const [kernel, inputs, attrs] of convRuns(c)) {
+      it(`${kernel} ${label(c)}`, async () => {
+        await compare(kernel, inputs, attrs);
+      });
+    }
     for (const m of [1, 2]) {
       it(`DepthwiseConv2dNativeBackpropFilter ${label(c)} multiplier ${m}`, async () => {
         await compare(
@@ -324,15 +324,7 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
   });
 
   it('runs large batches in groups of images (one image per pass here) with the same results', async () => {
-    const c = WINOGRAD[1]!;
-    const x = random([c.n, c.h, c.w, c.cin]);
-    const dy = random([c.n, c.h, c.w, c.cout]);
-    const filter = random([3, 3, c.cin, c.cout]);
-    const runs: Array<[string, Record<string, { shape: number[]; values: Float32Array }>, Record<string, unknown>]> = [
-      ['Conv2D', { x, filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] }],
-      ['Conv2DBackpropInput', { dy, filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: x.shape }],
-      ['Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: filter.shape }],
-    ];
+    const runs = convRuns(WINOGRAD[1]!);
     try {
       for (const [kernel, inputs, attrs] of runs) {
         setWinogradPassBytes(128 * 1024 * 1024);
@@ -348,21 +340,7 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
   });
 
   for (const c of WINOGRAD) {
-    const oh = outSize(c.h, c.kh, c.s, c.pad);
-    const ow = outSize(c.w, c.kw, c.s, c.pad);
-    const runs: Array<[string, Record<string, { shape: number[]; values: Float32Array }>, Record<string, unknown>]> = [
-      ['Conv2D', { x: random([c.n, c.h, c.w, c.cin]), filter: random([3, 3, c.cin, c.cout]) }, { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] }],
-      [
-        'Conv2DBackpropInput',
-        { dy: random([c.n, oh, ow, c.cout]), filter: random([3, 3, c.cin, c.cout]) },
-        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] },
-      ],
-      [
-        'Conv2DBackpropFilter',
-        { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
-        { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', filterShape: [3, 3, c.cin, c.cout] },
-      ],
-    ];
+    const runs = convRuns(c);
     const f = random([3, 3, c.cin, c.cout]);
     f.values = f.values.map((v) => v * 4); // some outputs above 6 (relu6's clamp)
     for (const activation of ['linear', 'relu', 'relu6']) {

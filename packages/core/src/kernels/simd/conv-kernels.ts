@@ -247,7 +247,7 @@ export interface ConvKernels {
   /** Winograd filter transform of one input channel, packed for the forward GEMM. */
   wtfilt(src: number, tapBytes: number, panels: number, dst: number, planeBytes: number, panelBytes: number): void;
   /** Winograd filter transform of one input channel, flipped and transposed for the input-gradient GEMM. */
-  wtfiltT(src: number, tapBytes: number, chunks: number, dst: number, planeBytes: number, unused: number): void;
+  wtfiltT(src: number, tapBytes: number, chunks: number, dst: number, planeBytes: number): void;
   /** Winograd weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
   wtdw(s: number, out: number, planeBytes: number, count: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */

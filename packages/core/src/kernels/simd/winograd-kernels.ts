@@ -253,18 +253,18 @@ export function wtfilt(): FunctionSpec {
 }
 
 /**
- * wtfiltT(src, tapBytes, chunks, dst, planeBytes, perm) — the transformed filter of one input channel for the
+ * wtfiltT(src, tapBytes, chunks, dst, planeBytes) — the transformed filter of one input channel for the
  * input-gradient GEMM (channels swapped, taps flipped: plane ξ = 4a + b takes U[p(a)][p(b)], p = (3 1 2 0)):
  * `chunks` groups of 4 output channels, each output channel k a row 32 bytes apart, this input channel's lane at
- * dst (dst = &panel[ci/8] + (ci mod 8)·4). `perm` is unused (0): the permutation is fixed.
+ * dst (dst = &panel[ci/8] + (ci mod 8)·4).
  */
 export function wtfiltT(): FunctionSpec {
   const [SRC, TAP, CHUNKS, DST, PLANE] = [0, 1, 2, 3, 4];
-  const [T, ST] = [6, 7];
-  const HALF = 8;
-  const G0 = 9;
-  const H0 = 18;
-  const U0 = 30;
+  const [T, ST] = [5, 6];
+  const HALF = 7;
+  const G0 = 8;
+  const H0 = 17;
+  const U0 = 29;
   const p = [3, 1, 2, 0];
   const b: number[] = [...op.f32(0.5), ...op.f32x4Splat, ...op.set(HALF)];
   b.push(...op.block, ...op.loop); // chunks of 4 output channels
@@ -279,7 +279,7 @@ export function wtfiltT(): FunctionSpec {
   }
   b.push(...op.get(SRC), ...op.i32(16), ...op.add, ...op.set(SRC), ...op.get(DST), ...op.i32(128), ...op.add, ...op.set(DST));
   b.push(...op.get(CHUNKS), ...op.i32(1), ...op.sub, ...op.tee(CHUNKS), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: 'wtfiltT', params: 6, locals: [[2, I32], [38, V128]], body: b };
+  return { name: 'wtfiltT', params: 5, locals: [[2, I32], [38, V128]], body: b };
 }
 
 /**

@@ -75,7 +75,7 @@ function transformedFilter(e: SimdConvEngine, filter: TensorInfo, ci: number, co
     const planeBytes = ci * co * 4;
     for (let i = 0; i < ci; i++) {
       const g = src + i * co * 4;
-      if (transposed) e.kernels.wtfiltT(g, tapBytes, co / 4, dst + (i >> 3) * co * 32 + (i & 7) * 4, planeBytes, 0);
+      if (transposed) e.kernels.wtfiltT(g, tapBytes, co / 4, dst + (i >> 3) * co * 32 + (i & 7) * 4, planeBytes);
       else e.kernels.wtfilt(g, tapBytes, co / 8, dst + i * 32, planeBytes, ci * 32);
     }
     return [out];
@@ -118,17 +118,23 @@ function transformInput(e: SimdConvEngine, srcPtr: number, k: Correlation, t: Ti
   const wp = 2 * t.cols + 2;
   const { f32 } = e.views();
   const c = k.c;
-  f32.fill(0, xp >> 2, (xp >> 2) + k.batch * hp * wp * c);
+  // every padded float written once: zeros left and right of the copied pixels, whole rows of zeros above and below
   const x0 = Math.max(0, -k.pl);
   const x1 = Math.min(k.w, wp - k.pl);
-  if (x1 > x0) {
-    for (let n = 0; n < k.batch; n++) {
-      for (let y = 0; y < k.h; y++) {
-        const py = y + k.pt;
-        if (py < 0 || py >= hp) continue;
-        const src = (srcPtr >> 2) + ((n * k.h + y) * k.w + x0) * c;
-        f32.copyWithin((xp >> 2) + ((n * hp + py) * wp + x0 + k.pl) * c, src, src + (x1 - x0) * c);
+  const left = (x0 + k.pl) * c;
+  const right = (x1 + k.pl) * c;
+  for (let n = 0; n < k.batch; n++) {
+    for (let py = 0; py < hp; py++) {
+      const row = (xp >> 2) + (n * hp + py) * wp * c;
+      const y = py - k.pt;
+      if (y < 0 || y >= k.h || x1 <= x0) {
+        f32.fill(0, row, row + wp * c);
+        continue;
       }
+      const src = (srcPtr >> 2) + ((n * k.h + y) * k.w + x0) * c;
+      f32.fill(0, row, row + left);
+      f32.copyWithin(row + left, src, src + (x1 - x0) * c);
+      f32.fill(0, row + right, row + wp * c);
     }
   }
   const rowBytes = wp * c * 4;
