@@ -18,7 +18,7 @@
  * The body must be deterministic in training mode (BatchNorm yes, dropout no), as fast.ai's bodies are.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, Sequential, type Module } from '../nn/index.js';
+import { batchNormBuffers, Sequential, type Module } from '../nn/index.js';
 import type { LossFunction } from './loss.js';
 
 /** How a chunked batch treats the model's head (see the module comment). */
@@ -104,14 +104,14 @@ class BufferAverager {
   private started = false;
 
   constructor(model: Module) {
-    this.buffers = model.namedBuffers().map(([, b]) => b);
+    const named = model.namedBuffers();
+    this.buffers = named.map(([, b]) => b);
     this.initial = this.buffers.map((b) => tf.keep(tf.clone(b)));
     this.sums = this.buffers.map(() => undefined);
-    this.norms = model
-      .modulesList()
-      .filter((m): m is BatchNorm => m instanceof BatchNorm && m.momentum > 0)
-      .map((bn) => ({ mean: this.buffers.indexOf(bn.runningMean), variance: this.buffers.indexOf(bn.runningVar), momentum: bn.momentum }))
-      .filter((n) => n.mean >= 0 && n.variance >= 0);
+    const index = new Map(named.map(([n], i) => [n, i]));
+    this.norms = batchNormBuffers(model)
+      .filter((bn) => bn.momentum > 0)
+      .map((bn) => ({ mean: index.get(bn.mean)!, variance: index.get(bn.variance)!, momentum: bn.momentum }));
   }
 
   /** Before a chunk: back to the batch's starting statistics (from the second chunk on). */

@@ -109,3 +109,26 @@ export class BatchNorm1d extends BatchNorm {
     super(numFeatures, 2, options);
   }
 }
+
+/** A BatchNorm layer of a model, by the names of its running-statistics buffers (as in `namedBuffers()`). */
+export interface BatchNormBuffers {
+  mean: string;
+  variance: string;
+  momentum: number;
+}
+
+/**
+ * The model's BatchNorm layers with their running-statistics buffer names and momentum: what combining several
+ * batches' (micro-batches', workers') running statistics into one batch's needs.
+ */
+export function batchNormBuffers(model: Module): BatchNormBuffers[] {
+  const nameOf = new Map(model.namedBuffers().map(([n, v]) => [v, n]));
+  return model
+    .modulesList()
+    .filter((m): m is BatchNorm => m instanceof BatchNorm)
+    .flatMap((bn) => {
+      const mean = nameOf.get(bn.runningMean);
+      const variance = nameOf.get(bn.runningVar);
+      return mean !== undefined && variance !== undefined ? [{ mean, variance, momentum: bn.momentum }] : [];
+    });
+}

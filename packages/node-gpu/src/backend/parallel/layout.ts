@@ -2,6 +2,7 @@
  * Named tensors laid out back to back in one SharedArrayBuffer of float32, so that the main thread and every
  * worker read and write weights, gradients and BatchNorm statistics without copies through messages.
  */
+import type { BatchNormBuffers } from '@fastts/core';
 
 /** One named tensor's place in a {@link SharedLayout}. */
 export interface TensorSlot {
@@ -79,12 +80,6 @@ export function weightedSum(
   }
 }
 
-/** A BatchNorm's running statistics (buffer names) and momentum, for {@link combineBuffers}. */
-export interface BatchNormEntry {
-  mean: string;
-  variance: string;
-  momentum: number;
-}
 
 /**
  * The workers' buffers combined as one whole batch would leave them: the weighted mean of each buffer, and for
@@ -96,7 +91,7 @@ export function combineBuffers(
   views: (name: string) => Float32Array[],
   names: readonly string[],
   weights: readonly number[],
-  norms: readonly BatchNormEntry[],
+  norms: readonly BatchNormBuffers[],
   size: (name: string) => number,
 ): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();

@@ -1,5 +1,5 @@
 /** Messages between the data-parallel trainer (main thread) and its workers. */
-import type { BatchNormEntry } from './layout.js';
+import type { BatchNormBuffers } from '@fastts/core';
 
 /**
  * How a worker builds the model (or loss): `(await import(module))[export](...args)`. The module specifier must
@@ -94,7 +94,7 @@ export type Reply =
       params: string[];
       buffers: string[];
       /** The model's BatchNorm layers: how the workers' running statistics combine. */
-      batchNorms: BatchNormEntry[];
+      batchNorms: BatchNormBuffers[];
       /** Names of the parameters whose `trainable` flag is set in the freshly built model. */
       trainable: string[];
       backend: string;

@@ -17,9 +17,10 @@
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { BatchNormBuffers } from '@fastts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
-import { SharedLayout, combineBuffers, weightedSum, type BatchNormEntry } from './layout.js';
+import { SharedLayout, combineBuffers, weightedSum } from './layout.js';
 import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './protocol.js';
 
 /** Options of {@link DataParallelTrainer.create}. */
@@ -129,7 +130,7 @@ export class DataParallelTrainer {
   private readonly weights: SharedArrayBuffer;
   private readonly gradRegions: SharedArrayBuffer[];
   private readonly bufferRegions: SharedArrayBuffer[];
-  private readonly batchNorms: BatchNormEntry[];
+  private readonly batchNorms: BatchNormBuffers[];
   private disposed = false;
 
   private constructor(

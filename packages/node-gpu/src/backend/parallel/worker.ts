@@ -6,10 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { BatchNorm, chunkedGradients, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
+import { batchNormBuffers, chunkedGradients, type BatchNormBuffers, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
-import { SharedLayout, combineBuffers, type BatchNormEntry } from './layout.js';
+import { SharedLayout, combineBuffers } from './layout.js';
 import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, Reply, Request } from './protocol.js';
 
 interface Replica {
@@ -19,7 +19,7 @@ interface Replica {
   params: Map<string, tf.Variable>;
   buffers: Map<string, tf.Variable>;
   /** The model's BatchNorm layers (running-statistics buffer names, momentum). */
-  batchNorms: BatchNormEntry[];
+  batchNorms: BatchNormBuffers[];
   layout: SharedLayout;
   weights?: SharedArrayBuffer;
   grads?: SharedArrayBuffer[];
@@ -61,12 +61,7 @@ async function init(msg: InitMessage): Promise<Reply> {
   model.train();
   const params = new Map(model.namedParameters());
   const buffers = new Map(model.namedBuffers());
-  const bufferName = new Map([...buffers].map(([n, v]) => [v, n]));
-  const batchNorms: BatchNormEntry[] = model
-    .modulesList()
-    .filter((m): m is BatchNorm => m instanceof BatchNorm)
-    .map((bn) => ({ mean: bufferName.get(bn.runningMean)!, variance: bufferName.get(bn.runningVar)!, momentum: bn.momentum }))
-    .filter((e) => e.mean !== undefined && e.variance !== undefined);
+  const batchNorms = batchNormBuffers(model);
   const entries = [...params, ...buffers].map(([name, v]) => ({ name, shape: v.shape, dtype: v.dtype }));
   replica = {
     model,
