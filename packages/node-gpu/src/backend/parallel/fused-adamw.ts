@@ -65,6 +65,10 @@ export class FusedAdamW {
       if (k > 1) {
         g += g1[i]! * w1;
         for (let j = 2; j < k; j++) g += grads[j]![i]! * weights[j]!;
+        // the averaged gradient as float32, as one worker's accumulated micro-batch gradients are: two equal shards
+        // then step exactly as one worker over the same two micro-batches (a tiny BatchNorm batch amplifies even
+        // a float64-vs-float32 rounding difference over a few steps)
+        g = Math.fround(g);
       }
       const mi = b1 * m[i]! + (1 - b1) * g;
       const vi = b2 * v[i]! + (1 - b2) * g * g;
