@@ -48,6 +48,8 @@ export interface FromFolderOptions {
   valBs?: number;
   /** Augmentation (`getTransforms()`); default none: resize + center crop for every set. */
   tfms?: TransformSet | null;
+  /** fast.ai v1's name of {@link tfms} (`ds_tfms`). */
+  dsTfms?: TransformSet | null;
   /** Class list to use, in this order (default: the training folders' names, sorted). */
   classes?: string[];
   /**
@@ -232,7 +234,7 @@ export async function fromFolderWith(platform: DataPlatform, path: string, opts:
   }
 
   const prefetch = opts.prefetch ?? 2;
-  const aug = opts.tfms ?? null;
+  const aug = opts.tfms ?? opts.dsTfms ?? null;
   const trainDl = new DataLoader(new ImageDataset(trainSet.items, trainSet.labels, classes, platform, decodeTarget, cache), {
     bs,
     size,

@@ -173,6 +173,21 @@ export class ClassificationInterpretation {
     return cm;
   }
 
+  /**
+   * The confusion matrix as aligned text (rows actual, columns predicted), for terminals and logs:
+   * ```
+   *             doraemon     walle
+   *   doraemon        16         0
+   *   walle            1        16
+   * ```
+   */
+  confusionMatrixText(): string {
+    const w = Math.max(...this.classes.map((c) => c.length), ...this.confusionMatrix().flat().map((v) => String(v).length)) + 2;
+    const lines = [`  ${''.padEnd(w)}${this.classes.map((c) => c.padStart(w)).join('')}`];
+    this.confusionMatrix().forEach((row, i) => lines.push(`  ${this.classes[i]!.padEnd(w)}${row.map((v) => String(v).padStart(w)).join('')}`));
+    return lines.join('\n');
+  }
+
   /** Off-diagonal cells with at least `minVal` items, most frequent first (fast.ai `most_confused`). */
   mostConfused(minVal = 1): ConfusedPair[] {
     const cm = this.confusionMatrix();

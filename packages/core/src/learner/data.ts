@@ -39,3 +39,6 @@ export interface LearnerData {
 
 /** Which data set: `'train'`, `'valid'` or `'test'` (fast.ai `DatasetType`). */
 export type DatasetType = 'train' | 'valid' | 'test';
+
+/** fast.ai's `DatasetType.Train/Valid/Test`, e.g. `learn.getPreds(DatasetType.Test)`. */
+export const DatasetType = { Train: 'train', Valid: 'valid', Test: 'test' } as const satisfies Record<string, DatasetType>;

@@ -15,7 +15,16 @@ export {
   type Prediction,
   type ValidationStats,
 } from './learner.js';
-export type { LearnerData, LearnerDataLoader, DatasetType } from './data.js';
+export type { LearnerData, LearnerDataLoader } from './data.js';
+export { DatasetType } from './data.js';
+export {
+  registerPlatform,
+  updatePlatform,
+  currentPlatform,
+  platformReady,
+  type Platform,
+  type InterruptScope,
+} from './platform.js';
 export { argMax } from './tensor-utils.js';
 export { SingleBackendStep, trainingBytesPerImage, WASM_STEP_BUDGET, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
 export { chunkedGradients, chunkRanges, type ChunkedGradients, type ChunkedGradientsOptions, type HeadMode } from './chunked-gradients.js';
@@ -46,6 +55,7 @@ export {
 export {
   cnnLearner,
   visionLearner,
+  ConvLearner,
   createCnnModel,
   registerPretrainedLoader,
   registerTrainStepFactory,

@@ -16,9 +16,10 @@ import {
   NonFiniteLossError,
 } from './errors.js';
 import { crossEntropyLoss, type LossFunction } from './loss.js';
-import { lrRange, type LrSpec, slice } from './lr.js';
+import { isLrSlice, lrRange, type LrSpec, slice } from './lr.js';
 import { type Metric, metricName } from './metrics.js';
 import { AdamW, type OptimizerState } from './optimizer.js';
+import { type AbortSignalLike, currentPlatform, platformReady } from './platform.js';
 import { ProgressCallback, type ProgressReporter } from './progress.js';
 import { Recorder } from './recorder.js';
 import { annealingExp, OneCycleSchedule, type OneCycleOptions } from './schedule.js';
@@ -28,17 +29,14 @@ import { lrSuggestions, type LrSuggestions } from './suggest.js';
 import { allFinite, argMax } from './tensor-utils.js';
 import { ttaViews } from './tta.js';
 
-/** Something with an `aborted` flag (an `AbortSignal` fits). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-}
+export type { AbortSignalLike } from './platform.js';
 
 /** Options of the {@link Learner} constructor. */
 export interface LearnerOptions {
   /** Default: flattened cross-entropy. */
   lossFunc?: LossFunction;
-  /** Metrics shown after the losses in the epoch table (e.g. `[accuracy]`). */
-  metrics?: Metric[];
+  /** Metrics shown after the losses in the epoch table (e.g. `[accuracy]`, or one metric: `accuracy`). */
+  metrics?: Metric | Metric[];
   /** Weight decay (decoupled). Default 0.01. */
   wd?: number;
   /** Weight decay on BatchNorm and bias parameters too. Default true (fast.ai v1). */
@@ -53,13 +51,18 @@ export interface LearnerOptions {
   layerGroups?: Module[][];
   /** Callbacks used by every fit. */
   callbacks?: Callback[];
-  /** Reporter of progress (epoch table, batches); shorthand for adding a {@link ProgressCallback}. */
-  reporter?: ProgressReporter;
+  /**
+   * Reporter of progress (epoch table, batches); shorthand for adding a {@link ProgressCallback}. Default: the
+   * platform's (on Node: fast.ai's progress bar and epoch table in the terminal); `null` for none.
+   */
+  reporter?: ProgressReporter | null;
+  /** No progress output at all (same as `reporter: null`). Default false. */
+  quiet?: boolean;
   /** Working folder for saves, exports and logs (paths joined with `/`). Default `.`. */
   path?: string;
   /** Sub-folder of `path` for `save`/`load`. Default `models`. */
   modelDir?: string;
-  /** File functions (required for save/load/export and the file loggers). */
+  /** File functions for save/load/export and the file loggers. Default: the platform's (on Node: the file system). */
   storage?: LearnerStorage;
   /** The training step strategy. Default: a {@link SingleBackendStep} with `microBatch`. */
   trainStep?: TrainStep;
@@ -78,7 +81,10 @@ export interface FitOptions {
   wd?: number;
   /** Extra callbacks for this fit only. */
   callbacks?: Callback[];
-  /** Stops training at the end of the current batch when aborted (e.g. on SIGINT), saving a checkpoint. */
+  /**
+   * Stops training at the end of the current batch when aborted, saving a checkpoint. Default: the platform's
+   * Ctrl-C handling (on Node, the first Ctrl-C stops the fit this way; see `configure({ interrupts })`).
+   */
   signal?: AbortSignalLike;
   /** Checkpoint name written on interruption (in `modelDir`). Default `interrupted`. */
   checkpointName?: string;
@@ -123,14 +129,19 @@ export interface LrFindResult {
 export interface GetPredsOptions {
   /** Which data set. Default `'valid'`. */
   ds?: DatasetType;
+  /** fast.ai v1's `is_test=True`: the same as `ds: 'test'`. */
+  isTest?: boolean;
   /** Also compute per-item losses (labelled sets only). */
   withLoss?: boolean;
   /** A loader to predict on instead of `ds`. */
   dl?: LearnerDataLoader;
 }
 
-/** Predictions on a data set, in item order. */
-export interface Predictions {
+/**
+ * Predictions on a data set, in item order. Destructures like fast.ai's `preds, y = learn.get_preds()`:
+ * `const [probs, targets] = await learn.getPreds()`.
+ */
+export interface Predictions extends Iterable<number[][] | number[]> {
   /** Softmax probabilities, one row per item. */
   probs: number[][];
   /** True class index per item (-1 for unlabelled test items). */
@@ -171,6 +182,22 @@ interface CheckpointMeta {
   classes: readonly string[];
   optimizer?: OptimizerState['meta'];
   interrupted?: { epoch: number; batch: number };
+}
+
+/** Makes {@link Predictions} iterable as `[probs, targets]` (fast.ai's `preds, y`). */
+function predictions(p: Omit<Predictions, typeof Symbol.iterator>): Predictions {
+  return Object.defineProperty(p, Symbol.iterator, {
+    enumerable: false,
+    value: function* (this: Predictions) {
+      yield this.probs;
+      yield this.targets;
+    },
+  }) as Predictions;
+}
+
+/** Whether `v` is a learning-rate spec (a number, `slice(...)` or an array of numbers) rather than options. */
+function isLrSpec(v: unknown): v is LrSpec {
+  return typeof v === 'number' || Array.isArray(v) || isLrSlice(v);
 }
 
 /** Control flags set by callbacks and signals. */
@@ -244,16 +271,18 @@ export class Learner {
     this.data = data;
     this.model = model;
     this.lossFunc = opts.lossFunc ?? crossEntropyLoss();
-    this.metrics = opts.metrics ?? [];
+    this.metrics = opts.metrics === undefined ? [] : Array.isArray(opts.metrics) ? opts.metrics : [opts.metrics];
     this.wd = opts.wd ?? 0.01;
     this.trainBn = opts.trainBn ?? true;
     this.layerGroups = opts.layerGroups ?? [[model]];
     if (this.layerGroups.length === 0) throw new LearnerConfigError('Learner: layerGroups must not be empty');
     this.callbacks = [...(opts.callbacks ?? [])];
-    if (opts.reporter) this.callbacks.push(new ProgressCallback(opts.reporter));
+    const platform = currentPlatform();
+    const reporter = opts.quiet || opts.reporter === null ? undefined : (opts.reporter ?? platform.reporter?.());
+    if (reporter) this.callbacks.push(new ProgressCallback(reporter));
     this.path = opts.path ?? '.';
     this.modelDir = opts.modelDir ?? 'models';
-    this.storage = opts.storage;
+    this.storage = opts.storage ?? platform.storage;
     this.trainStep = opts.trainStep ?? new SingleBackendStep(opts.microBatch !== undefined ? { microBatch: opts.microBatch } : {});
     this.exportInfo = opts.exportInfo ?? {};
     this.betas = { beta2: opts.beta2 ?? 0.99, eps: opts.eps ?? 1e-5, wdBnBias: opts.wdBnBias ?? true };
@@ -415,8 +444,11 @@ export class Learner {
   /**
    * fast.ai's `fit_one_cycle`: per batch, the learning rate of each group goes by cosine from `maxLr/divFactor`
    * to `maxLr` over `pctStart` of the iterations, then down to `maxLr/finalDiv`; momentum goes 0.95 -> 0.85 -> 0.95.
+   * The second argument is the options, or the maximum learning rate alone as in fast.ai
+   * (`learn.fitOneCycle(3, slice(1e-5, 3e-4))`).
    */
-  async fitOneCycle(nEpoch: number, opts: FitOneCycleOptions = {}): Promise<void> {
+  async fitOneCycle(nEpoch: number, optsOrMaxLr: FitOneCycleOptions | LrSpec = {}): Promise<void> {
+    const opts: FitOneCycleOptions = isLrSpec(optsOrMaxLr) ? { maxLr: optsOrMaxLr } : optsOrMaxLr;
     const maxLrs = lrRange(opts.maxLr ?? slice(3e-3), this.nGroups);
     const nIter = this.data.trainDl.length * nEpoch;
     const sched = new OneCycleSchedule(Math.max(1, nIter), opts);
@@ -509,6 +541,23 @@ export class Learner {
     opts: FitOptions & { validate: boolean; nonFinite: 'throw' | 'stop'; checkpointOnInterrupt?: boolean },
   ): Promise<void> {
     if (!Number.isInteger(nEpoch) || nEpoch < 1) throw new HyperParameterError(`fit: epochs must be a whole number >= 1, got ${nEpoch}`);
+    await platformReady();
+    const scope = opts.signal ? undefined : currentPlatform().interrupts?.();
+    if (!scope) return this.runFitWith(nEpoch, opts);
+    try {
+      return await this.runFitWith(nEpoch, { ...opts, signal: scope.signal });
+    } catch (e) {
+      if (e instanceof FitInterruptedError) scope.onInterrupted?.(e);
+      throw e;
+    } finally {
+      scope.release();
+    }
+  }
+
+  private async runFitWith(
+    nEpoch: number,
+    opts: FitOptions & { validate: boolean; nonFinite: 'throw' | 'stop'; checkpointOnInterrupt?: boolean },
+  ): Promise<void> {
     const wd = opts.wd ?? this.wd;
     if (!(wd >= 0)) throw new HyperParameterError(`fit: weight decay must be >= 0, got ${wd}`);
     this.opt.wd = wd;
@@ -691,8 +740,9 @@ export class Learner {
    * Softmax predictions on a data set in item order (fast.ai `get_preds`), with the items (file paths) so that
    * test predictions can be matched to files.
    */
-  async getPreds(opts: GetPredsOptions = {}): Promise<Predictions> {
-    const dl = opts.dl ?? this.dl(opts.ds ?? 'valid');
+  async getPreds(optsOrDs: GetPredsOptions | DatasetType = {}): Promise<Predictions> {
+    const opts: GetPredsOptions = typeof optsOrDs === 'string' ? { ds: optsOrDs } : optsOrDs;
+    const dl = opts.dl ?? this.dl(opts.ds ?? (opts.isTest ? 'test' : 'valid'));
     return this.predictLoader(dl, (x) => this.model.forward(x), opts.withLoss ?? false);
   }
 
@@ -725,7 +775,7 @@ export class Learner {
     }
     const items = [...dl.items];
     const preds = probs.map(argMax);
-    const out: Predictions = { probs, targets, preds, items };
+    const out = predictions({ probs, targets, preds, items });
     if (withLoss) {
       out.losses = probs.map((row, i) => {
         const t = targets[i]!;
@@ -751,7 +801,7 @@ export class Learner {
       p.probs.forEach((r, i) => r.forEach((v, j) => (sum[i]![j]! += v / views.length)));
     }
     const probs = plain.probs.map((r, i) => r.map((v, j) => beta * v + (1 - beta) * sum[i]![j]!));
-    const out: Predictions = { ...plain, probs, preds: probs.map(argMax) };
+    const out = predictions({ ...plain, probs, preds: probs.map(argMax) });
     if (opts.withLoss) {
       out.losses = probs.map((row, i) => {
         const t = plain.targets[i]!;

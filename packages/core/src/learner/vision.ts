@@ -16,6 +16,7 @@ import { CheckpointError, LearnerConfigError } from './errors.js';
 import { Learner, type LearnerOptions, type Prediction } from './learner.js';
 import { argMax } from './tensor-utils.js';
 import type { LearnerStorage } from './storage.js';
+import { currentPlatform, platformReady } from './platform.js';
 import type { TrainStep } from './train-step.js';
 
 /** A loader that can also give one item's image as the model sees it (the data area's `DataLoader`). */
@@ -39,18 +40,7 @@ export interface VisionData extends LearnerData {
   normalize(fn: BatchNormalizer | null): unknown;
 }
 
-/** Loads an architecture's pretrained ImageNet weights (a platform's weight cache). */
-export type PretrainedLoader = (arch: string) => Promise<PretrainedWeights>;
-
-let platformLoader: PretrainedLoader | undefined;
-
-/**
- * Lets a platform provide pretrained weights to `cnnLearner` when none are passed (Node: the weight cache's
- * `loadPretrained`). `undefined` removes it.
- */
-export function registerPretrainedLoader(loader: PretrainedLoader | undefined): void {
-  platformLoader = loader;
-}
+export { registerPretrainedLoader, type PretrainedLoader } from './platform.js';
 
 /** What a platform's training-step factory gets to build a step for a new vision learner. */
 export interface VisionTrainStepRequest {
@@ -76,9 +66,8 @@ export function registerTrainStepFactory(factory: VisionTrainStepFactory | undef
 /** Options of {@link cnnLearner} (fast.ai `cnn_learner` arguments in camelCase, plus Learner options). */
 export interface CnnLearnerOptions extends Omit<LearnerOptions, 'layerGroups' | 'exportInfo'>, HeadOptions {
   /**
-   * Pretrained ImageNet weights for the body (on Node: `await loadPretrained(arch)` from `@fastts/node-gpu`).
-   * Loading copies them: dispose them afterwards. Default: the platform's registered loader
-   * ({@link registerPretrainedLoader}).
+   * Pretrained ImageNet weights for the body. Loading copies them: dispose them afterwards. Default: the
+   * platform's loader (on Node: the weight cache, downloading on first use).
    */
   weights?: PretrainedWeights;
   /** Use pretrained weights (default true); false starts from random weights and does not freeze. */
@@ -174,6 +163,7 @@ export class VisionLearner extends Learner {
  */
 export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearnerOptions = {}): Promise<VisionLearner> {
   const spec = getArch(arch);
+  await platformReady();
   if (typeof data.normalize !== 'function' || !(data.size > 0)) {
     throw new LearnerConfigError('cnnLearner: data must be a DataBunch (from ImageDataLoaders.fromFolder) with a size and normalize()');
   }
@@ -181,13 +171,14 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
   let weights = opts.weights;
   let ownWeights = false;
   if (pretrained && !weights) {
-    if (!platformLoader) {
+    const loader = currentPlatform().loadPretrained;
+    if (!loader) {
       throw new LearnerConfigError(
-        `cnnLearner(data, '${spec.name}'): pretrained weights are needed. Pass { weights: await loadPretrained('${spec.name}') } ` +
-          '(from @fastts/node-gpu on Node), or { pretrained: false } to start from random weights.',
+        `cnnLearner(data, '${spec.name}'): pretrained weights are needed and no platform provides them. Import ` +
+          "'@fastts/node-gpu' (Node) or '@fastts/webgpu' (browsers), pass { weights }, or { pretrained: false } to start from random weights.",
       );
     }
-    weights = await platformLoader(spec.name);
+    weights = await loader(spec.name);
     ownWeights = true;
   }
   const head = headOptions(opts);
@@ -220,6 +211,9 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
 
 /** fast.ai v2's name for {@link cnnLearner}. */
 export const visionLearner = cnnLearner;
+
+/** fast.ai 1.0's first name for {@link cnnLearner} (`learn = ConvLearner(data, models.resnet34, metrics=accuracy)`). */
+export const ConvLearner = cnnLearner;
 
 /** A model loaded from an export, for inference only (fast.ai `load_learner`). */
 export class InferenceLearner {
@@ -258,8 +252,18 @@ export class InferenceLearner {
   }
 }
 
-/** Reads an export written by `learn.export()` and rebuilds the model for inference (fast.ai `load_learner`). */
-export async function loadLearner(storage: LearnerStorage, file: string): Promise<InferenceLearner> {
+/**
+ * Reads an export written by `learn.export()` and rebuilds the model for inference (fast.ai `load_learner`):
+ * `await loadLearner('runs/x/export.safetensors')` reads through the platform's storage, or give
+ * `{ storage }` (the older form `loadLearner(storage, file)` works too).
+ */
+export async function loadLearner(file: string, opts?: { storage?: LearnerStorage }): Promise<InferenceLearner>;
+export async function loadLearner(storage: LearnerStorage, file: string): Promise<InferenceLearner>;
+export async function loadLearner(a: string | LearnerStorage, b?: string | { storage?: LearnerStorage }): Promise<InferenceLearner> {
+  const file = typeof a === 'string' ? a : (b as string);
+  const storage = typeof a === 'string' ? ((b as { storage?: LearnerStorage } | undefined)?.storage ?? currentPlatform().storage) : a;
+  if (!storage) throw new LearnerConfigError(`loadLearner('${file}'): no storage: give { storage }, or import a platform package (@fastts/node-gpu)`);
+  await platformReady();
   if (!(await storage.exists(file))) throw new CheckpointError(`no export at ${file}: write one with learn.export()`);
   const { tensors, meta } = decodeCheckpoint(await storage.readFile(file), file);
   const m = meta as Partial<VisionExportInfo> & { format?: string; classes?: string[] };

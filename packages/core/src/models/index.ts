@@ -29,6 +29,7 @@ export {
   preprocess,
   archPreprocessing,
   UnknownArchError,
+  models,
 } from './registry.js';
 export type { ArchSpec, CreateModelOptions, CreateBodyOptions } from './registry.js';
 export { applyPretrained } from './pretrained.js';

@@ -200,3 +200,20 @@ for (const alpha of MOBILENET_ALPHAS) {
     [`mobilenet_v1_${alpha}_224`],
   );
 }
+
+/**
+ * fast.ai's `models.resnet34` and friends: the names of the registered ImageNet architectures, for
+ * `cnnLearner(data, models.resnet34)` (a plain string works the same: `cnnLearner(data, 'resnet34')`).
+ */
+export const models = {
+  resnet18: 'resnet18',
+  resnet34: 'resnet34',
+  resnet50: 'resnet50',
+  resnet101: 'resnet101',
+  resnet152: 'resnet152',
+  resnet50_keras: 'resnet50-keras',
+  mobilenet_v1_0_25: 'mobilenet_v1_0.25_224',
+  mobilenet_v1_0_50: 'mobilenet_v1_0.50_224',
+  mobilenet_v1_0_75: 'mobilenet_v1_0.75_224',
+  mobilenet_v1_1_0: 'mobilenet_v1_1.0_224',
+} as const;
