@@ -122,6 +122,13 @@ function parseThreads(value: unknown, what: string): number {
 
 const KNOWN: NodeBackendName[] = ['auto', 'cuda', 'webgpu', 'wasm', 'cpu'];
 
+let active: BackendReport | undefined;
+
+/** What the last successful {@link setupBackend} chose (undefined before the first). */
+export function activeBackend(): BackendReport | undefined {
+  return active;
+}
+
 /**
  * Activates the fastest backend that works here and registers the composed gradient kernels it lacks.
  * `auto` tries CUDA, then WebGPU on a hardware adapter, then wasm with every core; the pure-JS `cpu` backend only
@@ -161,6 +168,7 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
       skipped,
       kernels,
     };
+    active = report;
     log?.(`fastts: backend ${r.description} on ${report.cores} CPU core${report.cores === 1 ? '' : 's'}` +
       (skipped.length > 0 ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''));
     return report;

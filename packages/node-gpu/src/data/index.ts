@@ -4,8 +4,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import {
-  imageDataLoadersFor,
+  fromFolderWith,
   loadImageBatchWith,
+  platformReady,
   type DataBunch,
   type FromFolderOptions,
   type ImageDataLoadersApi,
@@ -16,20 +17,25 @@ import { nodePlatform } from './node-platform.js';
 export { nodePlatform } from './node-platform.js';
 export { decodeImageFile, probeImageFile } from './decode.js';
 export { sniffFormat, type ImageFormat } from './sniff.js';
-export { showBatch, svgToPng, type ShowBatchPngOptions } from './render.js';
+export { savePlot, showBatch, svgToPng, type ShowBatchPngOptions } from './render.js';
+
+/** Same as `ImageDataLoaders.fromFolder`: a DataBunch from a folder of images on disk (sets up the backend first). */
+export async function fromFolder(path: string, opts?: FromFolderOptions): Promise<DataBunch> {
+  await platformReady();
+  return fromFolderWith(nodePlatform, path, opts);
+}
 
 /** fast.ai's `ImageDataLoaders` on Node's file system: `await ImageDataLoaders.fromFolder(path, { ... })`. */
-export const ImageDataLoaders: ImageDataLoadersApi = imageDataLoadersFor(nodePlatform);
+export const ImageDataLoaders: ImageDataLoadersApi = { fromFolder };
 
-/** Same as `ImageDataLoaders.fromFolder`: a DataBunch from a folder of images on disk. */
-export function fromFolder(path: string, opts?: FromFolderOptions): Promise<DataBunch> {
-  return ImageDataLoaders.fromFolder(path, opts);
-}
+/** fast.ai v1's name of {@link ImageDataLoaders}: `await ImageDataBunch.fromFolder(path, { test: 'test', dsTfms: getTransforms(), size: 224 })`. */
+export const ImageDataBunch: ImageDataLoadersApi = ImageDataLoaders;
 
 /**
  * Decodes image files into one NHWC float32 batch (pixel values 0..255, resize + center crop): the validation
  * preprocessing, for predictions on files without a DataBunch. Apply the model's normalizer to the result.
  */
-export function loadImageBatch(paths: readonly string[], opts: LoadImageBatchOptions): Promise<tf.Tensor4D> {
+export async function loadImageBatch(paths: readonly string[], opts: LoadImageBatchOptions): Promise<tf.Tensor4D> {
+  await platformReady();
   return loadImageBatchWith(nodePlatform, paths, opts);
 }

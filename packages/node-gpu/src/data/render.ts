@@ -1,7 +1,7 @@
 /** Rasterizing core's SVG renderings to PNG with sharp (librsvg), and `showBatch`. */
 import { writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { showBatchSvg, type DataBunch, type ShowBatchOptions } from '@fastts/core';
+import { platformReady, showBatchSvg, type DataBunch, type ShowBatchOptions } from '@fastts/core';
 
 /** Renders an SVG document (e.g. from `imageGridSvg`) to PNG bytes; `scale` 2 doubles the resolution. */
 export async function svgToPng(svg: string, opts: { scale?: number } = {}): Promise<Buffer> {
@@ -20,8 +20,21 @@ export interface ShowBatchPngOptions extends ShowBatchOptions {
  * Returns the PNG bytes (and writes them to `path` when given).
  */
 export async function showBatch(data: DataBunch, opts: ShowBatchPngOptions = {}): Promise<Buffer> {
+  await platformReady();
   const { path, ...rest } = opts;
   const png = await svgToPng(await showBatchSvg(data, rest));
   if (path) await writeFile(path, png);
   return png;
+}
+
+/**
+ * Writes a plot (an SVG document from core, e.g. `interp.plotConfusionMatrix()` or `interp.plotTopLosses(9)`) to
+ * `path` as a PNG, the Node counterpart of fast.ai showing a figure. Returns `path`.
+ * ```ts
+ * await savePlot(interp.plotTopLosses(9), 'top_losses.png');
+ * ```
+ */
+export async function savePlot(svg: string | Promise<string>, path: string, opts: { scale?: number } = {}): Promise<string> {
+  await writeFile(path, await svgToPng(await svg, opts));
+  return path;
 }

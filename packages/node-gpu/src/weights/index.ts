@@ -2,8 +2,8 @@
  * The Node weight cache: `loadPretrained(arch)` reads `FASTTS_HOME/models/<arch>/` (default
  * `~/.cache/fastts`) and downloads missing files from the canonical host (sha256-verified, resumable).
  */
-export { loadPretrained } from './load.js';
-export type { LoadPretrainedOptions } from './load.js';
+export { fetchPretrained, loadPretrained } from './load.js';
+export type { LoadPretrainedOptions, PretrainedFiles } from './load.js';
 export { downloadFile } from './download.js';
 export type { DownloadOptions } from './download.js';
 export { fasttsHome, pretrainedDir, isOffline } from './cache.js';

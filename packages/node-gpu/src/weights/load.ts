@@ -9,6 +9,7 @@ import {
   getArch,
   layersModelShardPaths,
   parseLayersModelJson,
+  type LayersModelJson,
   pretrainedFromBytes,
   pretrainedFromLayersModel,
   type PretrainedFile,
@@ -38,15 +39,23 @@ function sibling(url: string, name: string): string {
   return new URL(name, url).toString();
 }
 
+/** Where {@link fetchPretrained} found or put an architecture's weight files. */
+export interface PretrainedFiles {
+  /** The cache folder `<home>/models/<arch>/`. */
+  dir: string;
+  /** torchvision archs: the weight file (`.pth` or `model.safetensors`). */
+  file?: string;
+  /** Keras archs: `model.json`, parsed (its shards are next to it). */
+  modelJson?: { path: string; json: LayersModelJson };
+}
+
 /**
- * Loads an architecture's pretrained ImageNet weights (see `createModel(arch, { weights })`,
- * `createBody(arch, { weights })`). Looks in `<home>/models/<arch>/` for the canonical file (torchvision's
- * `resnet34-b627a593.pth`; for torchvision archs also a timm `model.safetensors`; for Keras archs `model.json`
- * and its shards), downloading what is missing from the canonical host with sha256 verification.
- * With `FASTTS_OFFLINE=1`, or when the download fails, throws {@link PretrainedUnavailableError} naming each
- * file and where to save it. The caller owns the returned tensors (`weights.dispose()` after loading).
+ * Makes sure an architecture's pretrained files are in the cache folder `<home>/models/<arch>/`, downloading
+ * what is missing from the canonical host (sha256-verified, resumable, `FASTTS_MIRROR` honoured), without
+ * loading them. With `FASTTS_OFFLINE=1`, or when the download fails, throws {@link PretrainedUnavailableError}
+ * naming each file and where to save it.
  */
-export async function loadPretrained(arch: string, options: LoadPretrainedOptions = {}): Promise<PretrainedWeights> {
+export async function fetchPretrained(arch: string, options: LoadPretrainedOptions = {}): Promise<PretrainedFiles> {
   const spec = getArch(arch);
   const dir = pretrainedDir(spec.name, options.home ?? fasttsHome());
   const offline = options.offline ?? isOffline();
@@ -74,14 +83,11 @@ export async function loadPretrained(arch: string, options: LoadPretrainedOption
 
   if (src.format === 'torch') {
     const candidates = [src.file.name, ...src.alternatives];
-    let found = candidates.map((n) => join(dir, n)).find((p) => existsSync(p));
-    if (!found) {
-      const dest = join(dir, src.file.name);
-      await fetchFiles([[src.file, dest]]);
-      found = dest;
-    }
-    const path = found;
-    return withCachePath(path, async () => pretrainedFromBytes(spec.name, await readBytes(path), path));
+    const found = candidates.map((n) => join(dir, n)).find((p) => existsSync(p));
+    if (found) return { dir, file: found };
+    const dest = join(dir, src.file.name);
+    await fetchFiles([[src.file, dest]]);
+    return { dir, file: dest };
   }
 
   const jsonPath = join(dir, src.modelJson.name);
@@ -94,7 +100,25 @@ export async function loadPretrained(arch: string, options: LoadPretrainedOption
       return [{ name: p, url: sibling(src.modelJson.url, p), ...(sha ? { sha256: sha } : {}) }, join(dir, p)];
     });
   if (missing.length > 0) await fetchFiles(missing);
-  return withCachePath(jsonPath, () => pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(dir, p)), jsonPath));
+  return { dir, modelJson: { path: jsonPath, json } };
+}
+
+/**
+ * Loads an architecture's pretrained ImageNet weights (see `createModel(arch, { weights })`,
+ * `createBody(arch, { weights })`): {@link fetchPretrained}, then reads them — torchvision's
+ * `resnet34-b627a593.pth` (or a timm `model.safetensors`) for torchvision archs, `model.json` and its shards for
+ * Keras archs. The caller owns the returned tensors (`weights.dispose()` after loading). `cnnLearner` calls this
+ * by itself when given no weights.
+ */
+export async function loadPretrained(arch: string, options: LoadPretrainedOptions = {}): Promise<PretrainedWeights> {
+  const spec = getArch(arch);
+  const files = await fetchPretrained(spec.name, options);
+  if (files.file) {
+    const path = files.file;
+    return withCachePath(path, async () => pretrainedFromBytes(spec.name, await readBytes(path), path));
+  }
+  const { path, json } = files.modelJson!;
+  return withCachePath(path, () => pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(files.dir, p)), path));
 }
 
 /** Runs a read of cached files, wrapping any failure in a {@link CachedWeightsError} naming the file. */

@@ -11,6 +11,7 @@ import {
   type VisionLearner,
   type VisionTrainStepFactory,
 } from '@fastts/core';
+import { DataParallelError } from '../errors.js';
 import { DataParallelStep } from './train-step.js';
 
 /** Options of {@link visionDataParallelStep}. */
@@ -67,7 +68,7 @@ export async function visionDataParallelStep(
 export function visionDataParallelSteps(options: VisionDataParallelOptions & { required?: boolean } = {}): VisionTrainStepFactory {
   return async ({ learn, defaultLoss }) => {
     const choice = await visionDataParallelStep(learn, options, defaultLoss);
-    if (!choice.step && options.required) throw new Error(`data-parallel training is not possible: ${choice.reason}`);
+    if (!choice.step && options.required) throw new DataParallelError(`data-parallel training is not possible here: ${choice.reason}`);
     return choice.step;
   };
 }
