@@ -9,4 +9,6 @@ export default defineConfig({
   target: 'es2022',
   platform: 'node',
   banner: { js: '' },
+  // the dashboard is optional: loaded at run time when installed (apps/web in the repository)
+  external: ['@fastts/web'],
 });

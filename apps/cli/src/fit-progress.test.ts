@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Learner } from '@fastts/node-gpu';
-import { FitProgress, RunLogCallback } from './fit-progress.js';
+import { fitProgress, RunLogCallback } from './fit-progress.js';
 import { Reporter } from './output.js';
 import { memoryIo } from './test/memory-io.js';
 
@@ -42,22 +42,22 @@ describe('RunLogCallback', () => {
   });
 });
 
-describe('FitProgress', () => {
+describe('fitProgress', () => {
   it('prints the table header and one line per epoch on the human channel, no bar off a terminal', () => {
     const io = memoryIo();
-    const p = new FitProgress(new Reporter(io), 'frozen');
-    p.report({ type: 'begin', names: [], header: 'epoch     train_loss', nEpoch: 1 });
-    p.report({ type: 'batch', phase: 'train', epoch: 0, nEpoch: 1, iter: 0, nIter: 4, loss: 1 });
-    p.report({ type: 'epoch', row: { epoch: 0, trainLoss: 1, validLoss: 1, metrics: {}, seconds: 1 }, cells: [], line: '0         1.000000' });
-    p.report({ type: 'end', rows: [] });
+    const report = fitProgress(new Reporter(io), 'frozen');
+    report({ type: 'begin', names: [], header: 'epoch     train_loss', nEpoch: 1 });
+    report({ type: 'batch', phase: 'train', epoch: 0, nEpoch: 1, iter: 0, nIter: 4, loss: 1 });
+    report({ type: 'epoch', row: { epoch: 0, trainLoss: 1, validLoss: 1, metrics: {}, seconds: 1 }, cells: [], line: '0         1.000000' });
+    report({ type: 'end', rows: [] });
     expect(io.stdout.text).toBe('\nepoch     train_loss\n0         1.000000\n');
     expect(io.stderr.text).toBe('');
   });
 
   it('moves the table to stderr under --json', () => {
     const io = memoryIo();
-    const p = new FitProgress(new Reporter(io, { json: true }), 'frozen');
-    p.report({ type: 'begin', names: [], header: 'epoch', nEpoch: 1 });
+    const report = fitProgress(new Reporter(io, { json: true }), 'frozen');
+    report({ type: 'begin', names: [], header: 'epoch', nEpoch: 1 });
     expect(io.stdout.text).toBe('');
     expect(io.stderr.text).toBe('\nepoch\n');
   });

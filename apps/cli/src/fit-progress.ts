@@ -3,79 +3,21 @@
  * table (`epoch  train_loss  valid_loss  accuracy  error_rate  time`) on the human channel; plus the callback that
  * writes `metrics.jsonl` and `batches.jsonl` as the epochs and batches end.
  */
-import cliProgress from 'cli-progress';
-import type { Callback, Learner, ProgressEvent, ProgressReporter } from '@fastts/node-gpu';
+import { join } from 'node:path';
+import { terminalReporter, type Callback, type Learner, type ProgressReporter } from '@fastts/node-gpu';
 import type { Reporter } from './output.js';
 import { appendJsonLine, MetricsLog, RUN_FILES, type EpochMetrics, type Phase } from './run-dir.js';
-import { join } from 'node:path';
 
-/** Prints the epoch table and drives a progress bar per epoch. */
-export class FitProgress {
-  private bar: cliProgress.SingleBar | undefined;
-  private barEpoch = -1;
-
-  constructor(
-    private readonly reporter: Reporter,
-    /** Shown in the bar: `frozen` / `unfrozen` / `lr-find`. */
-    private readonly label: string,
-  ) {}
-
-  /** The function to hand to the Learner (`ProgressCallback`). */
-  readonly report: ProgressReporter = (e: ProgressEvent) => {
-    switch (e.type) {
-      case 'begin':
-        this.reporter.out();
-        this.reporter.out(e.header);
-        break;
-      case 'batch':
-        this.onBatch(e);
-        break;
-      case 'epoch':
-        this.stopBar();
-        this.reporter.out(e.line);
-        break;
-      case 'end':
-        this.stopBar();
-        break;
-    }
+/**
+ * The Node platform's terminal output (a progress bar per epoch on a terminal, the epoch table) on the CLI's
+ * channels: the table on the human channel (stdout, or stderr under `--json`) after a blank line, the bar on stderr.
+ */
+export function fitProgress(reporter: Reporter, label: string): ProgressReporter {
+  const show = terminalReporter({ label, print: (line) => reporter.out(line), stream: reporter.io.stderr, bar: reporter.interactive });
+  return (e) => {
+    if (e.type === 'begin') reporter.out();
+    show(e);
   };
-
-  private onBatch(e: Extract<ProgressEvent, { type: 'batch' }>): void {
-    if (!this.reporter.interactive) return;
-    if (!this.bar || this.barEpoch !== e.epoch) {
-      this.stopBar();
-      this.barEpoch = e.epoch;
-      this.bar = new cliProgress.SingleBar(
-        {
-          stream: this.reporter.io.stderr as unknown as NodeJS.WritableStream,
-          format: `${this.label} epoch {ep} {stage} [{bar}] {value}/{total} {loss} | {duration_formatted} < {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: true,
-          barsize: 24,
-          etaBuffer: 20,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(e.nIter, 0, this.payload(e));
-    }
-    if (this.bar.getTotal() !== e.nIter) this.bar.setTotal(e.nIter);
-    this.bar.update(e.iter + 1, this.payload(e));
-  }
-
-  private payload(e: Extract<ProgressEvent, { type: 'batch' }>): Record<string, string> {
-    return {
-      ep: `${e.epoch + 1}/${e.nEpoch}`,
-      stage: e.phase === 'train' ? 'train' : 'valid',
-      loss: e.loss !== undefined && Number.isFinite(e.loss) ? `loss ${e.loss.toFixed(4)}` : '',
-    };
-  }
-
-  private stopBar(): void {
-    if (this.bar) {
-      this.bar.stop();
-      this.bar = undefined;
-    }
-  }
 }
 
 /** Options of {@link RunLogCallback}. */

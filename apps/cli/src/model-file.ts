@@ -3,7 +3,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadLearner, type InferenceLearner } from '@fastts/node-gpu';
 import { UsageError } from './errors.js';
-import { nodeStorage } from './node-storage.js';
 import { RUN_FILES } from './run-dir.js';
 
 /** The file name `fastts train` exports to inside `model/`. */
@@ -32,5 +31,5 @@ export function findExport(model: string, cwd: string): string {
 
 /** Loads the export `file` for inference. */
 export async function loadExport(file: string): Promise<InferenceLearner> {
-  return loadLearner(nodeStorage(), file);
+  return loadLearner(file);
 }

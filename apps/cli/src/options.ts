@@ -98,3 +98,17 @@ export interface ExportOptions extends CommonOptions {
 
 /** `fastts models`. */
 export type ModelsOptions = CommonOptions;
+
+/** `fastts dashboard`. */
+export interface DashboardOptions extends CommonOptions {
+  /** The runs folder to show. */
+  runs: string;
+  port: number;
+  host: string;
+  /** FASTTS_HOME, whose weight cache the in-browser training reads. */
+  home?: string;
+  /** The access token (default: `FASTTS_DASHBOARD_TOKEN`, else a random one). */
+  token?: string;
+  /** `--no-auth`: no token (loopback only). */
+  auth: boolean;
+}

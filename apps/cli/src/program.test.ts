@@ -25,6 +25,7 @@ function recording(behaviour?: (command: string, ctx: Parameters<CommandHandlers
     showBatch: record('show-batch'),
     export: record('export'),
     models: record('models'),
+    dashboard: record('dashboard'),
   };
   return { calls, handlers };
 }

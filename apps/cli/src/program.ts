@@ -14,8 +14,9 @@ import {
 } from './args.js';
 import type { CommandContext } from './context.js';
 import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
-import { exitCodeFor, handleInterrupts } from './interrupt.js';
+import { configure as configurePlatform, exitCodeFor, handleInterrupts } from '@fastts/node-gpu';
 import type {
+  DashboardOptions,
   ExportOptions,
   InterpretOptions,
   LrFindOptions,
@@ -36,6 +37,7 @@ export interface CommandHandlers {
   showBatch(dataDir: string, options: ShowBatchOptions, ctx: CommandContext): Promise<void>;
   export(runDir: string, options: ExportOptions, ctx: CommandContext): Promise<void>;
   models(options: ModelsOptions, ctx: CommandContext): Promise<void>;
+  dashboard(options: DashboardOptions, ctx: CommandContext): Promise<void>;
 }
 
 /** Default learning rates for the unfrozen phase (fast.ai's tutorial: `slice(1e-5, 3e-4)`). */
@@ -129,6 +131,9 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
   const withContext = async (options: { json?: boolean }, cmd: Command, run: (ctx: CommandContext) => Promise<void>) => {
     const all = cmd.optsWithGlobals() as { json?: boolean; verbose?: boolean };
     const reporter = new Reporter(io, { json: all.json ?? options.json, verbose: all.verbose });
+    // The CLI has its own output (tables on the human channel, bars on stderr), Ctrl-C handling and backend choice:
+    // the Node platform's defaults for library users step aside.
+    configurePlatform({ reporter: () => undefined, interrupts: false, log: (line) => reporter.log(line), parallel: 'auto', threads: undefined });
     const interrupts = handleInterrupts({
       onFirst: (sig) =>
         reporter.log(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping at the end of the current batch... (Ctrl-C again to quit at once)`),
@@ -327,6 +332,24 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
   addJson(models)
     .addHelpText('after', examples(['fastts models', 'FASTTS_HOME=/data/fastts fastts models --json']))
     .action(async (options: ModelsOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.models(options, ctx)));
+
+  // dashboard
+  const dashboard = configure(program.command('dashboard'), io)
+    .summary('serve the web dashboard over a runs folder')
+    .description(
+      'Serve the Next.js dashboard (runs list, live curves, confusion matrix, top losses, predict and train in the ' +
+        'browser) over the run folders fastts train writes, until Ctrl-C. It listens on 127.0.0.1 unless --host says ' +
+        'otherwise, and asks for an access token: open the tokened URL it prints (see apps/web/README.md).',
+    )
+    .option('--runs <dir>', 'the runs folder', 'runs')
+    .option('--port <n>', 'TCP port (0 picks a free one)', parseNonNegativeInt, 3000)
+    .option('--host <addr>', 'interface to listen on (0.0.0.0 for every interface: then a token is required)', '127.0.0.1')
+    .option('--home <dir>', 'FASTTS_HOME whose weight cache the in-browser training reads (default $FASTTS_HOME)')
+    .option('--token <token>', 'the access token (default $FASTTS_DASHBOARD_TOKEN, else a random one)')
+    .option('--no-auth', 'no token (only on a loopback address)');
+  addJson(dashboard)
+    .addHelpText('after', examples(['fastts dashboard', 'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0']))
+    .action(async (options: DashboardOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.dashboard(options, ctx)));
 
   return program;
 }

@@ -7,7 +7,6 @@ import { accuracy, cnnLearner, errorRate, loadLearner, type VisionLearner } from
 import type { TrainConfig } from './commands/train.js';
 import { loadData, resolveDataSettings } from './data.js';
 import { UsageError } from './errors.js';
-import { nodeStorage } from './node-storage.js';
 import type { Reporter } from './output.js';
 import { requireDir } from './paths.js';
 import { readJson, RUN_FILES } from './run-dir.js';
@@ -37,8 +36,8 @@ export async function learnerFromExport(
   const settings = resolveDataSettings(options.dataDir ?? config.dataDir, { ...config, test: config.test ?? 'test', augment: false }, options.cwd);
   delete settings.test;
   const data = await loadData(settings, reporter, { classes: config.classes });
-  const learn = await cnnLearner(data, config.arch, { pretrained: false, metrics: [accuracy, errorRate], storage: nodeStorage() });
-  const exported = await loadLearner(nodeStorage(), weightsFile);
+  const learn = await cnnLearner(data, config.arch, { pretrained: false, metrics: [accuracy, errorRate] });
+  const exported = await loadLearner(weightsFile);
   const sd = exported.model.stateDict({ layout: 'native' });
   try {
     learn.model.loadStateDict(sd, { layout: 'native' });

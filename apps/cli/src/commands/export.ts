@@ -13,7 +13,6 @@ import { displayPath } from '../paths.js';
 import { loadData, resolveDataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FILE, loadExport } from '../model-file.js';
-import { nodeStorage } from '../node-storage.js';
 import type { ExportOptions } from '../options.js';
 import { prepareOutputFile, RUN_FILES } from '../run-dir.js';
 import { readRunConfig } from '../run-learner.js';
@@ -37,7 +36,7 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     const settings = resolveDataSettings(config.dataDir, { ...config, test: config.test ?? 'test', augment: false }, io.cwd);
     delete settings.test;
     const data = await loadData(settings, reporter, { classes: config.classes });
-    const learn = await cnnLearner(data, config.arch, { pretrained: false, storage: nodeStorage(), path: dir, modelDir: CHECKPOINT_DIR });
+    const learn = await cnnLearner(data, config.arch, { pretrained: false, path: dir, modelDir: CHECKPOINT_DIR });
     try {
       await learn.load(INTERRUPTED_CHECKPOINT, { withOpt: false });
       learn.path = dirname(out);

@@ -1,5 +1,6 @@
 /** The real implementations of the commands, wired to @fastts/node-gpu. */
 import type { CommandHandlers } from '../program.js';
+import { runDashboard } from './dashboard.js';
 import { runExport } from './export.js';
 import { runInterpret } from './interpret.js';
 import { runLrFind } from './lr-find.js';
@@ -17,4 +18,5 @@ export const defaultHandlers: CommandHandlers = {
   showBatch: runShowBatch,
   export: runExport,
   models: runModels,
+  dashboard: runDashboard,
 };

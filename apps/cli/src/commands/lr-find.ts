@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
 import { displayPath } from '../paths.js';
 import { loadData, resolveDataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
-import { FitProgress } from '../fit-progress.js';
+import { fitProgress } from '../fit-progress.js';
 import type { LrFindOptions } from '../options.js';
 import { lrFindSvg } from '../plots.js';
 import { prepareOutputFile } from '../run-dir.js';
@@ -27,7 +27,7 @@ export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: Co
   reporter.log(`backend: ${backend.description}`);
   const data = await loadData(settings, reporter);
   const weights = options.pretrained ? await loadPretrained(spec.name) : undefined;
-  const progress = new FitProgress(reporter, 'lr-find');
+  const progress = fitProgress(reporter, 'lr-find');
   let learn;
   try {
     learn = await cnnLearner(data, spec.name, { ...(weights ? { weights } : {}), pretrained: options.pretrained });
@@ -35,7 +35,7 @@ export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: Co
     weights?.dispose();
   }
   try {
-    learn.callbacks.push(new ProgressCallback((e) => (e.type === 'batch' ? progress.report(e) : undefined)));
+    learn.callbacks.push(new ProgressCallback((e) => (e.type === 'batch' ? progress(e) : undefined)));
     const result = await learn.lrFind({ startLr: options.startLr, endLr: options.endLr, numIt: options.numIt, signal: interrupts.signal });
     await writeFile(out, await svgToPng(lrFindSvg(result.lrs, result.losses, result.suggestions)));
     const { lrValley, lrSteep, lrMin } = result.suggestions;

@@ -7,12 +7,15 @@ import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
   accuracy,
+  configure,
   errorRate,
   cnnLearner,
+  DataParallelError,
   FitInterruptedError,
   getArch,
   loadPretrained,
   ProgressCallback,
+  type NodeDefaults,
   showBatch,
   slice,
   formatLr as formatLearnerLr,
@@ -24,11 +27,9 @@ import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { loadData, resolveDataSettings, type DataSettings } from '../data.js';
 import { InterruptedError, UsageError, toCliError } from '../errors.js';
-import { FitProgress, RunLogCallback } from '../fit-progress.js';
+import { fitProgress, RunLogCallback } from '../fit-progress.js';
 import { writeInterpretation } from '../interpretation.js';
 import { writeThumbnails } from '../thumbs.js';
-import { chooseTrainStep, type ParallelChoice } from '../train-step.js';
-import { nodeStorage } from '../node-storage.js';
 import type { TrainOptions } from '../options.js';
 import { requireDir, displayPath } from '../paths.js';
 import { cliVersion } from '../version.js';
@@ -48,6 +49,9 @@ import {
   type ResumePoint,
   type StatusFile,
 } from '../run-dir.js';
+
+/** `--parallel`: data-parallel training on worker threads (`auto`: when the backend is wasm). */
+export type ParallelChoice = NonNullable<NodeDefaults['parallel']>;
 
 /** Folder (inside the run directory) of the training checkpoints; the Ctrl-C one is `interrupted.safetensors`. */
 export const CHECKPOINT_DIR = 'checkpoints';
@@ -203,21 +207,27 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
           `classes: ${config.classes.join(', ')}`,
       );
       checkAbort(interrupts.signal);
-      learn = await cnnLearner(data, config.arch, {
-        ...(weights ? { weights } : {}),
-        pretrained: config.pretrained && !resume,
-        metrics: [accuracy, errorRate],
-        storage: nodeStorage(),
-        path: runDir,
-        modelDir: CHECKPOINT_DIR,
-      });
+      // The platform's training step: data-parallel on worker threads with the wasm backend (--parallel).
+      configure({ parallel: config.parallel ?? 'auto', ...(config.threads !== undefined ? { threads: config.threads } : {}) });
+      try {
+        learn = await cnnLearner(data, config.arch, {
+          ...(weights ? { weights } : {}),
+          pretrained: config.pretrained && !resume,
+          metrics: [accuracy, errorRate],
+          path: runDir,
+          modelDir: CHECKPOINT_DIR,
+        });
+      } catch (e) {
+        if (e instanceof DataParallelError && config.parallel === 'on') {
+          throw new UsageError(`--parallel on: ${e.message}`, { hint: 'use --backend wasm, or leave --parallel at auto' });
+        }
+        throw e;
+      }
       // cnnLearner freezes only what it loads pretrained weights into; a resumed pretrained run is frozen here.
       if (resume && config.pretrained) learn.freeze();
     } finally {
       weights?.dispose();
     }
-    const step = await chooseTrainStep(learn, { parallel: config.parallel ?? 'auto', threads: config.threads }, reporter);
-    if (step) learn.trainStep = step;
     if (!resume) {
       await showBatch(data, { rows: config.rows, path: join(runDir, RUN_FILES.batch) });
       reporter.debug(`wrote ${RUN_FILES.batch}`);
@@ -244,14 +254,14 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
           `fitOneCycle(${p.epochs}${p.lr === undefined ? '' : `, ${formatLearnerLr(p.lr)}`})${start > 0 ? `, resuming at epoch ${start}` : ''}`,
       );
       const log = new RunLogCallback({ runDir, phase: p.phase, iterOffset: itersDone });
-      const progress = new FitProgress(reporter, p.phase);
+
       try {
         await learn.fitOneCycle(p.epochs, {
           ...(start > 0 ? { startEpoch: start } : {}),
           ...(p.lr !== undefined ? { maxLr: p.lr } : {}),
           signal: interrupts.signal,
           checkpointName: INTERRUPTED_CHECKPOINT,
-          callbacks: [log, new ProgressCallback(progress.report)],
+          callbacks: [log, new ProgressCallback(fitProgress(reporter, p.phase))],
         });
       } finally {
         itersDone += log.iters;
