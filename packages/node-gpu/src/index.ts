@@ -8,3 +8,4 @@ export * from '@fastts/core';
 export * from './data/index.js';
 export * from './weights/index.js';
 export * from './backend/index.js';
+export * from './onnx/index.js';
