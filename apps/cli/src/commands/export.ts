@@ -2,8 +2,8 @@
  * `fastts export <runDir> [--out file] [--format safetensors|onnx]`: the run's model as one self-contained file
  * (weights + classes + preprocessing, safetensors), for serving or copying. A finished run's
  * `model/export.safetensors` is copied; an interrupted run is exported from its checkpoint. `--format onnx` writes
- * the network as an ONNX model (default `<runDir>/model/export.onnx`, which `fastts predict` then runs through ONNX
- * Runtime).
+ * the network as an ONNX model (default `<runDir>/model/export.onnx`, or `<runDir>/export.onnx` for an interrupted
+ * run), which `fastts predict` then runs through ONNX Runtime.
  */
 import { existsSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
@@ -29,9 +29,10 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
   const { io, reporter } = ctx;
   const { dir, config } = readRunConfig(runDir, io.cwd);
   const format = options.format ?? 'safetensors';
-  const defaultOut = format === 'onnx' ? join(dir, RUN_FILES.model, ONNX_EXPORT_FILE) : `${basename(dir)}.safetensors`;
-  const out = prepareOutputFile(resolve(io.cwd, options.out ?? defaultOut));
   const exported = join(dir, RUN_FILES.model, EXPORT_FILE);
+  // ONNX goes into the run: next to the finished run's export, or (an interrupted run has no model/) its top folder.
+  const onnxOut = existsSync(exported) ? join(dir, RUN_FILES.model, ONNX_EXPORT_FILE) : join(dir, ONNX_EXPORT_FILE);
+  const out = prepareOutputFile(resolve(io.cwd, options.out ?? (format === 'onnx' ? onnxOut : `${basename(dir)}.safetensors`)));
   const checkpoint = join(dir, CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`);
   let source: 'export' | 'checkpoint';
   // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.

@@ -137,8 +137,8 @@ async function resolveEngine(
     throw new UsageError(`'${model}' has no ONNX export (${RUN_FILES.model}/${ONNX_EXPORT_FILE})`, { hint: `write one with: fastts export ${model} --format onnx` });
   }
   if (onnx && !givenOnnx) {
-    const weights = join(onnx, '..', EXPORT_FILE);
-    if (existsSync(weights) && statSync(weights).mtimeMs > statSync(onnx).mtimeMs) {
+    const weights = [join(abs, RUN_FILES.model, EXPORT_FILE), join(abs, EXPORT_FILE)].find((f) => existsSync(f));
+    if (weights && statSync(weights).mtimeMs > statSync(onnx).mtimeMs) {
       reporter.warn(`${onnx} is older than ${weights}: re-export it with fastts export ${model} --format onnx`);
       if (asked === 'auto') onnx = undefined;
     }

@@ -13,7 +13,7 @@ import { SHARED_DIR } from '../../../../test-support/shared.js';
 import { decodeImageFile } from '../data/index.js';
 import { chooseInferenceEngine, OnnxModelMissingError } from './engine.js';
 import { loadOnnxLearner } from './onnx-learner.js';
-import { loadOnnxRuntime, OnnxRuntimeUnavailableError } from './runtime.js';
+import { hasCudaProvider, loadOnnxRuntime, OnnxRuntimeUnavailableError } from './runtime.js';
 
 const SAMPLES = join(SHARED_DIR, 'models', 'imagenet-samples');
 const TMP = mkdtempSync(join(tmpdir(), 'fastts-onnx-'));
@@ -97,6 +97,8 @@ describe('loadOnnxLearner', () => {
     const junk = join(TMP, 'junk.onnx');
     writeFileSync(junk, 'not a model at all');
     await expect(loadOnnxLearner(junk)).rejects.toThrow(/junk\.onnx is not an ONNX model/);
+    // Without the CUDA provider library (its install script did not run), asking for CUDA says so.
+    if (!hasCudaProvider()) await expect(loadOnnxLearner(file, { device: 'cuda' })).rejects.toThrow(/CUDA execution provider is not installed .*or use device 'cpu'/);
     const err = await loadOnnxRuntime('onnxruntime-node-not-installed').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxRuntimeUnavailableError);
     expect((err as Error).message).toMatch(/^onnxruntime-node-not-installed is not installed: install onnxruntime-node/);

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { argMax, readOnnxInfo, transformImages, type DecodedImage, type DecodeTarget, type OnnxModelInfo, type Prediction } from '@fastts/core';
-import { hasCudaProvider, loadOnnxRuntime, type OrtModule, type OrtSessionLike, type OrtSessionOptions } from './runtime.js';
+import { hasCudaProvider, loadOnnxRuntime, ORT_MODULE, type OrtModule, type OrtSessionLike, type OrtSessionOptions } from './runtime.js';
 
 /** Where ONNX Runtime runs the network. */
 export type OnnxDevice = 'auto' | 'cpu' | 'cuda';
@@ -133,9 +133,16 @@ async function createSession(
 ): Promise<{ session: OrtSessionLike; provider: 'cpu' | 'cuda' }> {
   const device = options.device ?? 'auto';
   const base: OrtSessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}) };
-  if (device === 'cuda' || (device === 'auto' && hasCudaProvider())) {
+  const cudaInstalled = hasCudaProvider();
+  if (device === 'cuda' && !cudaInstalled) {
+    throw new Error(
+      `ONNX Runtime's CUDA execution provider is not installed (its library comes with ${ORT_MODULE}'s install script, which ` +
+        `fastts denies by default): allow it (\`npm install-scripts approve ${ORT_MODULE} && npm rebuild ${ORT_MODULE}\`, needs network), or use device 'cpu'`,
+    );
+  }
+  if (device === 'cuda' || (device === 'auto' && cudaInstalled)) {
     try {
-      return { session: await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda'] }), provider: 'cuda' };
+      return { session: await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
     } catch (e) {
       if (device === 'cuda') {
         throw new Error(`ONNX Runtime's CUDA execution provider did not start for ${file} (${(e as Error).message.split('\n')[0]}); use device 'cpu'`);
