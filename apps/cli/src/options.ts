@@ -68,6 +68,8 @@ export interface LrFindOptions extends DataOptions, BackendOptions, CommonOption
 
 /** `fastts predict`. */
 export interface PredictOptions extends BackendOptions, CommonOptions {
+  /** Inference engine: ONNX Runtime on the run's export.onnx, tfjs on its weights, or auto (ONNX when possible). */
+  engine?: 'auto' | 'onnx' | 'tfjs';
   csv?: boolean;
   tta?: boolean;
   top: number;
@@ -94,6 +96,8 @@ export interface ShowBatchOptions extends DataOptions, CommonOptions {
 /** `fastts export`. */
 export interface ExportOptions extends CommonOptions {
   out?: string;
+  /** `safetensors` (weights + classes + preprocessing) or `onnx` (the network for ONNX Runtime). */
+  format?: 'safetensors' | 'onnx';
 }
 
 /** `fastts models`. */

@@ -244,7 +244,12 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .addOption(new Option('--csv', 'print CSV: file,label,probability[,label_2,probability_2,...]').conflicts('json'))
     .option('--tta', 'test-time augmentation: average the predictions over augmented views')
     .option('--top <k>', 'print the k most likely labels per image', parsePositiveInt, 1)
-    .option('--bs <n>', 'images per batch of the --tta pass', parsePositiveInt, 16);
+    .option('--bs <n>', 'images per batch of the --tta pass', parsePositiveInt, 16)
+    .addOption(
+      new Option('--engine <name>', 'auto: ONNX Runtime when the model has an export.onnx and onnxruntime-node is installed, else tfjs')
+        .choices(['auto', 'onnx', 'tfjs'])
+        .default('auto'),
+    );
   addBackendOptions(predict)
     .addHelpText(
       'after',
@@ -253,6 +258,7 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         'fastts predict runs/flowers/model photos/ --csv > predictions.csv',
         'fastts predict runs/flowers photos/ --top 3 --json',
         'fastts predict runs/flowers photo.jpg --tta',
+        'fastts predict runs/flowers photos/ --engine onnx',
       ]),
     )
     .action(async (model: string, inputs: string[], options: PredictOptions, cmd: Command) =>
@@ -315,11 +321,20 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         "'fastts predict' accepts the file as well as the run folder. From an interrupted run, exports its checkpoint.",
     )
     .argument('<runDir>', 'a run folder written by fastts train')
-    .option('--out <file>', 'the file to write (default ./<run name>.safetensors)');
+    .option('--out <file>', 'the file to write (default ./<run name>.safetensors; with --format onnx, <runDir>/model/export.onnx)')
+    .addOption(
+      new Option('--format <format>', 'safetensors (weights, for fastts) or onnx (the network with its preprocessing, for ONNX Runtime)')
+        .choices(['safetensors', 'onnx'])
+        .default('safetensors'),
+    );
   addJson(exportCmd)
     .addHelpText(
       'after',
-      examples(['fastts export runs/20250101-120000-resnet34', 'fastts export runs/flowers --out /srv/models/flowers.safetensors']),
+      examples([
+        'fastts export runs/20250101-120000-resnet34',
+        'fastts export runs/flowers --out /srv/models/flowers.safetensors',
+        'fastts export runs/flowers --format onnx',
+      ]),
     )
     .action(async (runDir: string, options: ExportOptions, cmd: Command) =>
       withContext(options, cmd, (ctx) => handlers.export(runDir, options, ctx)),

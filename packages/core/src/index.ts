@@ -15,3 +15,4 @@ export * from './weights/index.js';
 export * from './kernels/index.js';
 export * from './learner/index.js';
 export * from './interpret/index.js';
+export * from './onnx/index.js';

@@ -15,5 +15,6 @@ export * from './data/index.js';
 export * from './weights/index.js';
 export * from './backend/index.js';
 export * from './platform/index.js';
+export * from './onnx/index.js';
 
 bindNodePlatform();

@@ -1,10 +1,12 @@
 /**
- * `fastts export <runDir> [--out file]`: the run's model as one self-contained file (weights + classes +
- * preprocessing, safetensors), for serving or copying. A finished run's `model/export.safetensors` is copied; an
- * interrupted run is exported from its checkpoint.
+ * `fastts export <runDir> [--out file] [--format safetensors|onnx]`: the run's model as one self-contained file
+ * (weights + classes + preprocessing, safetensors), for serving or copying. A finished run's
+ * `model/export.safetensors` is copied; an interrupted run is exported from its checkpoint. `--format onnx` writes
+ * the network as an ONNX model (default `<runDir>/model/export.onnx`, or `<runDir>/export.onnx` for an interrupted
+ * run), which `fastts predict` then runs through ONNX Runtime.
  */
 import { existsSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setupCliBackend } from '../backend.js';
 import { CHECKPOINT_DIR, INTERRUPTED_CHECKPOINT } from './train.js';
@@ -16,20 +18,35 @@ import { EXPORT_FILE, loadExport } from '../model-file.js';
 import type { ExportOptions } from '../options.js';
 import { prepareOutputFile, RUN_FILES } from '../run-dir.js';
 import { readRunConfig } from '../run-learner.js';
-import { cnnLearner } from '@fastts/node-gpu';
+import { cnnLearner, readOnnxInfo, toOnnx, writeFileAtomic } from '@fastts/node-gpu';
+
+/** The file `fastts export --format onnx` writes inside the run's `model/` folder by default. */
+export const ONNX_EXPORT_FILE = 'export.onnx';
 
 /** Runs `fastts export`. */
 export async function runExport(runDir: string, options: ExportOptions, ctx: CommandContext): Promise<void> {
   const { io, reporter } = ctx;
   const { dir, config } = readRunConfig(runDir, io.cwd);
-  const out = prepareOutputFile(resolve(io.cwd, options.out ?? `${basename(dir)}.safetensors`));
+  const format = options.format ?? 'safetensors';
   const exported = join(dir, RUN_FILES.model, EXPORT_FILE);
+  // ONNX goes into the run: next to the finished run's export, or (an interrupted run has no model/) its top folder.
+  const onnxOut = existsSync(exported) ? join(dir, RUN_FILES.model, ONNX_EXPORT_FILE) : join(dir, ONNX_EXPORT_FILE);
+  const out = prepareOutputFile(resolve(io.cwd, options.out ?? (format === 'onnx' ? onnxOut : `${basename(dir)}.safetensors`)));
   const checkpoint = join(dir, CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`);
   let source: 'export' | 'checkpoint';
   // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.
   await setupCliBackend({ backend: 'wasm' }, reporter);
   if (existsSync(exported)) {
-    if (resolve(exported) !== out) await copyFile(exported, out);
+    if (format === 'onnx') {
+      const inf = await loadExport(exported);
+      try {
+        await writeFileAtomic(out, await toOnnx(inf.model, { ...inf.info, classes: inf.classes }));
+      } finally {
+        inf.dispose();
+      }
+    } else if (resolve(exported) !== out) {
+      await copyFile(exported, out);
+    }
     source = 'export';
   } else if (existsSync(checkpoint)) {
     // An interrupted run: rebuild its Learner (no pretrained weights needed) and export the checkpoint's weights.
@@ -40,7 +57,7 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     try {
       await learn.load(INTERRUPTED_CHECKPOINT, { withOpt: false });
       learn.path = dirname(out);
-      await learn.export(basename(out));
+      await learn.export({ format, fname: basename(out) });
     } finally {
       await learn.dispose();
     }
@@ -51,12 +68,19 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     });
   }
   // Check that the file loads for inference, as `fastts predict` will load it.
-  const check = await loadExport(out);
-  const info = { file: out, source, arch: check.arch, size: check.info.size, classes: [...check.classes] };
-  check.dispose();
+  let info: { file: string; source: typeof source; format: typeof format; arch: string; size: number; classes: string[] };
+  if (format === 'onnx') {
+    const check = readOnnxInfo(new Uint8Array(await readFile(out)), out);
+    info = { file: out, source, format, arch: check.arch, size: check.size, classes: [...check.classes] };
+  } else {
+    const check = await loadExport(out);
+    info = { file: out, source, format, arch: check.arch, size: check.info.size, classes: [...check.classes] };
+    check.dispose();
+  }
   reporter.result(info);
+  const usage = format === 'onnx' && options.out === undefined ? `${displayPath(io.cwd, dir)} <image> --engine onnx` : `${displayPath(io.cwd, out)} <image>`;
   reporter.out(
     `wrote ${displayPath(io.cwd, out)} (${info.arch}, ${info.size} px, classes ${info.classes.join(', ')}` +
-      `${source === 'checkpoint' ? ', from the interrupted run\'s checkpoint' : ''}); use it with: fastts predict ${displayPath(io.cwd, out)} <image>`,
+      `${source === 'checkpoint' ? ', from the interrupted run\'s checkpoint' : ''}); use it with: fastts predict ${usage}`,
   );
 }

@@ -1,26 +1,35 @@
 /**
  * `fastts predict <model> <image|folder>...`: classifies images with an exported model. Images are decoded and
  * preprocessed exactly as the run's validation and test images (the export records how), so that predicting a
- * run's test folder reproduces its `test_predictions.csv`.
+ * run's test folder reproduces its `test_predictions.csv`. `--engine auto` (the default) runs the network in ONNX
+ * Runtime when the model has an `export.onnx` (`fastts export --format onnx`) and onnxruntime-node is installed.
  */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
+  chooseInferenceEngine,
   DataLoader,
   decodeImageFile,
   ImageCache,
   ImageDataset,
   Learner,
   nodePlatform,
+  loadOnnxLearner,
   preprocess,
   probeImageFile,
+  type DecodeTarget,
   type InferenceLearner,
+  type OnnxLearner,
 } from '@fastts/node-gpu';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';
-import { CliError, InterruptedError, toCliError } from '../errors.js';
-import { findExport, loadExport } from '../model-file.js';
+import { CliError, InterruptedError, toCliError, UsageError } from '../errors.js';
+import { EXPORT_FILE, findExport, loadExport } from '../model-file.js';
 import type { PredictOptions } from '../options.js';
 import { expandImageInputs } from '../paths.js';
+import { RUN_FILES } from '../run-dir.js';
+import { ONNX_EXPORT_FILE } from './export.js';
 
 /** One image's prediction: the most likely label and the top k. */
 export interface ImagePrediction {
@@ -34,12 +43,14 @@ export interface ImagePrediction {
 /** Runs `fastts predict`. */
 export async function runPredict(model: string, inputs: string[], options: PredictOptions, ctx: CommandContext): Promise<void> {
   const { io, reporter, interrupts } = ctx;
-  const file = findExport(model, io.cwd);
+  const { engine, file } = await resolveEngine(model, options, io.cwd, reporter);
   const images = expandImageInputs(inputs, io.cwd);
+  // The tfjs backend also resizes and crops the images for ONNX Runtime.
   await setupCliBackend(options, reporter);
-  const learn = await loadExport(file);
+  const learn: InferenceLearner | OnnxLearner = engine === 'onnx' ? await loadOnnxLearner(file, options.threads ? { threads: options.threads } : {}) : await loadExport(file);
   const k = Math.min(options.top, learn.classes.length);
-  reporter.debug(`model: ${file} (${learn.arch}, ${learn.info.size} px, classes ${learn.classes.join(', ')})`);
+  const on = 'executionProvider' in learn ? `ONNX Runtime, ${learn.executionProvider}` : 'tfjs';
+  reporter.debug(`model: ${file} (${learn.arch}, ${learn.info.size} px, classes ${learn.classes.join(', ')}; ${on})`);
 
   const predictions: ImagePrediction[] = [];
   const failures: Array<{ file: string; error: string }> = [];
@@ -50,7 +61,7 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   }
   try {
     // --tta: fast.ai's test-time augmentation (Learner.tta) over the images that decode, in batches.
-    const tta = options.tta ? await ttaPredictions(learn, images, options.bs, interrupts.signal) : undefined;
+    const tta = options.tta && !('executionProvider' in learn) ? await ttaPredictions(learn, images, options.bs, interrupts.signal) : undefined;
     for (const [n, image] of images.entries()) {
       if (interrupts.signal.aborted) throw new InterruptedError(`stopped by ${interrupts.by}`, { hint: 'run the command again' });
       let p: ImagePrediction;
@@ -86,9 +97,9 @@ export async function runPredict(model: string, inputs: string[], options: Predi
       }
     }
   } finally {
-    learn.dispose();
+    await learn.dispose();
   }
-  reporter.result({ model: file, arch: learn.arch, classes: learn.classes, predictions, ...(failures.length ? { errors: failures } : {}) });
+  reporter.result({ model: file, engine, arch: learn.arch, classes: learn.classes, predictions, ...(failures.length ? { errors: failures } : {}) });
   if (failures.length) {
     throw new CliError(`${failures.length} of ${images.length} image${images.length === 1 ? '' : 's'} could not be classified`, {
       hint: 'see the error lines above; fix or remove those files',
@@ -96,8 +107,48 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   }
 }
 
+/**
+ * The engine and model file: ONNX Runtime on the model's `export.onnx` (a folder's `model/export.onnx` or
+ * `export.onnx`, or the `.onnx` file given) when `--engine` says so or, for `auto`, when there is one that is not
+ * older than the weights it was exported from, onnxruntime-node loads and no `--tta` is asked for (TTA runs on tfjs);
+ * otherwise tfjs on the `.safetensors` export.
+ */
+async function resolveEngine(
+  model: string,
+  options: PredictOptions,
+  cwd: string,
+  reporter: CommandContext['reporter'],
+): Promise<{ engine: 'onnx' | 'tfjs'; file: string }> {
+  const abs = resolve(cwd, model);
+  const asked = options.engine ?? 'auto';
+  const givenOnnx = abs.endsWith('.onnx') && existsSync(abs) && statSync(abs).isFile();
+  if (givenOnnx && asked === 'tfjs') {
+    throw new UsageError(`'${model}' is an ONNX model: tfjs reads the .safetensors export`, { hint: 'use --engine onnx, or give the run folder' });
+  }
+  if (options.tta && (asked === 'onnx' || givenOnnx)) {
+    throw new UsageError('--tta runs on tfjs, not ONNX Runtime', { hint: 'use --engine tfjs with the run folder or its .safetensors export' });
+  }
+  let onnx: string | undefined;
+  if (givenOnnx) onnx = abs;
+  else if (existsSync(abs) && statSync(abs).isDirectory()) {
+    onnx = [join(abs, RUN_FILES.model, ONNX_EXPORT_FILE), join(abs, ONNX_EXPORT_FILE)].find((f) => existsSync(f));
+  }
+  if (asked === 'onnx' && !onnx) {
+    throw new UsageError(`'${model}' has no ONNX export (${RUN_FILES.model}/${ONNX_EXPORT_FILE})`, { hint: `write one with: fastts export ${model} --format onnx` });
+  }
+  if (onnx && !givenOnnx) {
+    const weights = [join(abs, RUN_FILES.model, EXPORT_FILE), join(abs, EXPORT_FILE)].find((f) => existsSync(f));
+    if (weights && statSync(weights).mtimeMs > statSync(onnx).mtimeMs) {
+      reporter.warn(`${onnx} is older than ${weights}: re-export it with fastts export ${model} --format onnx`);
+      if (asked === 'auto') onnx = undefined;
+    }
+  }
+  const engine = await chooseInferenceEngine(givenOnnx ? 'onnx' : options.tta ? 'tfjs' : asked, onnx);
+  return { engine, file: engine === 'onnx' ? onnx! : findExport(model, cwd) };
+}
+
 /** How the run decoded its images (recorded in the export). */
-function decodeTargetOf(learn: InferenceLearner): { width: number; height: number; fit: 'fill' | 'cover' | 'inside' } {
+function decodeTargetOf(learn: { decodeTarget: DecodeTarget | undefined; info: { size: number } }): DecodeTarget {
   const d = Math.round(1.5 * learn.info.size);
   return learn.decodeTarget ?? { width: d, height: d, fit: 'fill' };
 }

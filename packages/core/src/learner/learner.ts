@@ -15,6 +15,7 @@ import {
   LearnerError,
   NonFiniteLossError,
 } from './errors.js';
+import { learnerToOnnx, resolveExportOptions, type LearnerExportOptions } from '../onnx/learner-export.js';
 import { crossEntropyLoss, type LossFunction } from './loss.js';
 import { isLrSlice, lrRange, type LrSpec, slice } from './lr.js';
 import { type Metric, metricName } from './metrics.js';
@@ -903,10 +904,18 @@ export class Learner {
   /**
    * Writes what inference needs — weights, class names and `exportInfo` (architecture, input size,
    * preprocessing) — to `<path>/<fname>`, atomically (fast.ai `export`). Reload with `loadLearner`.
+   * `export({ format: 'onnx' })` writes `export.onnx` instead: the network as an ONNX model (see `toOnnx`).
+   * @param options a file name (default `export.safetensors`) or {@link LearnerExportOptions}
    */
-  async export(fname = 'export.safetensors'): Promise<string> {
+  async export(options: string | LearnerExportOptions = {}): Promise<string> {
     const storage = this.requireStorage('export');
+    const { format, fname } = resolveExportOptions(options);
     const file = joinPath(this.path, fname);
+    if (format === 'onnx') {
+      const onnx = await learnerToOnnx(this.model, this.data.classes, this.exportInfo, typeof options === 'string' ? {} : options);
+      await storage.writeFile(file, onnx);
+      return file;
+    }
     const sd = this.model.stateDict({ layout: 'native' });
     const tensors: Record<string, tf.Tensor> = {};
     for (const [k, t] of sd) tensors[k] = t;
