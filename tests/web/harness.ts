@@ -144,11 +144,14 @@ export function rawPost(base: string, path: string, headers: Record<string, stri
       res.on('data', (d) => (text += d));
       res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
     });
-    // The server may answer (413) and close before the whole body is sent: the answer is what counts.
+    // The server may answer (413) and close before the whole body is sent: the answer is what counts. The headers
+    // go first and the body only if no early answer came within 250 ms, so that an answer to the headers alone
+    // (a Content-Length over the limit) is not lost to a reset while the body is still being written.
     let answered = false;
     req.on('response', () => (answered = true));
     req.on('error', (e) => (answered ? undefined : fail(e)));
-    req.end(body);
+    req.flushHeaders();
+    setTimeout(() => (answered ? undefined : req.end(body)), 250);
   });
 }
 

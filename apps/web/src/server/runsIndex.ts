@@ -77,6 +77,7 @@ export class RunsIndex {
   private rootDirty = true;
   private cursor = 0;
   private scanning = false;
+  private rescan = false;
   private checking = false;
   private closed = false;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -212,15 +213,24 @@ export class RunsIndex {
     await scan;
   }
 
-  /** Re-lists the runs directory unless a listing is under way; tells the listeners when runs came or went. */
+  /**
+   * Re-lists the runs directory (when it changed) and tells the listeners when runs came or went. A request made
+   * while a listing is under way runs right after it, so that a watch event is never lost to a busy index.
+   */
   private async scan(initial: boolean): Promise<void> {
-    if (this.scanning) return;
+    if (this.scanning) {
+      this.rescan = true;
+      return;
+    }
     this.scanning = true;
     try {
-      if (await this.scanRootIfChanged(initial)) {
-        if (initial) this.sortedCache.clear();
-        else this.changed();
-      }
+      do {
+        this.rescan = false;
+        if (await this.scanRootIfChanged(initial)) {
+          if (initial) this.sortedCache.clear();
+          else this.changed();
+        }
+      } while (this.rescan && !this.closed);
     } catch (err) {
       console.error('[fastts dashboard] runs index:', err instanceof Error ? err.message : err);
     } finally {
