@@ -6,15 +6,19 @@
  *   const d = await startDashboard({ runsDir: 'runs', port: 3000, host: '127.0.0.1' });
  *   console.log(d.url); ... await d.close();
  *
- * or from a shell: `node apps/web/start.mjs [--runs runs] [--port 3000] [--host 127.0.0.1] [--home ~/.cache/fastts]`
- * (the root `npm run dashboard -- --runs runs` does that). The app reads `FASTTS_RUNS` and `FASTTS_HOME` on
- * every request; this sets them from the options. Builds the app first when no build exists.
+ * or from a shell: `node apps/web/start.mjs [--runs runs] [--port 3000] [--host 127.0.0.1] [--home ~/.cache/fastts]
+ * [--token <token>] [--no-auth]` (the root `npm run dashboard -- --runs runs` does that). The app reads `FASTTS_RUNS`
+ * and `FASTTS_HOME` on every request; this sets them from the options. Builds the app first when no build exists.
+ *
+ * Every request first goes through the token gate of serve/auth.mjs: a random token (or `FASTTS_DASHBOARD_TOKEN`,
+ * or `--token`) printed once in the start-up URL; `--no-auth` only on a loopback host.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createAuthGate, isLoopbackHost, newToken, TOKEN_ENV, tokenProblem } from './serve/auth.mjs';
 
 const APP_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -39,20 +43,17 @@ export function buildDashboard() {
 }
 
 /**
- * Serves the dashboard.
- * @param {object} [opts]
- * @param {string} [opts.runsDir] the runs directory the CLI writes (default `FASTTS_RUNS` or `./runs`)
- * @param {number} [opts.port] TCP port (default 3000; 0 picks a free one)
- * @param {string} [opts.host] interface to listen on (default 127.0.0.1: loopback only)
- * @param {string} [opts.home] FASTTS_HOME, whose `models/` weight cache the in-browser training reads
- * @param {boolean} [opts.build] build first when no build exists (default true)
- * @returns {Promise<{ url: string, port: number, host: string, runsDir: string, server: import('node:http').Server, close: () => Promise<void> }>}
+ * Serves the dashboard: builds the runs index, then listens; every request passes the token gate first.
+ * The options (runsDir, port, host, home, build, token, auth / noAuth) are documented in start.d.mts.
+ * @param {import('./start.d.mts').StartDashboardOptions} [opts]
+ * @returns {Promise<import('./start.d.mts').Dashboard>}
  */
 export async function startDashboard(opts = {}) {
   const runsDir = resolve(opts.runsDir ?? process.env.FASTTS_RUNS ?? 'runs');
   const port = opts.port ?? 3000;
   const host = opts.host ?? '127.0.0.1';
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DashboardStartError(`invalid port ${port}: use 0..65535`);
+  const token = resolveToken(opts, host);
   process.env.FASTTS_RUNS = runsDir;
   if (opts.home) process.env.FASTTS_HOME = resolve(opts.home);
   process.env.NEXT_TELEMETRY_DISABLED = '1';
@@ -67,7 +68,13 @@ export async function startDashboard(opts = {}) {
   const app = next({ dev: false, dir: APP_DIR, hostname: host, port, quiet: true });
   await app.prepare();
   const handler = app.getRequestHandler();
+  /** @type {((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean) | null} */
+  let gate = null; // set once the port is known (the cookie is named after it)
   const server = createServer((req, res) => {
+    if (!gate || !gate(req, res)) {
+      if (!gate) res.writeHead(503).end();
+      return;
+    }
     handler(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
       res.end('internal error');
@@ -81,9 +88,17 @@ export async function startDashboard(opts = {}) {
   });
   const addr = server.address();
   const actualPort = typeof addr === 'object' && addr ? addr.port : port;
+  // Cookies are not per port: the name carries it, so dashboards on one host do not overwrite each other's.
+  gate = createAuthGate({ token, cookieName: `fastts_dashboard_${actualPort}` });
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  const url = `http://${shownHost}:${actualPort}`;
+  const indexed = await warmUp(host, actualPort, token);
   return {
-    url: `http://${shownHost}:${actualPort}`,
+    url,
+    loginUrl: token === null ? url : `${url}/?token=${encodeURIComponent(token)}`,
+    token,
+    auth: token !== null,
+    indexed,
     port: actualPort,
     host,
     runsDir,
@@ -96,31 +111,96 @@ export async function startDashboard(opts = {}) {
   };
 }
 
-function parseArgs(argv) {
+/**
+ * Builds the runs index before anyone asks: one request to the app through the server just started (Next.js
+ * loads the app's server code on the first request), then the index's own count and timing.
+ * @param {string} host
+ * @param {number} port
+ * @param {string | null} token
+ * @returns {Promise<{ runs: number, seconds: number } | null>}
+ */
+async function warmUp(host, port, token) {
+  const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  try {
+    const res = await fetch(`http://${h}:${port}/api/runs?limit=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    await res.arrayBuffer();
+  } catch {
+    return null; // the first visitor then builds it
+  }
+  const index = /** @type {any} */ (globalThis)[Symbol.for('fastts.dashboard.runsIndex')];
+  const stats = index?.stats?.();
+  return stats ? { runs: stats.runs, seconds: stats.indexedInMs / 1000 } : null;
+}
+
+/**
+ * The token to require, or null without authentication (loopback only).
+ * @param {{ token?: string, auth?: boolean, noAuth?: boolean }} opts
+ * @param {string} host
+ * @returns {string | null}
+ */
+function resolveToken(opts, host) {
+  const off = opts.auth === false || opts.noAuth === true;
+  if (off) {
+    if (!isLoopbackHost(host)) {
+      throw new DashboardStartError(`--no-auth is allowed only on a loopback host (127.0.0.1, ::1, localhost): on ${host} anyone who can reach the port could use the dashboard`);
+    }
+    if (opts.token !== undefined) throw new DashboardStartError('--token and --no-auth contradict each other: use one');
+    return null;
+  }
+  const fromEnv = process.env[TOKEN_ENV];
+  const token = opts.token ?? (fromEnv ? fromEnv : newToken());
+  const problem = tokenProblem(token);
+  if (problem) throw new DashboardStartError(`${problem}: use a long random string of letters and digits (${opts.token !== undefined ? '--token' : TOKEN_ENV})`);
+  if (token.length < 16) console.error(`fastts dashboard: warning: the token is short (${token.length} characters): use a long random one where others can reach the port`);
+  return token;
+}
+
+/**
+ * Parses the command line into {@link startDashboard}'s options.
+ * @param {string[]} argv
+ */
+export function parseArgs(argv) {
+  /** @type {import('./start.d.mts').StartDashboardOptions & { help?: boolean }} */
   const o = {};
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i] ?? '';
     const [k, inline] = a.includes('=') ? a.split(/=(.*)/s, 2) : [a, undefined];
-    const val = () => inline ?? argv[++i];
+    const val = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new DashboardStartError(`${k} needs a value`);
+      return v;
+    };
     if (k === '--runs') o.runsDir = val();
     else if (k === '--port') o.port = Number(val());
     else if (k === '--host') o.host = val();
     else if (k === '--home') o.home = val();
+    else if (k === '--token') o.token = val();
+    else if (k === '--no-auth' && inline === undefined) o.noAuth = true;
     else if (k === '--help' || k === '-h') o.help = true;
-    else throw new DashboardStartError(`unknown option ${a}: use --runs <dir>, --port <n>, --host <addr>, --home <dir>`);
+    else throw new DashboardStartError(`unknown option ${a}: use --runs <dir>, --port <n>, --host <addr>, --home <dir>, --token <token>, --no-auth`);
   }
   return o;
 }
+
+const USAGE = `usage: fastts-dashboard [--runs runs] [--port 3000] [--host 127.0.0.1] [--home <FASTTS_HOME>] [--token <token>] [--no-auth]
+
+  --token <token>  the access token (default: $${TOKEN_ENV}, else a random one); prefer the variable, since
+                   other users of this machine can read command lines
+  --no-auth        no token (only with a loopback --host)
+
+Prints the URL to open, with ?token=...; API clients send "Authorization: Bearer <token>".`;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
     const o = parseArgs(process.argv.slice(2));
     if (o.help) {
-      console.log('usage: fastts-dashboard [--runs runs] [--port 3000] [--host 127.0.0.1] [--home <FASTTS_HOME>]');
+      console.log(USAGE);
       process.exit(0);
     }
     const d = await startDashboard(o);
-    console.log(`fastts dashboard on ${d.url} (runs: ${d.runsDir})`);
+    // The only line that ever shows the token.
+    const indexed = d.indexed ? `; ${d.indexed.runs} runs indexed in ${d.indexed.seconds.toFixed(2)} s` : '';
+    console.log(`fastts dashboard on ${d.loginUrl} (runs: ${d.runsDir}${indexed}${d.auth ? '' : '; no authentication, loopback only'})`);
     const stop = () => d.close().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -50,7 +50,7 @@ afterAll(async () => {
 
 describe('a real CLI run in the dashboard', () => {
   it('follows the run live while the CLI trains, until it finishes', async () => {
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await expect.poll(() => existsSync(join(runDir, 'status.json')), { timeout: 120_000, interval: 200 }).toBe(true);
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     const first = await p.getByTestId('run-status').innerText();
@@ -68,7 +68,7 @@ describe('a real CLI run in the dashboard', () => {
 
   it('is in the runs list, finished, with the CLI accuracy', async () => {
     await trained();
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(dash.url);
     const row = p.locator(`[data-run-id="${RUN_ID}"]`);
     const text = await row.innerText();
@@ -82,12 +82,12 @@ describe('a real CLI run in the dashboard', () => {
 
   it('shows the run at 1280x800 and on a phone (screenshots in tests/web/artifacts/)', async () => {
     await trained();
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     await p.waitForLoadState('networkidle');
     await p.screenshot({ path: artifact('real-run-1280x800.png'), fullPage: true });
     await p.context().close();
-    const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
+    const phone = await (await dash.context(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
     for (const [path, name] of [[`/runs/${RUN_ID}`, 'real-run'], ['/', 'real-runs']] as const) {
       await phone.goto(`${dash.url}${path}`);
       await phone.waitForLoadState('networkidle');
@@ -99,7 +99,7 @@ describe('a real CLI run in the dashboard', () => {
 
   it('shows the confusion matrix with the run numbers, the curves and the test predictions', async () => {
     await trained();
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
     let total = 0;
@@ -120,7 +120,7 @@ describe('a real CLI run in the dashboard', () => {
 
   it('shows the top losses as a grid of k images', async () => {
     await trained();
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/runs/${RUN_ID}`);
     const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { topLosses?: number[]; k?: number };
     const k = interp.topLosses?.length ?? Math.min(interp.k ?? 9, 33);
@@ -136,7 +136,7 @@ describe('a real CLI run in the dashboard', () => {
     expect(existsSync(join(runDir, 'model'))).toBe(true);
     const csv = readFileSync(join(runDir, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
     const cli = new Map(csv.map(([file, label, prob]) => [basename(file!), { label: label!, prob: Number(prob) }]));
-    const p = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/predict?run=${RUN_ID}`);
     const tests = readdirSync(join(DORAEMON_WALLE, 'test')).sort().map((f) => join(DORAEMON_WALLE, 'test', f));
     await p.getByTestId('predict-input').setInputFiles(tests);

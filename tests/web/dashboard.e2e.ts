@@ -2,12 +2,12 @@
  * The dashboard against fabricated run directories (RUN_FORMAT.md): runs list, run page contents, live updates
  * while a run trains, path-traversal attempts on every named route, and screenshots at desktop and phone sizes.
  */
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifact, launchBrowser, multipart, rawGet, rawPost, startServer, type Dashboard } from './harness';
+import { artifact, launchBrowser, multipart, startServer, type Dashboard } from './harness';
 import { batchLine, makeFakeRun, metricsLine } from './fakeRun';
 import { WEIGHTS_HOME } from '../../test-support/shared';
 
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 async function page(viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const ctx = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const ctx = await dash.context(browser, { viewport, deviceScaleFactor: 1 });
   return ctx.newPage();
 }
 
@@ -74,6 +74,47 @@ describe('runs list', () => {
     expect(await first.innerText()).toContain('running');
     expect(await p.content()).not.toContain(SECRET);
     await p.screenshot({ path: artifact('runs-1280x800.png'), fullPage: true });
+    await p.context().close();
+  });
+});
+
+describe('runs list as the runs folder grows', () => {
+  it('paginates, sorts by best accuracy and filters by status on the server', async () => {
+    const p = await page();
+    await p.goto(`${dash.url}/?limit=1`);
+    expect(await p.getByTestId('run-row').count()).toBe(1);
+    expect(await p.getByTestId('runs-total').innerText()).toMatch(/^page 1 of \d+ · \d+ runs$/);
+    await p.getByTestId('page-next').click();
+    await expect.poll(() => p.getByTestId('runs-total').innerText()).toMatch(/^page 2 of /);
+    await p.goto(dash.url);
+    await p.getByTestId('sort-accuracy').click();
+    await expect.poll(() => p.getByTestId('run-row').first().getAttribute('data-run-id')).toBe('20261128-010000-mobilenet_v1_0.25_224');
+    expect(p.url()).toContain('sort=accuracy');
+    await p.getByTestId('filter-status').selectOption('running');
+    await p.getByTestId('filter-apply').click();
+    await expect.poll(() => p.getByTestId('run-row').count()).toBe(1);
+    expect(await p.getByTestId('run-row').first().getAttribute('data-run-id')).toBe('20261128-020000-live');
+    const api = JSON.parse((await dash.get('/api/runs?status=finished&sort=accuracy&limit=1', { accept: 'application/json' })).body) as { runs: { id: string }[]; total: number; pages: number };
+    expect(api.runs.map((r) => r.id)).toEqual(['20261128-010000-mobilenet_v1_0.25_224']);
+    expect(api.pages).toBe(api.total);
+    expect((await dash.get('/api/runs?sort=loss', { accept: 'application/json' })).status).toBe(400);
+    await p.context().close();
+  });
+
+  it('shows a new run in the open list within 2 s, without a reload', async () => {
+    const p = await page();
+    await p.goto(dash.url);
+    await expect.poll(() => p.getByTestId('runs-live').getAttribute('data-live')).toBe('yes');
+    const before = await p.getByTestId('run-row').count();
+    // Written elsewhere, then moved in at once, as a copy of a run would arrive.
+    const staged = await makeFakeRun(base, '20261128-030000-new', { status: 'running', epochs: 1 });
+    const t0 = Date.now();
+    renameSync(staged, join(runs, '20261128-030000-new'));
+    await expect.poll(() => p.getByTestId('run-row').count(), { timeout: 2000, interval: 50 }).toBe(before + 1);
+    console.log(`new run in the open runs list after ${Date.now() - t0} ms`);
+    expect(await p.getByTestId('run-row').first().getAttribute('data-run-id')).toBe('20261128-030000-new');
+    rmSync(join(runs, '20261128-030000-new'), { recursive: true });
+    await expect.poll(() => p.getByTestId('run-row').count(), { timeout: 2000, interval: 50 }).toBe(before);
     await p.context().close();
   });
 });
@@ -187,13 +228,14 @@ describe('security', () => {
   ];
 
   it.each(routes)('GET %s is a 4xx that leaks nothing', async (path) => {
-    let r = await rawGet(dash.url, path);
+    let r = await dash.get(path);
     // Next.js answers a raw `..` segment with a redirect to the normalized path: follow it (same origin only).
     if (r.status >= 300 && r.status < 400) {
       expect(r.location, `${path} redirects somewhere`).toMatch(/^\/[^/]/);
-      r = await rawGet(dash.url, r.location!);
+      r = await dash.get(r.location!);
     }
     expect(r.status, `${path} -> ${r.status} ${r.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+    expect([401, 429], 'refused by the app, not by the token gate').not.toContain(r.status);
     expect(r.status).toBeLessThan(500);
     expect(r.body).not.toContain(SECRET);
     expect(r.body).not.toContain('root:x:0');
@@ -202,26 +244,26 @@ describe('security', () => {
   });
 
   it('serves what it should: run files, model files of the cache, and the JSON API', async () => {
-    expect((await rawGet(dash.url, `/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
-    expect((await rawGet(dash.url, `/api/runs/${id}/files/test_predictions.csv`)).body).toContain('walle');
-    const m = await rawGet(dash.url, '/api/models/mobilenet_v1_0.25_224/model.json');
+    expect((await dash.get(`/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
+    expect((await dash.get(`/api/runs/${id}/files/test_predictions.csv`)).body).toContain('walle');
+    const m = await dash.get('/api/models/mobilenet_v1_0.25_224/model.json');
     expect(m.status).toBe(200);
     expect(JSON.parse(m.body).weightsManifest).toBeDefined();
-    expect((await rawGet(dash.url, '/api/models/mobilenet_v1_0.25_224/mobilenet_group1-shard1of1')).status).toBe(200);
-    expect((await rawGet(dash.url, '/api/models/imagenet-samples/expected.json')).status).toBe(404);
-    const list = JSON.parse((await rawGet(dash.url, '/api/models')).body) as { archs: string[] };
+    expect((await dash.get('/api/models/mobilenet_v1_0.25_224/mobilenet_group1-shard1of1')).status).toBe(200);
+    expect((await dash.get('/api/models/imagenet-samples/expected.json')).status).toBe(404);
+    const list = JSON.parse((await dash.get('/api/models')).body) as { archs: string[] };
     expect(list.archs).toEqual(['mobilenet_v1_0.25_224']);
-    const files = JSON.parse((await rawGet(dash.url, '/api/models/mobilenet_v1_0.25_224')).body) as { files: string[] };
+    const files = JSON.parse((await dash.get('/api/models/mobilenet_v1_0.25_224')).body) as { files: string[] };
     expect(files.files).toContain('model.json');
     expect(files.files).toContain('mobilenet_group1-shard1of1');
     expect(files.files).not.toContain('LICENSE.appinventor');
-    const run = JSON.parse((await rawGet(dash.url, `/api/runs/${id}`)).body) as { interpretation: { confusion: number[][] } };
+    const run = JSON.parse((await dash.get(`/api/runs/${id}`)).body) as { interpretation: { confusion: number[][] } };
     expect(run.interpretation.confusion).toEqual([[15, 1], [2, 15]]);
   });
 
   it('ignores a predict-page model choice that is not a run', async () => {
     for (const q of ['..%2f..%2fsecret.txt', '%2e%2e', 'linked', '/etc/passwd']) {
-      const r = await rawGet(dash.url, `/predict?run=${q}`);
+      const r = await dash.get(`/predict?run=${q}`);
       expect(r.status).toBe(200);
       expect(r.body).not.toContain(SECRET);
     }
@@ -237,7 +279,7 @@ describe('security', () => {
 
   it('unsupported file types are refused (415)', async () => {
     writeFileSync(join(runs, id, 'notes.svg'), '<svg onload="alert(1)"/>');
-    expect((await rawGet(dash.url, `/api/runs/${id}/files/notes.svg`)).status).toBe(415);
+    expect((await dash.get(`/api/runs/${id}/files/notes.svg`)).status).toBe(415);
   });
 });
 
@@ -260,7 +302,7 @@ describe('saving a browser-trained run (POST /api/runs)', () => {
   const post = (parts: ReturnType<typeof good> | Record<string, string | { bytes: Uint8Array; filename: string }>, headers: Record<string, string> = {}) => {
     const m = multipart(parts);
     const u = new URL(dash.url);
-    return rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': m.type, 'content-length': String(m.body.length), ...headers }, m.body);
+    return dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': m.type, 'content-length': String(m.body.length), ...headers }, m.body);
   };
 
   it('accepts a same-origin upload and writes it as a finished run with fixed file names', async () => {
@@ -268,26 +310,26 @@ describe('saving a browser-trained run (POST /api/runs)', () => {
     expect(r.status, r.body).toBe(201);
     const { id } = JSON.parse(r.body) as { id: string };
     expect(id).toMatch(/^browser-\d{8}-\d{6}-mobilenet_v1_0\.25_224(-\d+)?$/);
-    const run = JSON.parse((await rawGet(dash.url, `/api/runs/${id}`)).body) as { status: string; modelFiles: string[]; interpretation: { items: { thumb: string | null }[] } };
+    const run = JSON.parse((await dash.get(`/api/runs/${id}`)).body) as { status: string; modelFiles: string[]; interpretation: { items: { thumb: string | null }[] } };
     expect(run.status).toBe('finished');
     expect(run.modelFiles).toEqual(['model/export.safetensors']);
     expect(run.interpretation.items.map((i) => i.thumb)).toEqual(['thumbs/valid/0.jpg', null]);
-    expect((await rawGet(dash.url, `/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
+    expect((await dash.get(`/api/runs/${id}/files/thumbs/valid/0.jpg`)).type).toBe('image/jpeg');
   });
 
   it('refuses cross-origin, wrong types, oversize and unknown parts', async () => {
     const m = multipart(good());
     const base = { 'content-type': m.type, 'content-length': String(m.body.length) };
-    expect((await rawPost(dash.url, '/api/runs', base, m.body)).status).toBe(403); // no Origin
-    expect((await rawPost(dash.url, '/api/runs', { ...base, origin: 'http://evil.example' }, m.body)).status).toBe(403);
+    expect((await dash.post('/api/runs', base, m.body)).status).toBe(403); // no Origin
+    expect((await dash.post('/api/runs', { ...base, origin: 'http://evil.example' }, m.body)).status).toBe(403);
     expect((await post(good(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     const u = new URL(dash.url);
-    expect((await rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': 'application/json' }, Buffer.from('{}'))).status).toBe(415);
+    expect((await dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': 'application/json' }, Buffer.from('{}'))).status).toBe(415);
     // Over the limit (lowered to 1 MiB for this server), with an honest Content-Length and with chunked encoding.
     const big = { ...good(), model: { bytes: new Uint8Array(2 * 1024 * 1024), filename: 'big.safetensors' } };
     expect((await post(big)).status).toBe(413);
     const mb = multipart(big);
-    expect((await rawPost(dash.url, '/api/runs', { origin: `http://${u.host}`, 'content-type': mb.type, 'transfer-encoding': 'chunked' }, mb.body)).status).toBe(413);
+    expect((await dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': mb.type, 'transfer-encoding': 'chunked' }, mb.body)).status).toBe(413);
     expect((await post({ ...good(), '../../evil': 'x' })).status).toBe(400);
     expect((await post({ ...good(), model: { bytes: new TextEncoder().encode('not a model at all'), filename: 'x.safetensors' } })).status).toBe(415);
     expect((await post({ ...good(), 'thumb:0': { bytes: new TextEncoder().encode('<svg/>'), filename: '0.jpg' } })).status).toBe(415);

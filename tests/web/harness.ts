@@ -3,10 +3,11 @@
  * Debian Chromium driven by playwright-core, and a raw HTTP client for requests browsers would normalize.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
 import { REPO_ROOT, WEIGHTS_HOME } from '../../test-support/shared';
 import { CHROMIUM, CHROMIUM_FLAGS } from '../browser/chromium';
 
@@ -14,28 +15,45 @@ export const ARTIFACTS = join(REPO_ROOT, 'tests', 'web', 'artifacts');
 export { CHROMIUM };
 
 export interface Dashboard {
+  /** The base URL, without the token (`http://127.0.0.1:<port>`). */
   url: string;
+  /** The URL the dashboard printed: `url` + `/?token=…`. */
+  loginUrl: string;
+  /** The token the harness gave it. */
+  token: string;
+  /** `Authorization: Bearer <token>`, for API requests. */
+  auth: Record<string, string>;
   proc: ChildProcess;
   log: () => string;
   stop: () => Promise<void>;
+  /** A raw GET with the token (`rawGet` plus the Authorization header). */
+  get: (rawPath: string, headers?: Record<string, string>) => ReturnType<typeof rawGet>;
+  /** A raw POST with the token. */
+  post: (path: string, headers: Record<string, string>, body: Buffer) => ReturnType<typeof rawPost>;
+  /** A browser context that has opened the tokened URL once, as a person would: its cookie opens every page. */
+  context: (browser: Browser, options?: BrowserContextOptions) => Promise<BrowserContext>;
 }
 
-/** Starts the built dashboard on a free loopback port, reading `runsDir`. */
-export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}): Promise<Dashboard> {
-  const proc = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'web', 'start.mjs'), '--runs', runsDir, '--port', '0'], {
-    env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, NEXT_TELEMETRY_DISABLED: '1', ...env },
+/**
+ * Starts the built dashboard on a free port (loopback unless `args` say `--host`), reading `runsDir`, with a
+ * random token (or `FASTTS_DASHBOARD_TOKEN` from `env`).
+ */
+export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<Dashboard> {
+  const token = env.FASTTS_DASHBOARD_TOKEN ?? randomBytes(18).toString('base64url');
+  const proc = spawn(process.execPath, [join(REPO_ROOT, 'apps', 'web', 'start.mjs'), '--runs', runsDir, '--port', '0', ...args], {
+    env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, NEXT_TELEMETRY_DISABLED: '1', ...env, FASTTS_DASHBOARD_TOKEN: token },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((ok, fail) => {
+  const [url, loginUrl] = await new Promise<[string, string]>((ok, fail) => {
     const t = setTimeout(() => fail(new Error(`dashboard did not start in 240 s:\n${out}`)), 240_000);
     proc.stdout!.on('data', () => {
-      const m = /on (http:\/\/\S+)/.exec(out);
+      const m = /on (http:\/\/[^/\s]+)(\S*)/.exec(out);
       if (m) {
         clearTimeout(t);
-        ok(m[1]!);
+        ok([m[1]!.replace('//0.0.0.0:', '//127.0.0.1:'), m[1]!.replace('//0.0.0.0:', '//127.0.0.1:') + m[2]!]);
       }
     });
     proc.on('exit', (code) => {
@@ -43,8 +61,12 @@ export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}):
       fail(new Error(`dashboard exited with ${code}:\n${out}`));
     });
   });
+  const auth = { authorization: `Bearer ${token}` };
   return {
     url,
+    loginUrl,
+    token,
+    auth,
     proc,
     log: () => out,
     stop: () =>
@@ -53,6 +75,16 @@ export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}):
         proc.once('exit', () => ok());
         proc.kill('SIGTERM');
       }),
+    get: (rawPath, headers = {}) => rawGet(url, rawPath, { ...auth, ...headers }),
+    post: (path, headers, body) => rawPost(url, path, { ...auth, ...headers }, body),
+    context: async (browser, options = {}) => {
+      const ctx = await browser.newContext(options);
+      const p = await ctx.newPage();
+      const res = await p.goto(loginUrl);
+      if (res?.status() !== 200 || p.url().includes('token=')) throw new Error(`logging in with the tokened URL failed: ${res?.status()} at ${p.url()}`);
+      await p.close();
+      return ctx;
+    },
   };
 }
 
@@ -72,10 +104,10 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
 }
 
 /** A GET with the path sent byte for byte (no normalization of `..` or percent-encoding). */
-export function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string; type: string; location?: string }> {
+export function rawGet(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string; location?: string }> {
   const u = new URL(base);
   return new Promise((ok, fail) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, agent: false, headers: { accept: 'text/html,application/json' } }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, agent: false, headers: { accept: 'text/html,application/json', ...headers } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => {
@@ -112,11 +144,14 @@ export function rawPost(base: string, path: string, headers: Record<string, stri
       res.on('data', (d) => (text += d));
       res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
     });
-    // The server may answer (413) and close before the whole body is sent: the answer is what counts.
+    // The server may answer (413) and close before the whole body is sent: the answer is what counts. The headers
+    // go first and the body only if no early answer came within 250 ms, so that an answer to the headers alone
+    // (a Content-Length over the limit) is not lost to a reset while the body is still being written.
     let answered = false;
     req.on('response', () => (answered = true));
     req.on('error', (e) => (answered ? undefined : fail(e)));
-    req.end(body);
+    req.flushHeaders();
+    setTimeout(() => (answered ? undefined : req.end(body)), 250);
   });
 }
 

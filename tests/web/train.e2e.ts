@@ -51,7 +51,7 @@ afterAll(async () => {
 
 describe('train in the browser', () => {
   it(`fits mobilenet_v1_0.25_224 on ${TRAIN_PER_CLASS}/class doraemon-walle images (${EPOCHS} frozen + ${UNFREEZE} unfrozen epochs) to >= 0.9 valid accuracy`, async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const ctx = await dash.context(browser, { viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     const p = await ctx.newPage();
     const consoleLines: string[] = [];
     p.on('console', (m) => consoleLines.push(m.text()));
@@ -113,7 +113,7 @@ describe('train in the browser', () => {
 
   it('predicts the test images with the saved model on the predict page', async () => {
     expect(savedRun, 'the training test saved a run').toBeTruthy();
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const ctx = await dash.context(browser, { viewport: { width: 1280, height: 800 } });
     const p = await ctx.newPage();
     await p.goto(`${dash.url}/predict?run=${savedRun}`);
     expect(await p.getByTestId('run-select').inputValue()).toBe(savedRun);

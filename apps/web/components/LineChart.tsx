@@ -25,6 +25,35 @@ export interface LineChartProps {
 
 const PAD = { l: 52, r: 12, t: 26, b: 34 };
 
+/** Points drawn per series at most: a long run's 50 000 batches become this many (the chart is ~400 px wide). */
+export const MAX_DRAWN_POINTS = 1200;
+
+/**
+ * Thins a series (sorted by x) to about `max` points, keeping each bucket's lowest and highest point in x order,
+ * so spikes and the envelope survive; the first and last points are always kept.
+ */
+export function decimate<P extends readonly [number, number]>(points: readonly P[], max = MAX_DRAWN_POINTS): readonly P[] {
+  if (points.length <= max) return points;
+  const buckets = Math.max(1, Math.floor((max - 2) / 2));
+  const inner = points.length - 2;
+  const out: P[] = [points[0]!];
+  for (let b = 0; b < buckets; b++) {
+    const from = 1 + Math.floor((b * inner) / buckets);
+    const to = 1 + Math.floor(((b + 1) * inner) / buckets);
+    if (to <= from) continue;
+    let lo = from;
+    let hi = from;
+    for (let i = from + 1; i < to; i++) {
+      if (points[i]![1] < points[lo]![1]) lo = i;
+      if (points[i]![1] > points[hi]![1]) hi = i;
+    }
+    if (lo === hi) out.push(points[lo]!);
+    else out.push(points[Math.min(lo, hi)]!, points[Math.max(lo, hi)]!);
+  }
+  out.push(points[points.length - 1]!);
+  return out;
+}
+
 /** Readable tick label: 3 significant digits, exponent form for tiny values like learning rates. */
 export function fmtTick(v: number): string {
   if (v === 0) return '0';
@@ -55,10 +84,17 @@ export function LineChart({ title, series, xLabel, yLabel, xMax, testId, width =
       </figure>
     );
   }
-  let x0 = Math.min(...pts.map((p) => p[0]));
-  let x1 = Math.max(xMax ?? -Infinity, ...pts.map((p) => p[0]));
-  let y0 = Math.min(...pts.map((p) => p[1]));
-  let y1 = Math.max(...pts.map((p) => p[1]));
+  // Loops, not Math.min(...spread): a long run's points would overflow the call stack.
+  let x0 = Infinity;
+  let x1 = xMax ?? -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of pts) {
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) {
     const d = Math.abs(y0) * 0.1 || 1;
@@ -105,7 +141,7 @@ export function LineChart({ title, series, xLabel, yLabel, xMax, testId, width =
         ) : null}
         {series.map((s) => {
           const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-          const d = p.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+          const d = decimate(p).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
           return (
             <g key={s.name} data-series={s.name} data-points={p.length}>
               {p.length > 1 ? <path d={d} fill="none" stroke={s.color} strokeWidth={1.6} /> : null}

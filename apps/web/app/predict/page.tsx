@@ -1,26 +1,26 @@
 import { connection } from 'next/server';
 import { PredictClient, type PredictRun } from '../../components/PredictClient';
-import { listRuns, readRun } from '../../src/server/runs';
+import { runsIndex } from '../../src/server/runsIndex';
 
 export const metadata = { title: 'Predict' };
 
-/** The export file of a run: the `.safetensors` (or `.bin`) in its `model/` folder. */
-function exportFile(modelFiles: readonly string[]): string | null {
-  return modelFiles.find((f) => f.endsWith('.safetensors')) ?? modelFiles.find((f) => f.endsWith('.bin')) ?? null;
-}
+/** Finished runs offered at most (newest first); a run asked for by `?run=` is offered too. */
+const MAX_OFFERED = 200;
 
 /** Predict: drop images, pick a run's exported model, see the top-k probabilities computed in the browser. */
 export default async function PredictPage({ searchParams }: { searchParams: Promise<{ run?: string | string[] }> }) {
   await connection();
   const { run } = await searchParams;
-  const runs: PredictRun[] = [];
-  for (const s of await listRuns()) {
-    if (s.status !== 'finished') continue;
-    const r = await readRun(s.id).catch(() => null);
-    const file = r && exportFile(r.modelFiles);
-    if (r && file) runs.push({ id: r.id, arch: r.arch, classes: r.classes, file, accuracy: r.bestAccuracy });
-  }
   const wanted = typeof run === 'string' ? run : undefined;
+  const index = runsIndex();
+  await index.ready();
+  // From the index: finished runs with an exported model, newest first; no run directory is read here.
+  const runs: PredictRun[] = [];
+  for (const s of index.sorted('date:desc')) {
+    if (s.status !== 'finished' || (runs.length >= MAX_OFFERED && s.id !== wanted)) continue;
+    const r = index.get(s.id);
+    if (r?.exportFile) runs.push({ id: s.id, arch: s.arch, classes: s.classes, file: r.exportFile, accuracy: s.bestAccuracy });
+  }
   return (
     <>
       <h1>Predict</h1>

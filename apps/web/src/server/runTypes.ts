@@ -4,8 +4,8 @@
  */
 
 /**
- * Where a run stands. `interrupted`: stopped by Ctrl-C with a checkpoint to resume from. `unknown` only when
- * nothing says and the files cannot tell.
+ * Where a run stands. `interrupted`: stopped before the end (Ctrl-C, or its process is gone while status.json
+ * still says running). `unknown` only when nothing says and the files cannot tell.
  */
 export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted' | 'unknown';
 
@@ -82,12 +82,14 @@ export interface RunSummary {
   status: RunStatus;
   /** ISO date the run started. */
   date: string;
-  /** Why it failed, when it did. */
+  /** Why it failed or stopped, when it did. */
   error: string | null;
 }
 
 /** Everything the run page shows. */
 export interface RunDetail extends RunSummary {
+  /** An interrupted run with a checkpoint that `fastts train --resume` continues from. */
+  resumable: boolean;
   config: Record<string, unknown>;
   metrics: EpochMetrics[];
   batches: BatchRecord[];
@@ -101,6 +103,4 @@ export interface RunDetail extends RunSummary {
   modelFiles: string[];
   /** Problems met while reading (malformed lines...), shown on the page instead of failing it. */
   warnings: string[];
-  /** A fingerprint of the files, to tell whether anything changed (used by live updates). */
-  version: string;
 }

@@ -75,7 +75,7 @@ describe('readRun', () => {
     expect(r.warnings).toEqual([]);
   });
 
-  it('tells running, failed, interrupted and stale runs apart', async () => {
+  it('tells running, failed, interrupted (by Ctrl-C or a dead process) and stale runs apart', async () => {
     run('live', { 'config.json': '{}', 'status.json': JSON.stringify({ status: 'running', pid: process.pid }) });
     run('dead', { 'config.json': '{}', 'status.json': JSON.stringify({ status: 'running', pid: 2 ** 22 + 12345 }) });
     run('ctrlc', { 'config.json': '{}', 'status.json': JSON.stringify({ status: 'interrupted', error: 'stopped by Ctrl-C' }) });
@@ -85,7 +85,7 @@ describe('readRun', () => {
     for (const f of ['', 'config.json', 'metrics.jsonl']) utimesSync(join(old, f), t, t);
     run('fresh', { 'config.json': '{}', 'metrics.jsonl': metric(0, 0.5) });
     expect((await readRun('live')).status).toBe('running');
-    expect(await readRun('dead')).toMatchObject({ status: 'failed', error: expect.stringContaining('gone') });
+    expect(await readRun('dead')).toMatchObject({ status: 'interrupted', error: expect.stringContaining('gone'), resumable: false });
     expect(await readRun('ctrlc')).toMatchObject({ status: 'interrupted', error: 'stopped by Ctrl-C' });
     expect(await readRun('crashed')).toMatchObject({ status: 'failed', error: 'out of memory' });
     expect((await readRun('old')).status).toBe('unknown');

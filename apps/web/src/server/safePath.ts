@@ -43,6 +43,8 @@ export interface ResolveOptions {
   kind: string;
   /** Require a regular file (default) or a directory at the end. */
   expect?: 'file' | 'directory';
+  /** `root` is already a real path (from an earlier resolution): skip resolving it again. */
+  rootIsReal?: boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export interface ResolveOptions {
 export async function resolveInside(root: string, segments: readonly string[], opts: ResolveOptions): Promise<string> {
   if (segments.length === 0) throw new NotFoundError(opts.kind);
   for (const s of segments) assertPlainName(opts.kind, s);
-  const rootReal = await realDir(root);
+  const rootReal = opts.rootIsReal ? root : await realDir(root);
   if (!rootReal) throw new NotFoundError(opts.kind);
   let real: string;
   try {

@@ -8,15 +8,15 @@ import { RunCharts } from '../../../components/RunCharts';
 import { TestPredictions } from '../../../components/TestPredictions';
 import { TopLosses } from '../../../components/TopLosses';
 import { DashboardError } from '../../../src/server/errors';
-import { readRun, runFingerprint } from '../../../src/server/runs';
+import { readRunCached } from '../../../src/server/runCache';
 import type { RunDetail } from '../../../src/server/runTypes';
 import { pct, runFileUrl } from '../../../lib/urls';
 
 async function load(id: string): Promise<{ run: RunDetail; since: string }> {
   try {
     // The fingerprint is taken before reading, so a change made while reading still triggers a live update.
-    const since = await runFingerprint(id);
-    return { run: await readRun(id), since };
+    const { run, fp } = await readRunCached(id);
+    return { run, since: fp };
   } catch (err) {
     // A bad or missing run id (traversal attempts included) is a plain 404 page that names nothing else.
     if (err instanceof DashboardError && err.status < 500) notFound();
@@ -66,7 +66,7 @@ export default async function RunPage({ params }: { params: Promise<{ id: string
       {run.error ? (
         <p className="error-box">
           {run.status === 'interrupted' ? 'Interrupted' : 'Failed'}: {run.error}
-          {run.status === 'interrupted' ? <> — continue with <code>fastts train --resume runs/{run.id}</code></> : null}
+          {run.status === 'interrupted' && run.resumable ? <> — continue with <code>fastts train --resume runs/{run.id}</code></> : null}
         </p>
       ) : null}
       {run.warnings.length ? (

@@ -1,10 +1,10 @@
 import { handle } from '../../../../src/server/http';
-import { readRun } from '../../../../src/server/runs';
+import { readRunCached } from '../../../../src/server/runCache';
 
 /** GET /api/runs/<id>: everything about one run, as JSON. */
 export async function GET(_req: Request, ctx: { params: Promise<{ id: string }> }) {
   return handle(async () => {
     const { id } = await ctx.params;
-    return Response.json(await readRun(id), { headers: { 'cache-control': 'no-store' } });
+    return Response.json((await readRunCached(id)).run, { headers: { 'cache-control': 'no-store' } });
   });
 }
