@@ -136,7 +136,9 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     configurePlatform({ reporter: () => undefined, interrupts: false, log: (line) => reporter.log(line), parallel: 'auto', threads: undefined });
     const interrupts = handleInterrupts({
       onFirst: (sig) =>
-        reporter.log(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping at the end of the current batch... (Ctrl-C again to quit at once)`),
+        reporter.log(
+          `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: ${cmd.name() === 'dashboard' ? 'stopping the dashboard...' : 'stopping at the end of the current batch... (Ctrl-C again to quit at once)'}`,
+        ),
     });
     const ctx: CommandContext = { io, reporter, interrupts };
     state.ctx = ctx;

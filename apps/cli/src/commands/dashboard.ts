@@ -9,7 +9,14 @@ import type { DashboardOptions } from '../options.js';
 
 /** What this command needs of `@fastts/web`'s `startDashboard` (apps/web/start.mjs). */
 interface DashboardModule {
-  startDashboard(opts: Record<string, unknown>): Promise<{ url: string; runsDir: string; close(): Promise<void> }>;
+  startDashboard(opts: Record<string, unknown>): Promise<{
+    url: string;
+    loginUrl: string;
+    auth: boolean;
+    runsDir: string;
+    indexed: { runs: number; seconds: number } | null;
+    close(): Promise<void>;
+  }>;
   DashboardStartError: new (message: string) => Error;
 }
 
@@ -46,8 +53,11 @@ export async function runDashboard(options: DashboardOptions, ctx: CommandContex
     if (e instanceof web.DashboardStartError) throw new UsageError(e.message, { cause: e });
     throw e;
   }
-  reporter.result({ url: dashboard.url, runsDir: dashboard.runsDir });
-  reporter.out(`fastts dashboard on ${dashboard.url} (runs: ${dashboard.runsDir}); Ctrl-C stops it`);
+  // The tokened URL is printed once, here; it is never logged again (nor written to --json output).
+  reporter.result({ url: dashboard.url, auth: dashboard.auth, runsDir: dashboard.runsDir });
+  const runs = dashboard.indexed ? `, ${dashboard.indexed.runs} runs indexed in ${dashboard.indexed.seconds.toFixed(1)} s` : '';
+  const noAuth = dashboard.auth ? '' : '; no authentication, loopback only';
+  reporter.out(`fastts dashboard on ${dashboard.loginUrl} (runs: ${dashboard.runsDir}${runs}${noAuth}); Ctrl-C stops it`);
   await new Promise<void>((done) => {
     if (interrupts.signal.aborted) done();
     else interrupts.signal.addEventListener('abort', () => done(), { once: true });
