@@ -26,6 +26,8 @@ function recording(behaviour?: (command: string, ctx: Parameters<CommandHandlers
     export: record('export'),
     models: record('models'),
     dashboard: record('dashboard'),
+    datasetsList: record('datasets list'),
+    datasetsGet: record('datasets get'),
   };
   return { calls, handlers };
 }
@@ -95,6 +97,19 @@ describe('fastts command line', () => {
     expect(calls[3]!.options).toMatchObject({ rows: 2, out: 'b.png', ds: 'train' });
     expect(calls[4]!.options).toMatchObject({ out: 'm.fastts' });
     expect(calls[5]!.options).toMatchObject({ json: true });
+  });
+
+  it('parses datasets list and get; a nested usage error names the full command', async () => {
+    const { calls, handlers } = recording();
+    expect(await main(['datasets', 'list', '--json'], memoryIo(), handlers)).toBe(0);
+    expect(await main(['datasets', 'get', 'doraemon-walle'], memoryIo(), handlers)).toBe(0);
+    expect(calls.map((c) => [c.command, c.args, c.options])).toEqual([
+      ['datasets list', [], { json: true }],
+      ['datasets get', ['doraemon-walle'], {}],
+    ]);
+    const io = memoryIo();
+    expect(await main(['datasets', 'get'], io, handlers)).toBe(2);
+    expect(io.stderr.text).toBe("error: missing required argument 'name'; run 'fastts datasets get --help' for usage\n");
   });
 
   it.each([

@@ -17,6 +17,7 @@ import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
 import { configure as configurePlatform, exitCodeFor, handleInterrupts } from '@fastts/node-gpu';
 import type {
   DashboardOptions,
+  CommonOptions,
   ExportOptions,
   InterpretOptions,
   LrFindOptions,
@@ -38,6 +39,8 @@ export interface CommandHandlers {
   export(runDir: string, options: ExportOptions, ctx: CommandContext): Promise<void>;
   models(options: ModelsOptions, ctx: CommandContext): Promise<void>;
   dashboard(options: DashboardOptions, ctx: CommandContext): Promise<void>;
+  datasetsList(options: CommonOptions, ctx: CommandContext): Promise<void>;
+  datasetsGet(name: string, options: CommonOptions, ctx: CommandContext): Promise<void>;
 }
 
 /** Default learning rates for the unfrozen phase (fast.ai's tutorial: `slice(1e-5, 3e-4)`). */
@@ -49,8 +52,9 @@ function examples(lines: string[]): string {
 
 const GLOBAL_HELP = `
 Environment:
-  FASTTS_HOME     weight cache (default ~/.cache/fastts); weights live in $FASTTS_HOME/models/<arch>/
-  FASTTS_OFFLINE  set to 1 to forbid downloading weights (the error says which file to place where)
+  FASTTS_HOME     cache (default ~/.cache/fastts): weights in models/<arch>/, data sets in data/<name>/
+  FASTTS_OFFLINE  set to 1 to forbid downloads of weights and data sets (the error says which file to place where)
+  FASTTS_MIRROR   base URL of a mirror: https://<host>/<path> downloads as $FASTTS_MIRROR/<host>/<path>
   FASTTS_BACKEND  default of --backend; FASTTS_THREADS default of --threads
   NO_COLOR        set to turn colours off (https://no-color.org); FORCE_COLOR=1 forces them on
 
@@ -106,7 +110,9 @@ function configure(cmd: Command, io: CliIo): Command {
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => {
-        const name = cmd.name() === 'fastts' ? 'fastts' : `fastts ${cmd.name()}`;
+        const names: string[] = [];
+        for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+        const name = names.join(' '); // `fastts`, `fastts train`, `fastts datasets get`
         const text = oneLine(s.replace(/^error:\s*/i, '')).replace(/[.;:]\s*$/, '');
         write(`${color ? '\u001b[31merror:\u001b[39m' : 'error:'} ${text}; run '${name} --help' for usage\n`);
       },
@@ -160,7 +166,7 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         'confusion_matrix.png, top_losses.png and test_predictions.csv. Ctrl-C stops at the end of the current batch ' +
         'and writes a checkpoint that --resume continues from.',
     )
-    .argument('[dataDir]', 'the data folder (not needed with --resume)')
+    .argument('[dataDir]', "the data folder, or a data set name from 'fastts datasets list' (not needed with --resume)")
     .option('--arch <name>', "architecture (see 'fastts models')", 'resnet34')
     .option('--epochs <n>', 'epochs with the body frozen', parseNonNegativeInt, 1)
     .option('--lr <n|lo:hi>', 'max learning rate of the frozen phase: a number, lo:hi or :hi (default fast.ai 3e-3)', parseLr)
@@ -367,6 +373,27 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
   addJson(dashboard)
     .addHelpText('after', examples(['fastts dashboard', 'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0']))
     .action(async (options: DashboardOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.dashboard(options, ctx)));
+  // datasets list | get
+  const datasets = configure(program.command('datasets'), io)
+    .summary("list and download data sets (fast.ai's untar_data)")
+    .description(
+      "The registered data sets: fast.ai's image sets (URLs.PETS, URLs.IMAGENETTE_160, ...) and the tutorial's " +
+        'doraemon-walle. Downloaded once (verified, resumable) into $FASTTS_HOME/data/<name>/; FASTTS_MIRROR ' +
+        'fetches them from a mirror. fastts train accepts a name as well as a folder.',
+    )
+    .addHelpText('after', examples(['fastts datasets list', 'fastts datasets get doraemon-walle', 'fastts train doraemon-walle --arch resnet34']));
+  addJson(configure(datasets.command('list'), io).summary('list the data sets, their size and whether they are in the cache'))
+    .addHelpText('after', examples(['fastts datasets list', 'FASTTS_HOME=/data/fastts fastts datasets list --json']))
+    .action(async (options: CommonOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.datasetsList(options, ctx)));
+  addJson(
+    configure(datasets.command('get'), io)
+      .summary('download and extract a data set (if not cached) and print its folder')
+      .argument('<name>', "a name from 'fastts datasets list' (or fast.ai's, e.g. IMAGENETTE_160)"),
+  )
+    .addHelpText('after', examples(['fastts datasets get doraemon-walle', 'fastts datasets get IMAGENETTE_160', 'FASTTS_MIRROR=http://mirror.local/fastts fastts datasets get mnist_sample']))
+    .action(async (name: string, options: CommonOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.datasetsGet(name, options, ctx)),
+    );
 
   return program;
 }

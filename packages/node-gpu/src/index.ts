@@ -16,5 +16,6 @@ export * from './weights/index.js';
 export * from './backend/index.js';
 export * from './platform/index.js';
 export * from './onnx/index.js';
+export * from './datasets/index.js';
 
 bindNodePlatform();

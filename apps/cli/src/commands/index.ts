@@ -1,6 +1,7 @@
 /** The real implementations of the commands, wired to @fastts/node-gpu. */
 import type { CommandHandlers } from '../program.js';
 import { runDashboard } from './dashboard.js';
+import { runDatasetsGet, runDatasetsList } from './datasets.js';
 import { runExport } from './export.js';
 import { runInterpret } from './interpret.js';
 import { runLrFind } from './lr-find.js';
@@ -19,4 +20,6 @@ export const defaultHandlers: CommandHandlers = {
   export: runExport,
   models: runModels,
   dashboard: runDashboard,
+  datasetsList: runDatasetsList,
+  datasetsGet: runDatasetsGet,
 };

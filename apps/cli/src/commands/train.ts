@@ -26,6 +26,7 @@ import { formatLr, parseLr, type BackendChoice, type LrSpec } from '../args.js';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { loadData, resolveDataSettings, type DataSettings } from '../data.js';
+import { resolveDataArgument } from './datasets.js';
 import { InterruptedError, UsageError, toCliError } from '../errors.js';
 import { fitProgress, RunLogCallback } from '../fit-progress.js';
 import { writeInterpretation } from '../interpretation.js';
@@ -132,7 +133,10 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
       });
     }
     resume = status.resume;
-    if (dataDirArg !== undefined) config.dataDir = resolveDataSettings(dataDirArg, { ...config, test: config.test ?? 'test' }, io.cwd).dataDir;
+    if (dataDirArg !== undefined) {
+      const dir = await resolveDataArgument(dataDirArg, io.cwd, reporter);
+      config.dataDir = resolveDataSettings(dir, { ...config, test: config.test ?? 'test' }, io.cwd).dataDir;
+    }
     // Where tensors run may change on resume; the recipe may not.
     config.backend = options.backend;
     if (options.threads !== undefined) config.threads = options.threads;
@@ -145,8 +149,9 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     if (options.epochs === 0 && options.unfreezeEpochs === 0) {
       throw new UsageError('--epochs and --unfreeze-epochs are both 0: there is nothing to train', { hint: 'give --epochs 1 or more' });
     }
-    const data = resolveDataSettings(dataDirArg, options, io.cwd);
     const spec = getArch(options.arch);
+    // A folder that exists, else a registered data set name (downloaded on first use).
+    const data = resolveDataSettings(await resolveDataArgument(dataDirArg, io.cwd, reporter), options, io.cwd);
     runDir = resolve(io.cwd, options.out ?? defaultRunDir(spec.name, io.cwd));
     newRun = true;
     config = {

@@ -1,6 +1,8 @@
 /**
  * A careful file downloader: streams to `<dest>.part`, resumes it with an HTTP Range request on retry, verifies
- * the sha256 (full or prefix) and size, then renames into place, so `dest` only ever holds a complete file.
+ * the size and a checksum (sha256 or md5, of the whole file or its first bytes, full or prefix), then renames into
+ * place, so `dest` only ever holds a complete file. Every download goes through {@link mirrorUrl}: with
+ * `FASTTS_MIRROR=<base URL>`, `https://<host>/<path>` is fetched as `<base URL>/<host>/<path>`.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -10,10 +12,28 @@ import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import { ChecksumError, DownloadError } from './errors.js';
 
+/** A hash algorithm {@link downloadFile} can verify. */
+export type HashAlgorithm = 'sha256' | 'md5';
+
+/** An expected checksum of a file. */
+export interface Checksum {
+  algorithm: HashAlgorithm;
+  /** Expected digest in hex, or a prefix of it. */
+  digest: string;
+  /** Hash only the first this many bytes (fast.ai publishes the md5 of an archive's first 2^20 bytes). */
+  firstBytes?: number;
+}
+
 /** Options of {@link downloadFile}. */
 export interface DownloadOptions {
-  /** Expected sha256 in hex, or a prefix of it (torchvision file names carry 8 hex digits). */
+  /** Expected sha256 in hex, or a prefix of it (torchvision file names carry 8 hex digits); short for `checksum`. */
   sha256?: string;
+  /** Expected checksum (takes precedence over `sha256`). */
+  checksum?: Checksum;
+  /** Expected size in bytes (verified; also the progress bar's total when the server announces none). */
+  size?: number;
+  /** Mirror base URL (default `FASTTS_MIRROR`; empty for none): see {@link mirrorUrl}. */
+  mirror?: string;
   /** Attempts after the first (default 3). A retry resumes the partial file when the server supports ranges. */
   retries?: number;
   /** Delay before the first retry in ms, doubled each time (default 1000). */
@@ -42,10 +62,65 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+/** The hex digest of a file (of its first `firstBytes` bytes when given), streamed. */
+export async function fileDigest(path: string, algorithm: HashAlgorithm, firstBytes?: number): Promise<string> {
+  const h = createHash(algorithm);
+  const range = firstBytes === undefined ? {} : { start: 0, end: Math.max(0, firstBytes - 1) };
+  if (firstBytes !== 0) for await (const chunk of createReadStream(path, range)) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/** How a checksum is named in messages: `sha256`, `md5 of the first 1 MiB`. */
+export function describeChecksum(checksum: Checksum): string {
+  if (checksum.firstBytes === undefined) return checksum.algorithm;
+  const n = checksum.firstBytes;
+  return `${checksum.algorithm} of the first ${n % 2 ** 20 === 0 ? `${n / 2 ** 20} MiB` : `${n} bytes`}`;
+}
+
+/** A failed check of {@link checkFile}: what was checked, the expected and the actual value. */
+export interface FileMismatch {
+  what: string;
+  expected: string;
+  actual: string;
+}
+
+/** Checks a file against an expected size and checksum; `null` when it matches. */
+export async function checkFile(path: string, expect: { size?: number; checksum?: Checksum }): Promise<FileMismatch | null> {
+  if (expect.size !== undefined) {
+    const size = await fileSize(path);
+    if (size !== expect.size) return { what: 'size', expected: `${expect.size} bytes`, actual: `${size} bytes` };
+  }
+  const c = expect.checksum;
+  if (c) {
+    const actual = await fileDigest(path, c.algorithm, c.firstBytes);
+    if (!actual.startsWith(c.digest.toLowerCase())) return { what: describeChecksum(c), expected: c.digest, actual };
+  }
+  return null;
+}
+
+/**
+ * The URL actually fetched for `url`: unchanged without a mirror; with one (`FASTTS_MIRROR=<base URL>`, or the
+ * `mirror` argument), `http(s)://<host>/<path>?<query>` becomes `<base URL>/<host>/<path>?<query>`. Air-gapped
+ * machines and tests serve the canonical files under those paths. Throws {@link DownloadError} for a mirror that
+ * is not an http(s) URL.
+ */
+export function mirrorUrl(url: string, mirror: string | undefined = process.env.FASTTS_MIRROR): string {
+  if (!mirror) return url;
+  let base: URL;
+  try {
+    base = new URL(mirror);
+  } catch {
+    base = new URL('invalid:');
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw new DownloadError(
+      url,
+      `FASTTS_MIRROR='${mirror}' is not an http(s) URL; set it to a base URL such as http://mirror.example/fastts, or unset it`,
+    );
+  }
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return url;
+  return `${mirror.replace(/\/+$/, '')}/${target.host}${target.pathname}${target.search}`;
 }
 
 /** Whether a status is worth retrying (server errors, timeouts, throttling). */
@@ -55,11 +130,14 @@ function retryable(e: unknown): boolean {
 }
 
 /**
- * Downloads `url` to `dest` (creating its folder): streamed into `dest + '.part'`, resumed on retry, checked
- * against `sha256` and the announced size, then atomically renamed. Throws {@link DownloadError} when all
- * attempts fail and {@link ChecksumError} on a hash mismatch (the partial file is deleted).
+ * Downloads `url` (through the mirror, see {@link mirrorUrl}) to `dest`, creating its folder: streamed into
+ * `dest + '.part'`, resumed on retry (and on the next call, from a `.part` left by an interrupted one), checked
+ * against the announced size, `size` and `checksum`/`sha256`, then atomically renamed. Throws
+ * {@link DownloadError} when all attempts fail and {@link ChecksumError} on a mismatch (the partial file is deleted).
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
+  const source = mirrorUrl(url, options.mirror);
+  const checksum = options.checksum ?? (options.sha256 ? { algorithm: 'sha256' as const, digest: options.sha256 } : undefined);
   const retries = options.retries ?? 3;
   const doFetch = options.fetch ?? globalThis.fetch;
   const part = `${dest}.part`;
@@ -70,13 +148,11 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   for (let attempt = 0; attempt <= retries; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? 1000) * 2 ** (attempt - 1)));
     try {
-      await attemptDownload(url, part, doFetch, options.idleTimeoutMs ?? 60_000, showProgress, label);
-      if (options.sha256) {
-        const actual = await sha256Of(part);
-        if (!actual.startsWith(options.sha256.toLowerCase())) {
-          await rm(part, { force: true });
-          throw new ChecksumError(url, options.sha256, actual);
-        }
+      await attemptDownload(source, part, doFetch, options.idleTimeoutMs ?? 60_000, showProgress, label, options.size);
+      const bad = await checkFile(part, { size: options.size, checksum });
+      if (bad) {
+        await rm(part, { force: true });
+        throw new ChecksumError(source, bad.expected, bad.actual, bad.what);
       }
       await rename(part, dest);
       return;
@@ -86,7 +162,9 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
   }
   if (lastError instanceof ChecksumError) throw lastError;
-  throw new DownloadError(url, (lastError as Error)?.message ?? String(lastError), { cause: lastError });
+  const reason = (lastError as Error)?.message ?? String(lastError);
+  const via = source === url ? '' : ` (the mirror's copy of ${url}; FASTTS_MIRROR=${options.mirror ?? process.env.FASTTS_MIRROR})`;
+  throw new DownloadError(source, `${reason}${via}`, { cause: lastError });
 }
 
 async function attemptDownload(
@@ -96,6 +174,7 @@ async function attemptDownload(
   idleTimeoutMs: number,
   showProgress: boolean,
   label: string,
+  expectedSize: number | undefined,
 ): Promise<void> {
   let have = await fileSize(part);
   const controller = new AbortController();
@@ -130,7 +209,7 @@ async function attemptDownload(
       throw new HttpStatusError(res.status);
     }
     const length = Number(res.headers.get('content-length') ?? NaN);
-    const total = Number.isFinite(length) ? have + length : NaN;
+    const total = Number.isFinite(length) ? have + length : expectedSize ?? NaN;
     if (showProgress) {
       bar = new cliProgress.SingleBar(
         {
@@ -157,7 +236,7 @@ async function attemptDownload(
       out.end();
       await once(out, 'close');
     }
-    if (Number.isFinite(total) && received !== total) {
+    if (Number.isFinite(length) && received !== have + length) {
       throw new Error(`received ${received} of ${total} bytes`);
     }
   } finally {

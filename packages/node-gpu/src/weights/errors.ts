@@ -37,16 +37,21 @@ export class DownloadError extends Error {
   }
 }
 
-/** A downloaded file's sha256 does not match the pinned one (the partial file is deleted). */
+/**
+ * A downloaded file does not match its pinned checksum or size (the partial file is deleted). `what` names the
+ * check: `sha256` (weights), `md5 of the first MiB` (fast.ai's published data set checks) or `size`.
+ */
 export class ChecksumError extends Error {
   override readonly name = 'ChecksumError';
   constructor(
     readonly url: string,
     readonly expected: string,
     readonly actual: string,
+    readonly what: string = 'sha256',
   ) {
+    const partial = what !== 'size' && expected.length < actual.length;
     super(
-      `download of ${url} has sha256 ${actual}, expected ${expected.length < 64 ? `a hash starting with ${expected}` : expected}: ` +
+      `download of ${url} has ${what} ${actual}, expected ${partial ? `a hash starting with ${expected}` : expected}: ` +
         'the file is corrupt or was replaced upstream; it was deleted',
     );
   }

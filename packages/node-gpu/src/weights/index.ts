@@ -4,7 +4,7 @@
  */
 export { fetchPretrained, loadPretrained } from './load.js';
 export type { LoadPretrainedOptions, PretrainedFiles } from './load.js';
-export { downloadFile } from './download.js';
-export type { DownloadOptions } from './download.js';
+export { downloadFile, mirrorUrl, checkFile, fileDigest, describeChecksum } from './download.js';
+export type { DownloadOptions, Checksum, HashAlgorithm, FileMismatch } from './download.js';
 export { fasttsHome, pretrainedDir, isOffline } from './cache.js';
 export { PretrainedUnavailableError, DownloadError, ChecksumError, CachedWeightsError } from './errors.js';
