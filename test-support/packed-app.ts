@@ -7,7 +7,8 @@
  * No request reaches the network, and what is tested is exactly what would be published: the tarballs' files,
  * `exports` and dependencies.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,13 +29,36 @@ interface LockEntry {
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
+/**
+ * The registry URL of a package's tarball. The repository's lock records only integrity hashes; with the URL too,
+ * `npm ci --offline` takes each tarball from the cache by its hash without asking for the package's metadata.
+ */
+function registryTarball(name: string, version: string): string {
+  return `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${version}.tgz`;
+}
+
+/**
+ * Adds each registry package's tarball URL to a `package-lock.json` that lacks them (npm's
+ * `omit-lockfile-registry-resolved`), so that `npm ci --offline` installs it from the cache by integrity alone.
+ * The versions and hashes stay as they are.
+ */
+export function addRegistryUrls(lockFile: string): void {
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { packages: Record<string, LockEntry> };
+  for (const [key, entry] of Object.entries(lock.packages)) {
+    if (!key.includes('node_modules/') || entry.link || entry.resolved || !entry.integrity || !entry.version) continue;
+    entry.resolved = registryTarball(key.slice(key.lastIndexOf('node_modules/') + 13), entry.version);
+  }
+  writeFileSync(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+}
+
+const run = promisify(execFile);
+
 /** Packs workspaces into `dir`; returns `{ name, file }` per workspace. */
-export function packWorkspaces(workspaces: string[], dir: string): Array<{ name: string; file: string }> {
+export async function packWorkspaces(workspaces: string[], dir: string): Promise<Array<{ name: string; file: string }>> {
   mkdirSync(dir, { recursive: true });
-  const out = execFileSync(npm, ['pack', '--json', ...workspaces.flatMap((w) => ['-w', w]), '--pack-destination', dir], {
+  const { stdout: out } = await run(npm, ['pack', '--json', ...workspaces.flatMap((w) => ['-w', w]), '--pack-destination', dir], {
     cwd: REPO_ROOT,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
   });
   return (JSON.parse(out) as Array<{ name: string; filename: string }>).map((p) => ({ name: p.name, file: join(dir, p.filename) }));
 }
@@ -43,7 +67,7 @@ export function packWorkspaces(workspaces: string[], dir: string): Array<{ name:
  * Creates `appDir` with the tarballs as its dependencies and installs them offline (`npm ci --offline`).
  * Returns the app folder.
  */
-export function installPackedApp(appDir: string, tarballs: Array<{ name: string; file: string }>): string {
+export async function installPackedApp(appDir: string, tarballs: Array<{ name: string; file: string }>): Promise<string> {
   mkdirSync(appDir, { recursive: true });
   const rootLock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const all = rootLock.packages;
@@ -88,12 +112,12 @@ export function installPackedApp(appDir: string, tarballs: Array<{ name: string;
       }
       if (packages[key]) continue;
       const { dev: _dev, devOptional: _devOptional, ...entry } = all[key]!;
-      packages[key] = entry as LockEntry;
+      packages[key] = { ...entry, resolved: entry.resolved ?? registryTarball(key.slice(key.lastIndexOf('node_modules/') + 13), entry.version!) } as LockEntry;
       queue.push([key, all[key]!.dependencies ?? {}, all[key]!.optionalDependencies ?? {}]);
     }
   }
   writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ name: 'fastts-packed-app', private: true, type: 'module', dependencies: deps }, null, 2)}\n`);
   writeFileSync(join(appDir, 'package-lock.json'), `${JSON.stringify({ name: 'fastts-packed-app', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
-  execFileSync(npm, ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: appDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  await run(npm, ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: appDir, maxBuffer: 64 * 1024 * 1024 });
   return appDir;
 }

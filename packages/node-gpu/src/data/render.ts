@@ -1,5 +1,6 @@
 /** Rasterizing core's SVG renderings to PNG with sharp (librsvg), and `showBatch`. */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { platformReady, showBatchSvg, type DataBunch, type ShowBatchOptions } from '@fastts/core';
 
@@ -23,7 +24,7 @@ export async function showBatch(data: DataBunch, opts: ShowBatchPngOptions = {})
   await platformReady();
   const { path, ...rest } = opts;
   const png = await svgToPng(await showBatchSvg(data, rest));
-  if (path) await writeFile(path, png);
+  if (path) await writePng(path, png);
   return png;
 }
 
@@ -35,6 +36,11 @@ export async function showBatch(data: DataBunch, opts: ShowBatchPngOptions = {})
  * ```
  */
 export async function savePlot(svg: string | Promise<string>, path: string, opts: { scale?: number } = {}): Promise<string> {
-  await writeFile(path, await svgToPng(await svg, opts));
+  await writePng(path, await svgToPng(await svg, opts));
   return path;
+}
+
+async function writePng(path: string, png: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, png);
 }

@@ -40,7 +40,10 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** Abort an attempt when no data arrives for this long (default 60 s). */
   idleTimeoutMs?: number;
-  /** Show a progress bar on stderr (default: when stderr is a terminal). */
+  /**
+   * Show a progress bar on stderr. Default: a bar when stderr is a terminal, else one line per file
+   * (`fastts: downloading <label> (<size>) ...`); `false` for nothing.
+   */
   progress?: boolean;
   /** Label of the progress bar (default: the file name). */
   label?: string;
@@ -142,7 +145,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   const doFetch = options.fetch ?? globalThis.fetch;
   const part = `${dest}.part`;
   await mkdir(dirname(dest), { recursive: true });
-  const showProgress = options.progress ?? Boolean(process.stderr.isTTY);
+  const showProgress: ProgressMode = options.progress === false ? 'none' : options.progress || process.stderr.isTTY ? 'bar' : 'line';
   const label = options.label ?? dest.split(/[\\/]/).pop() ?? dest;
   let lastError: unknown;
   for (let attempt = 0; attempt <= retries; attempt++) {
@@ -167,12 +170,15 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   throw new DownloadError(source, `${reason}${via}`, { cause: lastError });
 }
 
+/** How a download shows progress: a bar (terminal), one line per file (logs), or nothing. */
+type ProgressMode = 'bar' | 'line' | 'none';
+
 async function attemptDownload(
   url: string,
   part: string,
   doFetch: typeof fetch,
   idleTimeoutMs: number,
-  showProgress: boolean,
+  showProgress: ProgressMode,
   label: string,
   expectedSize: number | undefined,
 ): Promise<void> {
@@ -210,7 +216,10 @@ async function attemptDownload(
     }
     const length = Number(res.headers.get('content-length') ?? NaN);
     const total = Number.isFinite(length) ? have + length : expectedSize ?? NaN;
-    if (showProgress) {
+    if (showProgress === 'line') {
+      const size = Number.isFinite(total) ? ` (${(total / 1e6).toFixed(1)} MB)` : '';
+      process.stderr.write(`fastts: downloading ${label}${size}${have > 0 ? `, resuming at ${(have / 1e6).toFixed(1)} MB` : ''} from ${url}\n`);
+    } else if (showProgress === 'bar') {
       bar = new cliProgress.SingleBar(
         {
           format: `${label} [{bar}] {percentage}% | {value}/{total} MB`,

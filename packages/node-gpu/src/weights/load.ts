@@ -121,6 +121,29 @@ export async function loadPretrained(arch: string, options: LoadPretrainedOption
   return withCachePath(path, () => pretrainedFromLayersModel(spec.name, json, (p) => readBytes(join(files.dir, p)), path));
 }
 
+/**
+ * The first of `archs` whose pretrained weights can be had — cached, or downloaded now — for a default that works
+ * offline too: `await pickPretrained(['resnet34', 'resnet50-keras'])`. Each one skipped is reported through `log`
+ * with the reason (the first line of its {@link PretrainedUnavailableError}). Throws the last error when none can.
+ */
+export async function pickPretrained(
+  archs: readonly string[],
+  options: LoadPretrainedOptions & { log?: (line: string) => void } = {},
+): Promise<string> {
+  let last: unknown;
+  for (const arch of archs) {
+    try {
+      await fetchPretrained(arch, options);
+      return getArch(arch).name;
+    } catch (e) {
+      if (!(e instanceof PretrainedUnavailableError)) throw e;
+      last = e;
+      options.log?.(`${arch}: ${e.message.split('\n')[0]}; trying the next one`);
+    }
+  }
+  throw last ?? new Error('pickPretrained: no architecture given');
+}
+
 /** Runs a read of cached files, wrapping any failure in a {@link CachedWeightsError} naming the file. */
 async function withCachePath<T>(path: string, read: () => Promise<T>): Promise<T> {
   try {
