@@ -128,6 +128,6 @@ describe("fast.ai's positional forms", () => {
     expect(byFlag.probs).toEqual(byName.probs);
     const [probs, targets] = await learn.getPreds();
     expect(probs).toHaveLength(learn.data.validDl!.items.length);
-    expect(targets.every((t) => t === 0 || t === 1)).toBe(true);
+    expect((targets as number[]).every((t) => t === 0 || t === 1)).toBe(true);
   });
 });

@@ -10,11 +10,13 @@ import { Sequential, type Module } from '../nn/index.js';
 import type { BatchNormalizer } from '../transforms/normalize.js';
 import { transformImages } from '../transforms/transform-images.js';
 import type { PretrainedWeights } from '../weights/pretrained.js';
-import { decodeCheckpoint, storedToTensor } from './checkpoint.js';
+import { decodeCheckpoint } from './checkpoint.js';
 import type { LearnerData, LearnerDataLoader } from './data.js';
 import { CheckpointError, LearnerConfigError } from './errors.js';
-import { Learner, type LearnerOptions, type Prediction } from './learner.js';
-import { argMax } from './tensor-utils.js';
+import { EXPORT_FORMAT } from './export.js';
+import { Learner } from './learner.js';
+import type { LearnerOptions } from './options.js';
+import { predictTensor, type Prediction } from './predict.js';
 import type { LearnerStorage } from './storage.js';
 import { currentPlatform, platformReady } from './platform.js';
 import type { TrainStep } from './train-step.js';
@@ -238,12 +240,11 @@ export class InferenceLearner {
   /** Predicts one decoded image (resized and center-cropped like validation images, then preprocessed). */
   async predict(image: DecodedImage): Promise<Prediction> {
     const x = prepareImage(image, this.info.size, (t) => applyPreprocessing(this.info.preprocessing, t));
-    const p = tf.tidy(() => tf.softmax(this.model.forward(x) as tf.Tensor2D));
-    x.dispose();
-    const probs = Array.from(await p.data());
-    p.dispose();
-    const index = argMax(probs);
-    return { className: this.classes[index]!, index, probs };
+    try {
+      return await predictTensor(this.model, this.classes, x);
+    } finally {
+      x.dispose();
+    }
   }
 
   /** Frees the model's weights. */
@@ -265,21 +266,25 @@ export async function loadLearner(a: string | LearnerStorage, b?: string | { sto
   if (!storage) throw new LearnerConfigError(`loadLearner('${file}'): no storage: give { storage }, or import a platform package (@fastts/node-gpu)`);
   await platformReady();
   if (!(await storage.exists(file))) throw new CheckpointError(`no export at ${file}: write one with learn.export()`);
-  const { tensors, meta } = decodeCheckpoint(await storage.readFile(file), file);
+  const { tensors: sd, meta } = decodeCheckpoint(await storage.readFile(file), file);
   const m = meta as Partial<VisionExportInfo> & { format?: string; classes?: string[] };
-  if (m.format !== 'fastts-export') {
+  if (m.format !== EXPORT_FORMAT) {
+    tf.dispose([...sd.values()]);
     throw new CheckpointError(`${file} is not an export (format ${String(m.format)}): training checkpoints load with learn.load()`);
   }
   if (!m.arch || !m.classes || !m.size || !m.preprocessing) {
+    tf.dispose([...sd.values()]);
     throw new CheckpointError(`${file} lacks the architecture, classes, size or preprocessing: it was not exported by a vision learner`);
   }
-  const { model } = buildModel(m.arch, m.classes.length, m.head ?? {});
-  const sd = new Map(Object.entries(tensors).map(([k, t]) => [k, storedToTensor(t)]));
+  let model: Module;
   try {
-    model.loadStateDict(sd, { layout: 'native' });
-  } catch (e) {
-    model.dispose();
-    throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+    model = buildModel(m.arch, m.classes.length, m.head ?? {}).model;
+    try {
+      model.loadStateDict(sd, { layout: 'native' });
+    } catch (e) {
+      model.dispose();
+      throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+    }
   } finally {
     tf.dispose([...sd.values()]);
   }
