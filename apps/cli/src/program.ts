@@ -80,7 +80,7 @@ function addDataOptions(cmd: Command): Command {
     .option('--test <dir>', 'unlabelled test folder under the data folder (used when it exists)', 'test')
     .option('--size <px>', 'image size fed to the model (square, pixels)', parsePositiveInt, 224)
     .option('--bs <n>', 'batch size', parsePositiveInt, 64)
-    .option('--seed <n>', 'seed for the split, shuffling and augmentation (default: random, recorded)', parseNonNegativeInt);
+    .option('--seed <n>', 'seed for the split, shuffling, augmentation, head initialisation and dropout (default: random, recorded)', parseNonNegativeInt);
 }
 
 function addBackendOptions(cmd: Command): Command {

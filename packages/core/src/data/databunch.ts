@@ -48,6 +48,14 @@ export class DataBunch {
     this.warnings = parts.warnings ?? [];
   }
 
+  /**
+   * The seed of the split, the shuffles and the augmentations (`fromFolder`'s `seed`, random when none was given);
+   * `cnnLearner` seeds the model's initialization and dropout from it too.
+   */
+  get seed(): number {
+    return this.trainDl.seed;
+  }
+
   /** Number of classes (fast.ai `c`). */
   get c(): number {
     return this.classes.length;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AdaptiveConcatPool2d, BatchNorm1d, BatchNorm2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../nn/index.js';
 import { chunkRanges, chunkedGradients } from './chunked-gradients.js';
 import { crossEntropyLoss } from './loss.js';
-import { seeded } from './testing.js';
+import { createRng } from '../data/rng.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,7 +40,7 @@ function model(): Sequential {
 }
 
 function batch(n: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
-  const r = seeded(11);
+  const r = createRng(11);
   // class 0 and class 1 images differ in mean: a chunk of one class alone loses that signal in a per-chunk BatchNorm1d
   const labels = Array.from({ length: n }, (_, i) => (i < n / 2 ? 0 : 1));
   const x = tf.tensor4d(

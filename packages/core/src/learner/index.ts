@@ -2,19 +2,12 @@
  * `learner`: fast.ai's training recipe — Learner (fit, fitOneCycle, lrFind, freeze/unfreeze, getPreds, TTA,
  * save/load/export), AdamW, one-cycle schedules, discriminative learning rates, losses, metrics, callbacks.
  */
-export {
-  Learner,
-  type AbortSignalLike,
-  type LearnerOptions,
-  type FitOptions,
-  type FitOneCycleOptions,
-  type LrFindOptions,
-  type LrFindResult,
-  type GetPredsOptions,
-  type Predictions,
-  type Prediction,
-  type ValidationStats,
-} from './learner.js';
+export { Learner } from './learner.js';
+export type { AbortSignalLike } from './platform.js';
+export type { LearnerOptions, FitOptions, FitOneCycleOptions } from './options.js';
+export type { LrFindOptions, LrFindResult } from './lr-finder.js';
+export type { GetPredsOptions, TtaOptions, Predictions, Prediction } from './predict.js';
+export type { FitLearner, RecorderState, ValidationStats } from './types.js';
 export type { LearnerData, LearnerDataLoader } from './data.js';
 export { DatasetType } from './data.js';
 export {
@@ -34,14 +27,16 @@ export { slice, lrRange, evenMults, isLrSlice, formatLr, type LrSlice, type LrSp
 export { crossEntropyFlat, crossEntropyLoss, type CrossEntropyOptions, type LossFunction, type Reduction } from './loss.js';
 export { accuracy, errorRate, defineMetric, metricName, type Metric } from './metrics.js';
 export { CALLBACK_EVENTS, sortCallbacks, runEvent, type Callback, type CallbackEvent, type CallbackHandler } from './callback.js';
+export { ParamScheduler, OneCycleScheduler, type HyperSchedule, type HyperSchedules } from './param-scheduler.js';
+export { LRFinder } from './lr-finder.js';
 export { Recorder, SmoothenValue, type EpochRow } from './recorder.js';
 export { ProgressCallback, tableReporter, formatEpochCells, type ProgressEvent, type ProgressReporter } from './progress.js';
 export { CSVLogger, JSONLLogger } from './loggers.js';
 export { SaveModelCallback, EarlyStoppingCallback, type TrackerOptions, type TrackMode } from './tracker.js';
 export { formatTime, formatStat, formatTableHeader, formatTableRow } from './format.js';
 export { lrSuggestions, numericalGradient, type LrSuggestions } from './suggest.js';
-export { MemoryStorage, joinPath, utf8, fromUtf8, type LearnerStorage } from './storage.js';
-export { encodeCheckpoint, decodeCheckpoint, storedToTensor, type StoredTensor } from './checkpoint.js';
+export { MemoryStorage, joinPath, type LearnerStorage } from './storage.js';
+export { encodeCheckpoint, decodeCheckpoint } from './checkpoint.js';
 export {
   LearnerError,
   LearningRateError,

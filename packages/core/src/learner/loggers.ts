@@ -5,7 +5,8 @@ import type { Callback } from './callback.js';
 import { formatTime } from './format.js';
 import type { Learner } from './learner.js';
 import { formatEpochCells } from './progress.js';
-import { type LearnerStorage, fromUtf8, joinPath, utf8 } from './storage.js';
+import { decodeUtf8, encodeUtf8 } from '../weights/text.js';
+import { type LearnerStorage, joinPath } from './storage.js';
 import { LearnerConfigError } from './errors.js';
 
 function storageOf(learn: Learner, who: string): LearnerStorage {
@@ -24,17 +25,17 @@ class TextFile {
   ) {}
   async start(initial: string, append: boolean): Promise<void> {
     if (append && (await this.storage.exists(this.path))) {
-      this.content = fromUtf8(await this.storage.readFile(this.path));
+      this.content = decodeUtf8(await this.storage.readFile(this.path));
       if (initial && this.content.length === 0) await this.add(initial);
       return;
     }
     this.content = initial;
-    await this.storage.writeFile(this.path, utf8(initial));
+    await this.storage.writeFile(this.path, encodeUtf8(initial));
   }
   async add(text: string): Promise<void> {
     this.content += text;
-    if (this.storage.appendFile) await this.storage.appendFile(this.path, utf8(text));
-    else await this.storage.writeFile(this.path, utf8(this.content));
+    if (this.storage.appendFile) await this.storage.appendFile(this.path, encodeUtf8(text));
+    else await this.storage.writeFile(this.path, encodeUtf8(this.content));
   }
 }
 

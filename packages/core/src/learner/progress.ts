@@ -3,8 +3,7 @@
  */
 import type { Callback } from './callback.js';
 import { formatStat, formatTableHeader, formatTableRow, formatTime } from './format.js';
-import type { Learner } from './learner.js';
-import type { EpochRow } from './recorder.js';
+import type { EpochRow, FitLearner } from './types.js';
 
 /** What a reporter receives while a Learner fits. */
 export type ProgressEvent =
@@ -36,12 +35,12 @@ export class ProgressCallback implements Callback {
   readonly order = 50;
   constructor(private readonly reporter: ProgressReporter) {}
 
-  beforeFit(learn: Learner): void {
+  beforeFit(learn: FitLearner): void {
     const names = learn.recorder.names;
     this.reporter({ type: 'begin', names: [...names], header: formatTableHeader(names), nEpoch: learn.nEpoch });
   }
 
-  afterBatch(learn: Learner): void {
+  afterBatch(learn: FitLearner): void {
     this.reporter({
       type: 'batch',
       phase: learn.training ? 'train' : 'valid',
@@ -53,7 +52,7 @@ export class ProgressCallback implements Callback {
     });
   }
 
-  afterEpoch(learn: Learner): void {
+  afterEpoch(learn: FitLearner): void {
     const row = learn.recorder.lastRow;
     if (!row) return;
     const names = learn.recorder.names;
@@ -61,7 +60,7 @@ export class ProgressCallback implements Callback {
     this.reporter({ type: 'epoch', row, cells, line: formatTableRow(names, cells) });
   }
 
-  afterFit(learn: Learner): void {
+  afterFit(learn: FitLearner): void {
     this.reporter({ type: 'end', rows: [...learn.recorder.rows] });
   }
 }

@@ -3,21 +3,9 @@
  * per-epoch table rows (fast.ai `Recorder`).
  */
 import type { Callback } from './callback.js';
-import type { Learner } from './learner.js';
+import type { EpochRow, FitLearner, RecorderState } from './types.js';
 
-/** One row of the epoch table. */
-export interface EpochRow {
-  /** Epoch index within the fit (0-based, as fast.ai prints it). */
-  epoch: number;
-  /** Smoothed training loss at the end of the epoch (what fast.ai shows as `train_loss`). */
-  trainLoss: number;
-  /** Mean validation loss, `undefined` without a validation set. */
-  validLoss: number | undefined;
-  /** Metric values by column name, in the Learner's metric order. */
-  metrics: Record<string, number>;
-  /** Wall time of the epoch in seconds. */
-  seconds: number;
-}
+export type { EpochRow } from './types.js';
 
 /** Exponentially weighted moving average with debiasing (fast.ai `SmoothenValue`, beta 0.98). */
 export class SmoothenValue {
@@ -45,7 +33,7 @@ export class SmoothenValue {
  * Records training: `losses` (raw per batch), `smoothLosses`, `lrs` (per batch, per group), `moms`,
  * `iterations`, and `rows` (one {@link EpochRow} per epoch). Reset at the start of every fit, as in fast.ai.
  */
-export class Recorder implements Callback {
+export class Recorder implements Callback, RecorderState {
   readonly name = 'Recorder';
   readonly order = -10;
   losses: number[] = [];
@@ -59,7 +47,7 @@ export class Recorder implements Callback {
   private readonly smoother = new SmoothenValue(0.98);
   private epochStart = 0;
 
-  beforeFit(learn: Learner): void {
+  beforeFit(learn: FitLearner): void {
     this.losses = [];
     this.smoothLosses = [];
     this.lrs = [];
@@ -73,7 +61,7 @@ export class Recorder implements Callback {
     this.epochStart = Date.now();
   }
 
-  afterStep(learn: Learner): void {
+  afterStep(learn: FitLearner): void {
     const loss = learn.loss;
     this.losses.push(loss);
     this.smoothLosses.push(this.smoother.add(loss));
@@ -81,7 +69,7 @@ export class Recorder implements Callback {
     this.moms.push(learn.opt ? learn.opt.moms[learn.opt.moms.length - 1]! : Number.NaN);
   }
 
-  afterEpoch(learn: Learner): void {
+  afterEpoch(learn: FitLearner): void {
     const stats = learn.lastValidation;
     const metrics: Record<string, number> = {};
     learn.metricNames().forEach((n, i) => {

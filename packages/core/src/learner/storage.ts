@@ -53,15 +53,3 @@ export class MemoryStorage implements LearnerStorage {
     this.files.set(path, out);
   }
 }
-
-// TextEncoder/TextDecoder exist in every runtime core targets but not in the ES2022 lib typings core compiles with.
-const codecs = globalThis as unknown as {
-  TextEncoder: new () => { encode(input: string): Uint8Array };
-  TextDecoder: new () => { decode(input: Uint8Array): string };
-};
-const encoder = new codecs.TextEncoder();
-const decoder = new codecs.TextDecoder();
-/** UTF-8 bytes of a string. */
-export const utf8 = (s: string): Uint8Array => encoder.encode(s);
-/** A string from UTF-8 bytes. */
-export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);

@@ -16,20 +16,9 @@ import {
   Sequential,
   kaimingNormalFanIn,
 } from '../nn/index.js';
+import { createRng } from '../data/rng.js';
 import type { Batch, LearnerData, LearnerDataLoader } from './data.js';
 import type { Module } from '../nn/index.js';
-
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An in-memory loader over fixed images (NHWC float32 values) and labels. */
 export class ArrayLoader implements LearnerDataLoader {
@@ -52,7 +41,7 @@ export class ArrayLoader implements LearnerDataLoader {
     const n = this.labels.length;
     const order = Array.from({ length: n }, (_, i) => i);
     if (this.shuffle) {
-      const r = seeded(this.seed + this.pass++);
+      const r = createRng(this.seed + this.pass++);
       for (let i = n - 1; i > 0; i--) {
         const j = Math.floor(r() * (i + 1));
         [order[i], order[j]] = [order[j]!, order[i]!];
@@ -94,7 +83,7 @@ function stripes(horizontal: boolean, size: number, r: () => number): Float32Arr
 export function stripesData(opts: { nTrain?: number; nValid?: number; nTest?: number; size?: number; bs?: number; seed?: number } = {}): LearnerData & { testDl?: ArrayLoader } {
   const size = opts.size ?? 12;
   const bs = opts.bs ?? 8;
-  const r = seeded(opts.seed ?? 42);
+  const r = createRng(opts.seed ?? 42);
   const make = (n: number) => {
     const labels = Array.from({ length: n }, (_, i) => i % 2);
     return { images: labels.map((l) => stripes(l === 0, size, r)), labels };

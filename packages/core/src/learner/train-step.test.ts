@@ -6,7 +6,7 @@ import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '..
 import { SingleBackendStep, trainingBytesPerImage } from './train-step.js';
 import { tinyNet } from './testing.js';
 import { crossEntropyLoss } from './loss.js';
-import { seeded } from './testing.js';
+import { createRng } from '../data/rng.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -15,7 +15,7 @@ beforeAll(async () => {
 function setup() {
   const model = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new ReLU(), new AdaptiveAvgPool2d(), new Flatten(), new Linear(4, 3));
   const trainable = new Map(model.namedParameters());
-  const r = seeded(3);
+  const r = createRng(3);
   const x = tf.tensor4d(Array.from({ length: 9 * 6 * 6 * 3 }, () => r() * 2 - 1), [9, 6, 6, 3]);
   const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32');
   return { ctx: { model, lossFunc: crossEntropyLoss(), trainable }, x, y };
@@ -64,7 +64,7 @@ describe('SingleBackendStep micro-batching', () => {
     const { model } = tinyNet();
     const trainable = new Map(model.namedParameters());
     const ctx = { model, lossFunc: crossEntropyLoss(), trainable };
-    const r = seeded(5);
+    const r = createRng(5);
     const x = tf.tensor4d(Array.from({ length: 6 * 12 * 12 * 3 }, () => r() * 2 - 1), [6, 12, 12, 3]);
     const y = tf.tensor1d([0, 1, 0, 1, 0, 1], 'int32');
     const bn = model.namedBuffers().find(([n]) => n.endsWith('running_mean'))!;

@@ -128,7 +128,7 @@ export async function trainingBytesPerImage(
   const flags = params.map((p) => p.trainable);
   model.train();
   for (const p of params) p.trainable = true;
-  const x = tf.randomUniform([2, ...inputShape], 0, 255) as tf.Tensor4D;
+  const x = tf.randomUniform([2, ...inputShape], 0, 255, 'float32', 1) as tf.Tensor4D; // values do not matter: fixed seed
   const y = tf.tensor1d([0, Math.min(1, numClasses - 1)], 'int32');
   const before = tf.memory().numBytes;
   try {

@@ -6,15 +6,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DecodedImage, DecodeTarget } from '../data/image.js';
 import { createBody, createHead, getArch, type HeadOptions, type Preprocessing } from '../models/index.js';
 import { applyPreprocessing } from '../models/preprocessing.js';
-import { Sequential, type Module } from '../nn/index.js';
+import { randomSeed } from '../data/rng.js';
+import { Sequential, withSeed, type Module } from '../nn/index.js';
 import type { BatchNormalizer } from '../transforms/normalize.js';
 import { transformImages } from '../transforms/transform-images.js';
 import type { PretrainedWeights } from '../weights/pretrained.js';
-import { decodeCheckpoint, storedToTensor } from './checkpoint.js';
+import { decodeCheckpoint } from './checkpoint.js';
 import type { LearnerData, LearnerDataLoader } from './data.js';
 import { CheckpointError, LearnerConfigError } from './errors.js';
-import { Learner, type LearnerOptions, type Prediction } from './learner.js';
-import { argMax } from './tensor-utils.js';
+import { EXPORT_FORMAT } from './export.js';
+import { Learner } from './learner.js';
+import type { LearnerOptions } from './options.js';
+import { predictTensor, type Prediction } from './predict.js';
 import type { LearnerStorage } from './storage.js';
 import { currentPlatform, platformReady } from './platform.js';
 import type { TrainStep } from './train-step.js';
@@ -34,6 +37,8 @@ export interface VisionData extends LearnerData {
   readonly trainDl: ImageLearnerDataLoader;
   readonly validDl?: ImageLearnerDataLoader | undefined;
   readonly testDl?: ImageLearnerDataLoader | undefined;
+  /** The data's seed (split, shuffles, augmentation): `cnnLearner` seeds the model from it too. */
+  readonly seed?: number;
   /** The installed batch normalizer (model preprocessing), or null. */
   readonly normalizer: BatchNormalizer | null;
   /** Installs the model's preprocessing on every loader. */
@@ -74,7 +79,16 @@ export interface CnnLearnerOptions extends Omit<LearnerOptions, 'layerGroups' | 
   pretrained?: boolean;
   /** Install the architecture's input preprocessing on the data (default true). */
   normalize?: boolean;
+  /**
+   * Seed of the head's initialization and of the dropout masks (in this process and in data-parallel workers).
+   * Default: the data's seed (`fromFolder`'s `seed`), so that one seed drives the split, the shuffles, the
+   * augmentations, the initialization and dropout; random when the data has none.
+   */
+  seed?: number;
 }
+
+/** Mixed into the seed for the model's stream (the data's streams mix their own constants). */
+const MODEL_STREAM = 0x30d;
 
 /** What `export` records for a vision learner and `loadLearner` reads back. */
 export interface VisionExportInfo {
@@ -125,6 +139,8 @@ export class VisionLearner extends Learner {
     model: Module,
     readonly arch: string,
     opts: LearnerOptions,
+    /** The seed the model's initialization and dropout came from (what data-parallel workers seed dropout with). */
+    readonly seed?: number,
   ) {
     super(data, model, opts);
   }
@@ -159,7 +175,7 @@ export class VisionLearner extends Learner {
  * fast.ai's head (AdaptiveConcatPool2d, Flatten, BatchNorm1d, Dropout(ps/2), Linear(2nf, 512), ReLU,
  * BatchNorm1d, Dropout(ps), Linear(512, c); kaiming-normal linear weights, zero biases); layer groups
  * `[early body, late body, head]`; the body frozen (BatchNorm trainable); the architecture's preprocessing
- * installed on the data.
+ * installed on the data. The initialization and the dropout masks are seeded by `seed` (default: the data's).
  */
 export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearnerOptions = {}): Promise<VisionLearner> {
   const spec = getArch(arch);
@@ -182,9 +198,10 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
     ownWeights = true;
   }
   const head = headOptions(opts);
+  const seed = opts.seed ?? data.seed ?? randomSeed();
   let built: ReturnType<typeof buildModel>;
   try {
-    built = buildModel(spec.name, data.c, head, pretrained ? weights : undefined);
+    built = withSeed([seed, MODEL_STREAM], () => buildModel(spec.name, data.c, head, pretrained ? weights : undefined));
   } finally {
     if (ownWeights) weights?.dispose();
   }
@@ -200,7 +217,7 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
     ...(decodeTarget ? { decodeTarget } : {}),
   };
   const learnerOpts: LearnerOptions = { ...opts, layerGroups, exportInfo: exportInfo as unknown as Record<string, unknown> };
-  const learn = new VisionLearner(data, model, spec.name, learnerOpts);
+  const learn = new VisionLearner(data, model, spec.name, learnerOpts, seed);
   if (pretrained) learn.freeze();
   if (!opts.trainStep && opts.microBatch === undefined && platformStepFactory) {
     const step = await platformStepFactory({ learn, defaultLoss: opts.lossFunc === undefined });
@@ -238,12 +255,11 @@ export class InferenceLearner {
   /** Predicts one decoded image (resized and center-cropped like validation images, then preprocessed). */
   async predict(image: DecodedImage): Promise<Prediction> {
     const x = prepareImage(image, this.info.size, (t) => applyPreprocessing(this.info.preprocessing, t));
-    const p = tf.tidy(() => tf.softmax(this.model.forward(x) as tf.Tensor2D));
-    x.dispose();
-    const probs = Array.from(await p.data());
-    p.dispose();
-    const index = argMax(probs);
-    return { className: this.classes[index]!, index, probs };
+    try {
+      return await predictTensor(this.model, this.classes, x);
+    } finally {
+      x.dispose();
+    }
   }
 
   /** Frees the model's weights. */
@@ -265,21 +281,25 @@ export async function loadLearner(a: string | LearnerStorage, b?: string | { sto
   if (!storage) throw new LearnerConfigError(`loadLearner('${file}'): no storage: give { storage }, or import a platform package (@fastts/node-gpu)`);
   await platformReady();
   if (!(await storage.exists(file))) throw new CheckpointError(`no export at ${file}: write one with learn.export()`);
-  const { tensors, meta } = decodeCheckpoint(await storage.readFile(file), file);
+  const { tensors: sd, meta } = decodeCheckpoint(await storage.readFile(file), file);
   const m = meta as Partial<VisionExportInfo> & { format?: string; classes?: string[] };
-  if (m.format !== 'fastts-export') {
+  if (m.format !== EXPORT_FORMAT) {
+    tf.dispose([...sd.values()]);
     throw new CheckpointError(`${file} is not an export (format ${String(m.format)}): training checkpoints load with learn.load()`);
   }
   if (!m.arch || !m.classes || !m.size || !m.preprocessing) {
+    tf.dispose([...sd.values()]);
     throw new CheckpointError(`${file} lacks the architecture, classes, size or preprocessing: it was not exported by a vision learner`);
   }
-  const { model } = buildModel(m.arch, m.classes.length, m.head ?? {});
-  const sd = new Map(Object.entries(tensors).map(([k, t]) => [k, storedToTensor(t)]));
+  let model: Module;
   try {
-    model.loadStateDict(sd, { layout: 'native' });
-  } catch (e) {
-    model.dispose();
-    throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+    model = buildModel(m.arch, m.classes.length, m.head ?? {}).model;
+    try {
+      model.loadStateDict(sd, { layout: 'native' });
+    } catch (e) {
+      model.dispose();
+      throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+    }
   } finally {
     tf.dispose([...sd.values()]);
   }

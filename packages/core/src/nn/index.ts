@@ -27,4 +27,6 @@ export { MaxPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AdaptiveConcatPool2d }
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
 export { Dropout } from './dropout.js';
+export { TensorRandom, setSeed, withSeed, tensorRandom, nextTensorSeed, seedDropout } from './random.js';
+export type { Reseedable } from './random.js';
 export { Sequential } from './sequential.js';

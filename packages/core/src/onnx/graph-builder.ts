@@ -3,7 +3,7 @@
  * values that carry their shape without the batch axis (`[C, H, W]` for images, `[F]` for features), so that
  * emitters can compute explicit paddings and check widths. The batch axis stays symbolic (`N`).
  */
-import { utf8 } from '../learner/storage.js';
+import { encodeUtf8 } from '../weights/text.js';
 import { OnnxAttributeType, OnnxDataType, type OnnxAttribute, type OnnxNode, type OnnxTensor } from './proto.js';
 
 /** A value of the graph: its name and its shape without the batch axis. */
@@ -34,7 +34,7 @@ function toAttribute(name: string, v: AttrValue): OnnxAttribute {
   if ('ints' in v) return { name, type: OnnxAttributeType.INTS, ints: [...v.ints] };
   if ('float' in v) return { name, type: OnnxAttributeType.FLOAT, f: v.float };
   if ('floats' in v) return { name, type: OnnxAttributeType.FLOATS, floats: [...v.floats] };
-  return { name, type: OnnxAttributeType.STRING, s: utf8(v.string) };
+  return { name, type: OnnxAttributeType.STRING, s: encodeUtf8(v.string) };
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

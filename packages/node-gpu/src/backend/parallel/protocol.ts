@@ -32,6 +32,8 @@ export interface InitMessage {
   threads: number;
   /** Use fastts' SIMD conv kernels instead of XNNPACK (single-threaded workers). */
   simd: boolean;
+  /** The run's seed: dropout in this replica is seeded by (seed, worker index, step). Unseeded without. */
+  seed?: number;
 }
 
 /** Sent once the main thread has allocated the shared regions for the layout the workers reported. */
@@ -51,6 +53,8 @@ export interface GradsMessage {
   y: Int32Array;
   /** Names of the parameters to differentiate (the trainable ones). */
   trainable: string[];
+  /** The trainer's step number (0, 1, ...): with a seed, what this step's dropout masks are drawn from. */
+  step: number;
 }
 
 export interface ApplyMessage {

@@ -157,6 +157,26 @@ describe('DataParallelTrainer', () => {
     for (let i = 0; i < a.logits.length; i++) expect(a.logits[i]).toBeCloseTo(b.logits[i]!, 3);
   });
 
+  it("seeds the replicas' dropout by (seed, worker, step): the same gradients twice for a seed, others for another", async () => {
+    // cnnLearner's model: fast.ai's head has two Dropout layers upstream of its Linear layers.
+    const cnn = { module: '@fastts/core', export: 'createCnnModel', args: [ARCH, 2] };
+    const make = (seed: number) => DataParallelTrainer.create({ model: cnn, workers: 2, microBatch: 4, seed });
+    const [a, b, c] = await Promise.all([make(3), make(3), make(4)]);
+    try {
+      const start = await a.getWeights();
+      await Promise.all([b.setWeights(start), c.setWeights(start)]);
+      const head = a.params.filter((n) => n.startsWith('1.'));
+      for (let step = 0; step < 2; step++) {
+        const [ga, gb, gc] = await Promise.all([a, b, c].map((t) => t.computeGradients(batch, undefined, head)));
+        expect(gb!.loss).toBe(ga!.loss);
+        for (const [name, g] of ga!.grads) expect(Array.from(gb!.grads.get(name)!), name).toEqual(Array.from(g));
+        expect(maxRelDiff(gc!.grads, ga!.grads).diff).toBeGreaterThan(1e-3);
+      }
+    } finally {
+      await Promise.all([a.dispose(), b.dispose(), c.dispose()]);
+    }
+  });
+
   it('says what is wrong with a bad model factory, batch or parameter name', async () => {
     await expect(DataParallelTrainer.create({ model: { module: '@fastts/core', export: 'noSuchFactory' }, workers: 1 })).rejects.toThrow(
       /has no function export 'noSuchFactory'/,

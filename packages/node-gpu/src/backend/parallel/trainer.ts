@@ -36,6 +36,11 @@ export interface DataParallelOptions {
   /** XNNPACK threads per worker (default 1: the parallelism comes from the workers). */
   threadsPerWorker?: number;
   /**
+   * Seed of the replicas' dropout: worker `i` seeds step `s` with `(seed, i, s)`, so that a run is reproducible
+   * (default: unseeded). `visionDataParallelStep` passes the learner's seed.
+   */
+  seed?: number;
+  /**
    * Run convolutions on fastts' SIMD micro-kernels (relaxed-SIMD FMA) rather than XNNPACK in single-threaded
    * workers (default true; `false` is for comparisons).
    */
@@ -132,6 +137,8 @@ export class DataParallelTrainer {
   private readonly bufferRegions: SharedArrayBuffer[];
   private readonly batchNorms: BatchNormBuffers[];
   private disposed = false;
+  /** Gradient computations so far (the step number the workers seed dropout with). */
+  private steps = 0;
 
   private constructor(
     private readonly handles: WorkerHandle[],
@@ -177,6 +184,7 @@ export class DataParallelTrainer {
             microBatch,
             threads,
             simd: options.simd ?? true,
+            ...(options.seed !== undefined ? { seed: options.seed } : {}),
           }),
         ),
       );
@@ -240,12 +248,13 @@ export class DataParallelTrainer {
       }
     }
     const pixels = h * w * c;
+    const step = this.steps++;
     const replies = await Promise.all(
       this.shards(n).map(([b, e], i) => {
         const x = batch.x.slice(b * pixels, e * pixels);
         const y = batch.y.slice(b, e);
         return this.handles[i]!.request<'grads'>(
-          { type: 'grads', x, xShape: [e - b, h, w, c], y, trainable },
+          { type: 'grads', x, xShape: [e - b, h, w, c], y, trainable, step },
           [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer],
         );
       }),

@@ -53,6 +53,7 @@ export async function visionDataParallelStep(
     model: { module: '@fastts/core', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
     workers,
     microBatch,
+    ...(learn.seed !== undefined ? { seed: learn.seed } : {}),
   });
   options.log?.(
     `training step: data-parallel, ${workers} workers, micro-batches of ${microBatch} ` +

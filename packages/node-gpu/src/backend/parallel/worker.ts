@@ -6,7 +6,16 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { batchNormBuffers, chunkedGradients, type BatchNormBuffers, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
+import {
+  batchNormBuffers,
+  chunkedGradients,
+  type BatchNormBuffers,
+  crossEntropyFlat,
+  registerMissingKernels,
+  seedDropout,
+  type LossFunction,
+  type Module,
+} from '@fastts/core';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { SharedLayout, combineBuffers } from './layout.js';
@@ -25,6 +34,8 @@ interface Replica {
   grads?: SharedArrayBuffer[];
   bufferRegions?: SharedArrayBuffer[];
   index: number;
+  /** The run's seed (dropout of step s is seeded by seed, index, s), or undefined for unseeded dropout. */
+  seed: number | undefined;
   optimizer: FusedAdamW;
   /** JS copies of the parameters the optimizer updates (dropped when the weights are loaded from outside). */
   master: Map<string, Float32Array>;
@@ -72,6 +83,7 @@ async function init(msg: InitMessage): Promise<Reply> {
     batchNorms,
     layout: new SharedLayout(entries),
     index: msg.index,
+    seed: msg.seed,
     optimizer: new FusedAdamW(),
     master: new Map(),
   };
@@ -139,6 +151,8 @@ async function grads(msg: GradsMessage): Promise<Reply> {
   for (const [name, v] of r.params) v.trainable = want.has(name);
   const byVarName = new Map(vars.map((v, i) => [v.name, msg.trainable[i]!]));
   r.model.train();
+  // The same masks for the same run, worker and step, whatever this worker did before (e.g. on a resumed run).
+  if (r.seed !== undefined) seedDropout(r.model, r.seed, r.index, msg.step);
   // Micro-batches sized to the wasm heap; a fast.ai head (BatchNorm1d) still sees the whole shard.
   const xs = tf.tensor4d(msg.x.subarray(0, n * h * w * c), [n, h, w, c]);
   const ys = tf.tensor1d(msg.y.subarray(0, n), 'int32');
