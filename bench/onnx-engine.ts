@@ -20,7 +20,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCnnModel, getArch, loadOnnxLearner, loadOnnxRuntime, setupBackend, toOnnx } from '@fastts/node-gpu';
+import { createCnnModel } from '@fastts/core/platform';
+import { getArch, loadOnnxLearner, setupBackend } from '@fastts/node-gpu';
+import { loadOnnxRuntime } from '@fastts/node-gpu/platform';
+import { toOnnx } from '@fastts/core/onnx';
 import { findTorchPython, TORCH_INSTALL_HINT } from './torch-baseline.js';
 
 /** Options of {@link measureOnnxEngines}. */

@@ -20,7 +20,8 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { DataParallelTrainer, setupBackend } from '@fastts/node-gpu';
+import { DataParallelTrainer } from '@fastts/node-gpu/platform';
+import { setupBackend } from '@fastts/node-gpu';
 import { REPO_ROOT } from '../test-support/shared.js';
 import {
   findTorchPython,
@@ -121,7 +122,7 @@ const backend = await setupBackend({ log });
 log(`fastts: ${workers} data-parallel worker${workers === 1 ? '' : 's'} (wasm, 1 XNNPACK thread each), micro-batch ${microBatch}`);
 const t0 = performance.now();
 const trainer = await DataParallelTrainer.create({
-  model: { module: '@fastts/core', export: 'createModel', args: [arch, { numClasses: 2 }] },
+  model: { module: '@fastts/core/models', export: 'createModel', args: [arch, { numClasses: 2 }] },
   workers,
   microBatch,
 });

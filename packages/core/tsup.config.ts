@@ -5,7 +5,17 @@ import { defineConfig } from 'tsup';
 // output, while every import of the bare `@tensorflow/tfjs-core` stays external: the engine, kernel and gradient
 // registries are process-global in tfjs, so the bundled gradient code registers into the one shared engine.
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The root (fast.ai's user API) and the subpaths platforms and advanced users import (see package.json exports).
+  entry: {
+    index: 'src/index.ts',
+    platform: 'src/platform.ts',
+    nn: 'src/nn/index.ts',
+    models: 'src/models/index.ts',
+    weights: 'src/weights/index.ts',
+    transforms: 'src/transforms/index.ts',
+    kernels: 'src/kernels/index.ts',
+    onnx: 'src/onnx/index.ts',
+  },
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -4,7 +4,10 @@
  * BatchNorm layers trainable), each with warm-up iterations (shader compilation) excluded from the timing.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AdamW, BatchNorm, createModel, crossEntropyLoss, type Module } from '@fastts/core';
+import { AdamW } from '@fastts/core/platform';
+import { BatchNorm, type Module } from '@fastts/core/nn';
+import { createModel } from '@fastts/core/models';
+import { crossEntropyLoss } from '@fastts/core';
 
 /** Options of {@link benchResnet34}. */
 export interface BenchOptions {

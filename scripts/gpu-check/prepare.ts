@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
-import { nodePlatform } from '@fastts/node-gpu';
+import { nodePlatform } from '@fastts/node-gpu/platform';
 import { REPO_ROOT, SHARED_DIR, requireShared } from '../../test-support/shared';
 import { PHOTO_NAMES } from '../../tests/conformance/fixtures';
 import { PackWriter } from '../../tests/conformance/packed';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { registerMissingKernels } from '@fastts/core';
+import { registerMissingKernels } from '@fastts/core/kernels';
 import * as nodeGpu from '@fastts/node-gpu';
 import { tryCuda, tryDawnWebgpu, type WebGpuAdapterSummary } from '../../packages/node-gpu/src/backend/gpu/index.js';
 

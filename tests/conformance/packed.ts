@@ -4,17 +4,8 @@
  * `u32 header length | header JSON | payload`. {@link PackedData} serves it as core's `DataPlatform` and as the
  * suite's `SharedIo`.
  */
-import {
-  FolderNotFoundError,
-  ImageDecodeError,
-  NotAFolderError,
-  fromFolderWith,
-  type DataPlatform,
-  type DecodedImage,
-  type DecodeTarget,
-  type DirEntry,
-  type ImageProbe,
-} from '@fastts/core';
+import { FolderNotFoundError, ImageDecodeError, NotAFolderError, type DecodedImage, type DecodeTarget } from '@fastts/core';
+import { fromFolderWith, type DataPlatform, type DirEntry, type ImageProbe } from '@fastts/core/platform';
 import type { SharedIo } from './fixtures.js';
 
 /** One entry of a pack: raw bytes, or an image decoded for one target (`fit` 'none' = full size). */

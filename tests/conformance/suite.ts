@@ -15,28 +15,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import {
-  AdamW,
-  AdaptiveConcatPool2d,
-  BatchNorm2d,
-  Conv2d,
-  Dropout,
-  Flatten,
-  Linear,
-  ReLU,
-  Sequential,
-  Learner,
-  accuracy,
-  createModel,
-  crossEntropyLoss,
-  preprocess,
-  pretrainedFromLayersModel,
-  type ArchModel,
-  type DataBunch,
-  type DecodedImage,
-  type FromFolderOptions,
-  type PretrainedWeights,
-} from '@fastts/core';
+import { AdamW } from '@fastts/core/platform';
+import { AdaptiveConcatPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, ReLU, Sequential } from '@fastts/core/nn';
+import { Learner, accuracy, crossEntropyLoss, type DataBunch, type DecodedImage, type FromFolderOptions } from '@fastts/core';
+import { createModel, preprocess, type ArchModel } from '@fastts/core/models';
+import { pretrainedFromLayersModel, type PretrainedWeights } from '@fastts/core/weights';
 
 /** The pretrained model of the suite (smallest of the offline weights). */
 export const ARCH = 'mobilenet_v1_0.25_224';

@@ -11,19 +11,12 @@ import * as ort from 'onnxruntime-node';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  applyPreprocessing,
-  createBody,
-  createHead,
-  decodeImageFile,
-  getArch,
-  loadPretrained,
-  readTorchCheckpoint,
-  Sequential,
-  toOnnx,
-  transformImages,
-  type ArchModel,
-} from '@fastts/node-gpu';
+import { applyPreprocessing, createBody, createHead, type ArchModel } from '@fastts/core/models';
+import { decodeImageFile, getArch, loadPretrained } from '@fastts/node-gpu';
+import { readTorchCheckpoint } from '@fastts/core/weights';
+import { Sequential } from '@fastts/core/nn';
+import { toOnnx } from '@fastts/core/onnx';
+import { transformImages } from '@fastts/core/transforms';
 import { SHARED_DIR, WEIGHTS_HOME, requireShared } from '../../test-support/shared.js';
 import { setupTestBackend } from './backend.js';
 

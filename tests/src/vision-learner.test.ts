@@ -4,24 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  BatchNorm1d,
-  ImageDataLoaders,
-  Linear,
-  MemoryStorage,
-  accuracy,
-  cnnLearner,
-  currentPlatform,
-  decodeImageFile,
-  getTransforms,
-  loadLearner,
-  loadPretrained,
-  registerPretrainedLoader,
-  type DataBunch,
-  type PretrainedWeights,
-  type Sequential,
-  type VisionLearner,
-} from '@fastts/node-gpu';
+import { BatchNorm1d, Linear, type Sequential } from '@fastts/core/nn';
+import { ImageDataLoaders, accuracy, cnnLearner, decodeImageFile, getTransforms, loadLearner, loadPretrained, type DataBunch, type VisionLearner } from '@fastts/node-gpu';
+import { MemoryStorage, currentPlatform, registerPretrainedLoader } from '@fastts/core/platform';
+import { type PretrainedWeights } from '@fastts/core/weights';
 import { DORAEMON_WALLE, WEIGHTS_HOME, requireShared } from '../../test-support/shared.js';
 import { setupTestBackend } from './backend.js';
 

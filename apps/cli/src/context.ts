@@ -1,5 +1,5 @@
 /** What a command's implementation receives besides its arguments and options. */
-import type { InterruptHandle } from '@fastts/node-gpu';
+import type { InterruptHandle } from '@fastts/node-gpu/platform';
 import type { CliIo } from './output.js';
 import { Reporter } from './output.js';
 

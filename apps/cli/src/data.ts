@@ -1,7 +1,8 @@
 /** Building the DataBunch the commands train on, from the data options (the pipeline itself is `@fastts/node-gpu`'s). */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromFolder, getTransforms, randomSeed, type DataBunch, type FromFolderOptions } from '@fastts/node-gpu';
+import { fromFolder, getTransforms, type DataBunch, type FromFolderOptions } from '@fastts/node-gpu';
+import { randomSeed } from '@fastts/core/platform';
 import { UsageError } from './errors.js';
 import type { DataOptions } from './options.js';
 import type { Reporter } from './output.js';

@@ -14,7 +14,8 @@ import {
 } from './args.js';
 import type { CommandContext } from './context.js';
 import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
-import { configure as configurePlatform, exitCodeFor, handleInterrupts } from '@fastts/node-gpu';
+import { configure as configurePlatform } from '@fastts/node-gpu';
+import { exitCodeFor, handleInterrupts } from '@fastts/node-gpu/platform';
 import type {
   DashboardOptions,
   CommonOptions,

@@ -1,7 +1,8 @@
 /** Which pretrained weights are in the cache folder (`FASTTS_HOME/models/<arch>/`), for `fastts models`. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layersModelShardPaths, parseLayersModelJson, type ArchSpec } from '@fastts/node-gpu';
+import { layersModelShardPaths, parseLayersModelJson } from '@fastts/core/weights';
+import { type ArchSpec } from '@fastts/node-gpu';
 
 /** The cache state of one architecture's weights. */
 export interface CacheStatus {

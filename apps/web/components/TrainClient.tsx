@@ -67,8 +67,7 @@ export function TrainClient({ archs }: { archs: string[] }) {
   async function onDrop(list: File[], dt: DataTransfer | null) {
     if (dt) {
       const f = await fastts();
-      const fromDt = f.filesFromDataTransfer as ((d: DataTransfer) => Promise<RelFile[]>) | undefined;
-      if (fromDt) return accept(await fromDt(dt));
+      return accept(await f.filesFromDataTransfer(dt));
     }
     accept(relFromFiles(list));
   }

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerMissingKernels } from '@fastts/core';
+import { registerMissingKernels } from '@fastts/core/kernels';
 import { BackendUnavailableError } from './errors.js';
 import { patchWebgpuKernels } from './kernels.js';
 

@@ -1,10 +1,14 @@
 /**
  * @fastts/webgpu — the browser platform for fastts: WebGPU (tfjs-backend-webgpu) with wasm then WebGL fallback,
  * File/Blob/ImageBitmap decoding into core's pixel format, and data sets from dropped folders.
- * Re-exports all of @fastts/core, so a web app imports everything from here.
+ * Re-exports @fastts/core's API, so a web app imports everything from here.
  * @packageDocumentation
  */
 export * from '@fastts/core';
+// What a browser app needs beyond core's API: memory storage for save/export, and readers for the pretrained weights
+// it fetches itself.
+export { MemoryStorage, type LearnerStorage } from '@fastts/core/platform';
+export { pretrainedFromBytes, pretrainedFromLayersModel, type PretrainedWeights } from '@fastts/core/weights';
 export {
   setupBackend,
   setWasmPaths,

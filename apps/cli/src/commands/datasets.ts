@@ -4,17 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import {
-  datasetPaths,
-  fasttsHome,
-  findDataset,
-  isOffline,
-  listDatasets,
-  suggestDatasets,
-  untarData,
-  UnknownDatasetError,
-  type DatasetSpec,
-} from '@fastts/node-gpu';
+import { datasetPaths, fasttsHome, isOffline, listDatasets, untarData, UnknownDatasetError, type DatasetSpec } from '@fastts/node-gpu';
+import { findDataset, suggestDatasets } from '@fastts/node-gpu/platform';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { CommonOptions } from '../options.js';

@@ -18,7 +18,9 @@ import { EXPORT_FILE, loadExport } from '../model-file.js';
 import type { ExportOptions } from '../options.js';
 import { prepareOutputFile, RUN_FILES } from '../run-dir.js';
 import { readRunConfig } from '../run-learner.js';
-import { cnnLearner, readOnnxInfo, toOnnx, writeFileAtomic } from '@fastts/node-gpu';
+import { cnnLearner } from '@fastts/node-gpu';
+import { writeFileAtomic } from '@fastts/node-gpu/platform';
+import { readOnnxInfo, toOnnx } from '@fastts/core/onnx';
 
 /** The file `fastts export --format onnx` writes inside the run's `model/` folder by default. */
 export const ONNX_EXPORT_FILE = 'export.onnx';

@@ -6,21 +6,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import {
-  chooseInferenceEngine,
-  DataLoader,
-  decodeImageFile,
-  ImageCache,
-  ImageDataset,
-  Learner,
-  nodePlatform,
-  loadOnnxLearner,
-  preprocess,
-  probeImageFile,
-  type DecodeTarget,
-  type InferenceLearner,
-  type OnnxLearner,
-} from '@fastts/node-gpu';
+import { chooseInferenceEngine, DataLoader, decodeImageFile, Learner, loadOnnxLearner, type DecodeTarget, type InferenceLearner, type OnnxLearner } from '@fastts/node-gpu';
+import { nodePlatform, probeImageFile } from '@fastts/node-gpu/platform';
+import { ImageCache, ImageDataset } from '@fastts/core/platform';
+import { preprocess } from '@fastts/core/models';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';
 import { csvRow } from '../csv.js';

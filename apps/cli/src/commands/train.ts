@@ -5,23 +5,8 @@
  */
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import {
-  accuracy,
-  configure,
-  errorRate,
-  cnnLearner,
-  DataParallelError,
-  FitInterruptedError,
-  getArch,
-  loadPretrained,
-  ProgressCallback,
-  type NodeDefaults,
-  showBatch,
-  slice,
-  formatLr as formatLearnerLr,
-  type LrSpec as LearnerLr,
-  type VisionLearner,
-} from '@fastts/node-gpu';
+import { accuracy, configure, errorRate, cnnLearner, DataParallelError, FitInterruptedError, getArch, loadPretrained, ProgressCallback, type NodeDefaults, showBatch, slice, type LrSpec as LearnerLr, type VisionLearner } from '@fastts/node-gpu';
+import { formatLr as formatLearnerLr } from '@fastts/core/platform';
 import { formatLr, parseLr, type BackendChoice, type LrSpec } from '../args.js';
 import { setupCliBackend } from '../backend.js';
 import type { CommandContext } from '../context.js';

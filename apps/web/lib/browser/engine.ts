@@ -3,15 +3,19 @@
  * WebGL, through @fastts/webgpu), loading a run's exported model over HTTP, and top-k predictions for dropped
  * files. Imported only by client components; @fastts/webgpu is loaded lazily so the pages render without it.
  */
-import type { BackendReport, FasttsWeb } from './fasttsApi';
+import type * as FasttsWebModule from '@fastts/webgpu';
+import type { BackendReport } from '@fastts/webgpu';
+
+/** `@fastts/webgpu` (which re-exports @fastts/core's API), as the dashboard's pages load it. */
+export type FasttsWeb = typeof FasttsWebModule;
 
 export type BackendChoice = 'auto' | 'webgpu' | 'wasm' | 'webgl';
 
 let lib: Promise<FasttsWeb> | null = null;
 
-/** @fastts/webgpu (which re-exports @fastts/core), loaded once. */
+/** @fastts/webgpu, loaded once (lazily: the pages render without it). */
 export function fastts(): Promise<FasttsWeb> {
-  lib ??= import('@fastts/webgpu').then((m) => m as unknown as FasttsWeb);
+  lib ??= import('@fastts/webgpu');
   return lib;
 }
 
@@ -20,14 +24,8 @@ let backend: { choice: BackendChoice; report: Promise<BackendReport> } | null = 
 /** Sets up the tfjs backend once per page (again only when a different choice is asked for). */
 export function ensureBackend(choice: BackendChoice = 'auto'): Promise<BackendReport> {
   if (!backend || backend.choice !== choice) {
-    const report = fastts().then(async (f) => {
-      const rep = await f.setupBackend({ backend: choice, wasmPaths: '/tfjs-wasm/' });
-      // Training needs gradient kernels some backends lack (wasm: Conv2DBackpropFilter, depthwise backprops):
-      // core composes them from the forward kernels the backend has.
-      const register = f.registerMissingKernels as ((backend: string) => unknown) | undefined;
-      register?.(rep.backend);
-      return rep;
-    });
+    // setupBackend also registers the gradient kernels core composes for backends that lack them (wasm).
+    const report = fastts().then((f) => f.setupBackend({ backend: choice, wasmPaths: '/tfjs-wasm/' }));
     backend = { choice, report };
     report.catch(() => {
       backend = null;

@@ -1,9 +1,8 @@
 /**
  * Loading a run's exported model (`model/<export>.safetensors`, written by `learn.export()`) in the browser.
  */
-import { fetchBytes, fastts, topK, type BrowserModel } from './engine';
+import { fetchBytes, fastts, topK, type BrowserModel, type FasttsWeb } from './engine';
 import { runFileUrl } from '../urls';
-import type { FasttsWeb } from './fasttsApi';
 
 /** Loads the export `file` (path inside the run dir, e.g. `model/export.safetensors`) of run `runId`. */
 export async function loadRunModel(runId: string, file: string): Promise<BrowserModel> {
@@ -14,19 +13,10 @@ export async function loadRunModel(runId: string, file: string): Promise<Browser
 
 /** Builds a {@link BrowserModel} from the bytes of an export. */
 export async function modelFromExport(f: FasttsWeb, bytes: Uint8Array, name: string): Promise<BrowserModel> {
-  const api = f;
-  if (typeof api.loadLearner !== 'function') {
-    throw new Error('this build of @fastts/core cannot load exported models yet (no loadLearner)');
-  }
   const storage = new f.MemoryStorage();
   await storage.writeFile(name, bytes);
   // core's loadLearner: an InferenceLearner with the classes, the decode target of training and predict(image).
-  const learner = (await (api.loadLearner as (s: unknown, p: string) => Promise<unknown>)(storage, name)) as {
-    classes: readonly string[];
-    decodeTarget?: unknown;
-    predict: (img: unknown) => Promise<{ probs: ArrayLike<number> }>;
-    dispose?: () => void;
-  };
+  const learner = await f.loadLearner(name, { storage });
   const classes = learner.classes;
   return {
     classes,
@@ -36,6 +26,6 @@ export async function modelFromExport(f: FasttsWeb, bytes: Uint8Array, name: str
       const r = await learner.predict(img);
       return topK(r.probs, classes, k);
     },
-    dispose: () => learner.dispose?.(),
+    dispose: () => learner.dispose(),
   };
 }

@@ -4,8 +4,8 @@
  */
 import type { BatchRecord, EpochMetrics, Interpretation } from '../../src/server/runTypes';
 import { modelFileUrl } from '../urls';
-import { ensureBackend, fastts, fetchBytes, type BackendChoice } from './engine';
-import type { FasttsWeb } from './fasttsApi';
+import type { FitLearner, PretrainedWeights } from '@fastts/webgpu';
+import { ensureBackend, fastts, fetchBytes, type BackendChoice, type FasttsWeb } from './engine';
 
 /** A dropped/picked file with its path relative to what was dropped. */
 export interface RelFile {
@@ -65,41 +65,17 @@ export function describeLayout(paths: readonly string[]): { root: string; train:
 }
 
 /** The pretrained weights of `arch`, read from the dashboard's weight-cache routes. */
-async function loadPretrainedOverHttp(f: FasttsWeb, arch: string): Promise<unknown> {
+async function loadPretrainedOverHttp(f: FasttsWeb, arch: string): Promise<PretrainedWeights> {
   const res = await fetch(`/api/models/${encodeURIComponent(arch)}`);
   if (!res.ok) throw new Error(`no pretrained weights for ${arch} in the server's weight cache (FASTTS_HOME/models/${arch})`);
   const { files } = (await res.json()) as { files: string[] };
   if (files.includes('model.json')) {
-    const json = JSON.parse(new TextDecoder().decode(await fetchBytes(modelFileUrl(arch, 'model.json'), `${arch}/model.json`))) as object;
-    const fromLayers = f.pretrainedFromLayersModel as (a: string, j: object, load: (p: string) => Promise<Uint8Array>, src: string) => Promise<unknown>;
-    return fromLayers(arch, json, (p) => fetchBytes(modelFileUrl(arch, p), `${arch}/${p}`), modelFileUrl(arch, 'model.json'));
+    const json = JSON.parse(new TextDecoder().decode(await fetchBytes(modelFileUrl(arch, 'model.json'), `${arch}/model.json`))) as Parameters<FasttsWeb['pretrainedFromLayersModel']>[1];
+    return f.pretrainedFromLayersModel(arch, json, (p) => fetchBytes(modelFileUrl(arch, p), `${arch}/${p}`), modelFileUrl(arch, 'model.json'));
   }
   const single = files.find((x) => x.endsWith('.safetensors') || x.endsWith('.pth'));
   if (!single) throw new Error(`the weight cache folder of ${arch} has no model.json, .safetensors or .pth`);
-  const fromBytes = f.pretrainedFromBytes as (a: string, b: Uint8Array, src: string) => unknown;
-  return fromBytes(arch, await fetchBytes(modelFileUrl(arch, single), `${arch}/${single}`), modelFileUrl(arch, single));
-}
-
-type Learn = {
-  unfreeze(): void;
-  recorder?: { lastRow?: { trainLoss: number } };
-  fitOneCycle(epochs: number, o?: Record<string, unknown>): Promise<unknown>;
-  export(fname?: string): Promise<string>;
-  callbacks: unknown[];
-  storage: unknown;
-  epoch: number;
-  training: boolean;
-  loss: number;
-  opt?: { lrs: number[]; moms: number[] };
-  lastValidation?: { loss: number; metrics: number[] };
-  metricNames(): string[];
-  dispose?(): Promise<void>;
-};
-
-function need<T>(f: FasttsWeb, name: string): T {
-  const v = f[name];
-  if (v === undefined) throw new Error(`this build of @fastts/core has no ${name} yet: in-browser training needs it`);
-  return v as T;
+  return f.pretrainedFromBytes(arch, await fetchBytes(modelFileUrl(arch, single), `${arch}/${single}`), modelFileUrl(arch, single));
 }
 
 /** Trains a classifier on `files` in this browser. `signal` stops it at the end of the current batch. */
@@ -110,25 +86,21 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   const f = await fastts();
   const layout = describeLayout(files.map((x) => x.path));
   ev.status(`reading ${files.length} images…`);
-  const fromFiles = need<(files: RelFile[], o: Record<string, unknown>) => Promise<{ classes: string[]; trainDl: { items: string[] }; validDl: { items: string[] } }>>(f, 'fromFiles');
-  const getTransforms = need<() => unknown>(f, 'getTransforms');
-  const data = await fromFiles(files, {
+  const data = await f.fromFiles(files, {
     root: layout.root,
     size: o.size,
     bs: o.bs,
     seed: o.seed,
-    tfms: getTransforms(),
+    tfms: f.getTransforms(),
     ...(layout.train && layout.valid ? {} : { validPct: o.validPct }),
     ...(layout.test ? { test: 'test' } : {}),
-    onWarning: (w: { message?: string }) => ev.status(`warning: ${w.message ?? String(w)}`),
+    onWarning: (w) => ev.status(`warning: ${w.message}`),
   });
   ev.status(`downloading the pretrained ${o.arch} weights…`);
   const weights = await loadPretrainedOverHttp(f, o.arch);
-  const cnnLearner = need<(d: unknown, arch: string, o: Record<string, unknown>) => Promise<Learn>>(f, 'cnnLearner');
-  const learn = await cnnLearner(data, o.arch, { weights, metrics: [f.accuracy] });
-  (weights as { dispose?: () => void }).dispose?.(); // cnnLearner copied them into the model
   const storage = new f.MemoryStorage();
-  learn.storage = storage;
+  const learn = await f.cnnLearner(data, o.arch, { weights, metrics: [f.accuracy], storage, quiet: true });
+  weights.dispose(); // cnnLearner copied them into the model
   let iter = 0;
   let phase = 'frozen';
   let epochStart = performance.now();
@@ -138,17 +110,17 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
     beforeEpoch: () => {
       epochStart = performance.now();
     },
-    afterBatch: (l: Learn) => {
+    afterBatch: (l: FitLearner) => {
       if (!l.training) return;
-      ev.batch({ iter: iter++, epoch: l.epoch, phase, loss: l.loss, lr: l.opt?.lrs.at(-1) ?? null, mom: l.opt?.moms.at(-1) ?? null });
+      ev.batch({ iter: iter++, epoch: l.epoch, phase, loss: l.loss, lr: l.opt.lrs.at(-1) ?? null, mom: l.opt.moms.at(-1) ?? null });
     },
-    afterEpoch: (l: Learn) => {
+    afterEpoch: (l: FitLearner) => {
       const v = l.lastValidation;
       const acc = v?.metrics[l.metricNames().indexOf('accuracy')] ?? null;
       ev.epoch({
         epoch: l.epoch,
         phase,
-        train_loss: l.recorder?.lastRow?.trainLoss ?? null, // fast.ai's smoothed training loss
+        train_loss: l.recorder.lastRow?.trainLoss ?? null, // fast.ai's smoothed training loss
         valid_loss: v?.loss ?? null,
         accuracy: acc,
         error_rate: acc === null ? null : 1 - acc,
@@ -160,19 +132,14 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   await learn.fitOneCycle(o.epochs, { maxLr: o.maxLr, ...(signal ? { signal } : {}) });
   if ((o.unfreezeEpochs ?? 0) > 0 && !signal?.aborted) {
     // fast.ai's second stage: unfreeze, then discriminative learning rates across the layer groups.
-    const slice = need<(lo: number, hi: number) => unknown>(f, 'slice');
     const [lo, hi] = o.unfreezeLr ?? [1e-5, 3e-4];
     phase = 'unfrozen';
     learn.unfreeze();
     ev.status(`training the unfrozen ${o.arch} (lr ${lo}..${hi})…`);
-    await learn.fitOneCycle(o.unfreezeEpochs!, { maxLr: slice(lo, hi), ...(signal ? { signal } : {}) });
+    await learn.fitOneCycle(o.unfreezeEpochs!, { maxLr: f.slice(lo, hi), ...(signal ? { signal } : {}) });
   }
   ev.status('interpreting the validation set…');
-  const CI = need<{ fromLearner(l: Learn): Promise<{ confusionMatrix(): number[][]; losses: Float32Array; predClass: Int32Array; targets: Int32Array; probs: Float32Array; c: number; items?: readonly string[]; topLosses(k: number): { indices: number[] } }> }>(
-    f,
-    'ClassificationInterpretation',
-  );
-  const interp = await CI.fromLearner(learn);
+  const interp = await f.ClassificationInterpretation.fromLearner(learn);
   const byPath = new Map(files.map((x) => [x.path, x.file]));
   const fileFor = (item: string | undefined): Blob | null => {
     if (!item) return null;
@@ -187,7 +154,7 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   ev.status('exporting the model…');
   const exportPath = await learn.export('export.safetensors');
   const exportBytes = await storage.readFile(exportPath);
-  await learn.dispose?.();
+  await learn.dispose();
   return {
     classes: data.classes,
     interpretation: { classes: data.classes, confusion: interp.confusionMatrix(), items, topLosses: interp.topLosses(Math.min(9, items.length)).indices },

@@ -2,6 +2,7 @@
  * `kernels`: gradient kernels some backends lack (or implement slowly), composed from the forward kernels they
  * have — e.g. `Conv2DBackpropFilter` on wasm as transpose → conv2d (dilation = stride) → transpose on XNNPACK.
  */
+import '../gradients.js';
 export {
   registerMissingKernels,
   unregisterComposedKernels,

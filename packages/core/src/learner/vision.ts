@@ -103,7 +103,7 @@ export interface VisionExportInfo {
 /**
  * The model `cnnLearner` builds, without pretrained weights: `Sequential(body, head)` (state-dict names `0.*` for
  * the body, `1.*` for the head). For worker threads that need a replica of a vision learner's model
- * (e.g. `{ module: '@fastts/core', export: 'createCnnModel', args: [arch, c, head] }`).
+ * (e.g. `{ module: '@fastts/core/platform', export: 'createCnnModel', args: [arch, c, head] }`).
  */
 export function createCnnModel(arch: string, numClasses: number, head: HeadOptions = {}): Sequential {
   return buildModel(getArch(arch).name, numClasses, head).model;

@@ -2,6 +2,7 @@
  * `models`: the model zoo — torchvision-compatible ResNets, Keras ResNet50 and MobileNet v1 — with each
  * architecture's preprocessing, body cut, fast.ai layer groups and pretrained-weight sources, plus fast.ai's head.
  */
+import '../gradients.js';
 export { ArchModel } from './arch-model.js';
 export type { ArchModelOptions } from './arch-model.js';
 export { ResNet, BasicBlock, Bottleneck, RESNET_CONFIGS } from './resnet.js';

@@ -2,6 +2,7 @@
  * `nn`: a small torch-like module system on tfjs-core (named parameters and buffers, train/eval, trainable
  * flags, PyTorch-compatible state dicts) and the layers the model zoo is built from. NHWC throughout.
  */
+import '../gradients.js';
 export { Module } from './module.js';
 export type {
   Parameter,

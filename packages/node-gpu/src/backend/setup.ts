@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMissingKernels, type RegisterKernelsReport } from '@fastts/core';
+import { registerMissingKernels, type RegisterKernelsReport } from '@fastts/core/kernels';
 import { BackendSetupError } from './errors.js';
 import { gpuCandidates } from './gpu/candidates.js';
 import { enableRelaxedSimd, MAX_WASM_THREADS, registerWasmBackend, wasmThreads } from './wasm.js';

@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { setFlagsFromString } from 'node:v8';
 import { BackendWasm, getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { relaxedSimdSupported } from '@fastts/core';
+import { relaxedSimdSupported } from '@fastts/core/kernels';
 import { BackendSetupError } from './errors.js';
 
 const require = createRequire(import.meta.url);

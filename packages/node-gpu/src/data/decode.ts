@@ -5,7 +5,8 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { ImageDecodeError, type DecodedImage, type DecodeTarget, type ImageProbe } from '@fastts/core';
+import { ImageDecodeError, type DecodedImage, type DecodeTarget } from '@fastts/core';
+import { type ImageProbe } from '@fastts/core/platform';
 import { bmpSize, decodeBmp } from './bmp.js';
 import { describeContent, sniffFormat, tailLooksComplete, type ImageFormat } from './sniff.js';
 

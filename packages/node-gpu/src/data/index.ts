@@ -3,15 +3,8 @@
  * bmp-ts), `ImageDataLoaders.fromFolder` bound to it, `showBatch` and `svgToPng`.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import {
-  fromFolderWith,
-  loadImageBatchWith,
-  platformReady,
-  type DataBunch,
-  type FromFolderOptions,
-  type ImageDataLoadersApi,
-  type LoadImageBatchOptions,
-} from '@fastts/core';
+import { fromFolderWith, loadImageBatchWith, platformReady, type LoadImageBatchOptions } from '@fastts/core/platform';
+import { type DataBunch, type FromFolderOptions, type ImageDataLoadersApi } from '@fastts/core';
 import { nodePlatform } from './node-platform.js';
 
 export { nodePlatform } from './node-platform.js';

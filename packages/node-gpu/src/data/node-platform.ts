@@ -1,7 +1,8 @@
 /** The Node implementation of core's DataPlatform: folders on disk, decoding with sharp. */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FolderNotFoundError, NotAFolderError, type DataPlatform, type DirEntry } from '@fastts/core';
+import { FolderNotFoundError, NotAFolderError } from '@fastts/core';
+import { type DataPlatform, type DirEntry } from '@fastts/core/platform';
 import { decodeImageFile, probeImageFile } from './decode.js';
 
 async function listDir(path: string): Promise<DirEntry[]> {

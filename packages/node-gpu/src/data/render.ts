@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import { platformReady, showBatchSvg, type DataBunch, type ShowBatchOptions } from '@fastts/core';
+import { platformReady, showBatchSvg, type ShowBatchOptions } from '@fastts/core/platform';
+import { type DataBunch } from '@fastts/core';
 
 /** Renders an SVG document (e.g. from `imageGridSvg`) to PNG bytes; `scale` 2 doubles the resolution. */
 export async function svgToPng(svg: string, opts: { scale?: number } = {}): Promise<Buffer> {

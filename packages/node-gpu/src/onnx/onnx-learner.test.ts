@@ -4,7 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { applyPreprocessing, createCnnModel, IMAGENET_PREPROCESSING, InferenceLearner, toOnnx, type Module, type VisionExportInfo } from '@fastts/core';
+import { applyPreprocessing, IMAGENET_PREPROCESSING } from '@fastts/core/models';
+import { createCnnModel } from '@fastts/core/platform';
+import { InferenceLearner, type VisionExportInfo } from '@fastts/core';
+import { toOnnx } from '@fastts/core/onnx';
+import { type Module } from '@fastts/core/nn';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,7 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { argMax, readOnnxInfo, transformImages, type DecodedImage, type DecodeTarget, type OnnxModelInfo, type Prediction } from '@fastts/core';
+import { argMax } from '@fastts/core/platform';
+import { readOnnxInfo, type OnnxModelInfo } from '@fastts/core/onnx';
+import { transformImages } from '@fastts/core/transforms';
+import { type DecodedImage, type DecodeTarget, type Prediction } from '@fastts/core';
 import { hasCudaProvider, loadOnnxRuntime, ORT_MODULE, type OrtModule, type OrtSessionLike, type OrtSessionOptions } from './runtime.js';
 
 /** Where ONNX Runtime runs the network. */

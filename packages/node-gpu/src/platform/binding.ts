@@ -5,7 +5,8 @@
  * on worker threads with the wasm backend, fast.ai's progress bar and epoch table, and Ctrl-C stopping a fit at the
  * end of its batch with a checkpoint. {@link configure} changes these defaults; each call's own options still win.
  */
-import { registerPlatform, registerTrainStepFactory, type ProgressReporter } from '@fastts/core';
+import { registerPlatform, registerTrainStepFactory } from '@fastts/core/platform';
+import { type ProgressReporter } from '@fastts/core';
 import { activeBackend, setupBackend, type NodeBackendName } from '../backend/setup.js';
 import { visionDataParallelSteps } from '../backend/parallel/vision-step.js';
 import { loadPretrained } from '../weights/load.js';

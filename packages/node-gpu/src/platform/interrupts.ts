@@ -4,7 +4,8 @@
  * The CLI wraps every command in {@link handleInterrupts}; the platform gives each fit that has no `signal` of its
  * own the same handling through {@link fitInterruptScope}.
  */
-import type { FitInterruptedError, InterruptScope } from '@fastts/core';
+import type { FitInterruptedError } from '@fastts/core';
+import type { InterruptScope } from '@fastts/core/platform';
 
 /** What {@link handleInterrupts} returns. */
 export interface InterruptHandle {

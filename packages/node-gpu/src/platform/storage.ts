@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { LearnerStorage } from '@fastts/core';
+import type { LearnerStorage } from '@fastts/core/platform';
 
 /** Writes `data` to `path` atomically and durably: temporary file, fsync, rename (creating the folder). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {

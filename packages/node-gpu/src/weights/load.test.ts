@@ -1,7 +1,7 @@
 /** loadPretrained: cache lookup, offline and network-failure errors, downloads from a local stand-in host. */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { createModel } from '@fastts/core';
+import { createModel } from '@fastts/core/models';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { AdamW } from '@fastts/core';
+import { AdamW } from '@fastts/core/platform';
 import { describe, expect, it } from 'vitest';
 import { FusedAdamW } from './fused-adamw.js';
 

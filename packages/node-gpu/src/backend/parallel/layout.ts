@@ -2,7 +2,7 @@
  * Named tensors laid out back to back in one SharedArrayBuffer of float32, so that the main thread and every
  * worker read and write weights, gradients and BatchNorm statistics without copies through messages.
  */
-import type { BatchNormBuffers } from '@fastts/core';
+import type { BatchNormBuffers } from '@fastts/core/nn';
 
 /** One named tensor's place in a {@link SharedLayout}. */
 export interface TensorSlot {

@@ -1,5 +1,5 @@
 /** Messages between the data-parallel trainer (main thread) and its workers. */
-import type { BatchNormBuffers } from '@fastts/core';
+import type { BatchNormBuffers } from '@fastts/core/nn';
 
 /**
  * How a worker builds the model (or loss): `(await import(module))[export](...args)`. The module specifier must

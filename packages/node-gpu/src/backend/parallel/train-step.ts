@@ -4,7 +4,7 @@
  * the new weights are broadcast to the replicas before the next batch.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StepResult, TrainStep, TrainStepContext } from '@fastts/core';
+import type { StepResult, TrainStep, TrainStepContext } from '@fastts/core/platform';
 import { DataParallelError } from '../errors.js';
 import { DataParallelTrainer, type DataParallelOptions } from './trainer.js';
 

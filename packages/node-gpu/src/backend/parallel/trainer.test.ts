@@ -2,7 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { createModel, crossEntropyFlat, preprocess, registerMissingKernels } from '@fastts/core';
+import { createModel, preprocess } from '@fastts/core/models';
+import { crossEntropyFlat } from '@fastts/core';
+import { registerMissingKernels } from '@fastts/core/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DORAEMON_WALLE, requireShared } from '../../../../../test-support/shared.js';
 import { loadImageBatch } from '../../data/index.js';
@@ -11,7 +13,7 @@ import { DataParallelTrainer, type RawBatch } from './trainer.js';
 
 const ARCH = 'resnet18';
 const SIZE = 32;
-const MODEL = { module: '@fastts/core', export: 'createModel', args: [ARCH, { numClasses: 2 }] };
+const MODEL = { module: '@fastts/core/models', export: 'createModel', args: [ARCH, { numClasses: 2 }] };
 
 /** Eight real training images (4 doraemon, 4 walle), normalized as the model expects. */
 async function realBatch(): Promise<RawBatch> {
@@ -159,7 +161,7 @@ describe('DataParallelTrainer', () => {
 
   it("seeds the replicas' dropout by (seed, worker, step): the same gradients twice for a seed, others for another", async () => {
     // cnnLearner's model: fast.ai's head has two Dropout layers upstream of its Linear layers.
-    const cnn = { module: '@fastts/core', export: 'createCnnModel', args: [ARCH, 2] };
+    const cnn = { module: '@fastts/core/platform', export: 'createCnnModel', args: [ARCH, 2] };
     const make = (seed: number) => DataParallelTrainer.create({ model: cnn, workers: 2, microBatch: 4, seed });
     const [a, b, c] = await Promise.all([make(3), make(3), make(4)]);
     try {

@@ -17,7 +17,7 @@
  */
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BatchNormBuffers } from '@fastts/core';
+import type { BatchNormBuffers } from '@fastts/core/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
 import { SharedLayout, combineBuffers, weightedSum } from './layout.js';
@@ -25,7 +25,7 @@ import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './pro
 
 /** Options of {@link DataParallelTrainer.create}. */
 export interface DataParallelOptions {
-  /** Builds the model in each worker, e.g. `{ module: '@fastts/core', export: 'createModel', args: ['resnet34', { numClasses: 2 }] }`. */
+  /** Builds the model in each worker, e.g. `{ module: '@fastts/core/models', export: 'createModel', args: ['resnet34', { numClasses: 2 }] }`. */
   model: FactorySpec;
   /** Builds the loss function `(logits, targets) => scalar` in each worker. Default: flattened cross-entropy. */
   loss?: FactorySpec;
@@ -169,7 +169,7 @@ export class DataParallelTrainer {
     const microBatch = checkInt(options.microBatch ?? 16, 'microBatch', 1);
     const threads = checkInt(options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
     if (!options.model || typeof options.model.module !== 'string' || typeof options.model.export !== 'string') {
-      throw new DataParallelError("model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core', export: 'createModel', args: ['resnet34'] }");
+      throw new DataParallelError("model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core/models', export: 'createModel', args: ['resnet34'] }");
     }
     const url = workerUrl();
     const handles = Array.from({ length: n }, (_, i) => new WorkerHandle(i, new Worker(url)));

@@ -4,13 +4,8 @@
  */
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  trainingBytesPerImage,
-  WASM_STEP_BUDGET,
-  type VisionExportInfo,
-  type VisionLearner,
-  type VisionTrainStepFactory,
-} from '@fastts/core';
+import { trainingBytesPerImage, WASM_STEP_BUDGET, type VisionTrainStepFactory } from '@fastts/core/platform';
+import { type VisionExportInfo, type VisionLearner } from '@fastts/core';
 import { DataParallelError } from '../errors.js';
 import { DataParallelStep } from './train-step.js';
 
@@ -50,7 +45,7 @@ export async function visionDataParallelStep(
   // the workers split their share into balanced chunks of at most this many (chunkRanges)
   const microBatch = Math.max(2, Math.min(shard, Math.floor((options.memoryBudget ?? WASM_STEP_BUDGET) / perImage)));
   const step = await DataParallelStep.create({
-    model: { module: '@fastts/core', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
+    model: { module: '@fastts/core/platform', export: 'createCnnModel', args: [info.arch, learn.data.c, info.head] },
     workers,
     microBatch,
     ...(learn.seed !== undefined ? { seed: learn.seed } : {}),

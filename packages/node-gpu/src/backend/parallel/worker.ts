@@ -6,16 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import {
-  batchNormBuffers,
-  chunkedGradients,
-  type BatchNormBuffers,
-  crossEntropyFlat,
-  registerMissingKernels,
-  seedDropout,
-  type LossFunction,
-  type Module,
-} from '@fastts/core';
+import { batchNormBuffers, type BatchNormBuffers, seedDropout, type Module } from '@fastts/core/nn';
+import { chunkedGradients } from '@fastts/core/platform';
+import { crossEntropyFlat, type LossFunction } from '@fastts/core';
+import { registerMissingKernels } from '@fastts/core/kernels';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { SharedLayout, combineBuffers } from './layout.js';
