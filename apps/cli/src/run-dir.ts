@@ -12,7 +12,8 @@
  * status.json            running | finished | failed | interrupted, pid, times, the error line
  * batches.jsonl          one JSON object per training batch: iter, epoch, phase, loss, lr, mom (live curves)
  * interpretation.json    confusion matrix, per-item validation losses, top losses (for the dashboard)
- * checkpoints/           written on Ctrl-C: what `fastts train --resume <runDir>` continues from
+ * checkpoints/           epoch-<n>.safetensors after each epoch (n epochs done), interrupted.safetensors on Ctrl-C:
+ *                        what `fastts train --resume <runDir>` continues from (removed once the model is exported)
  * ```
  * JSON files are written atomically (temporary file + rename); JSON Lines are appended one whole line at a time,
  * so the dashboard (apps/web) can read a run while it is being written.
@@ -255,37 +256,52 @@ export interface StatusFile {
   totalIters?: number;
   /** The checkpoint to resume from (relative to the run folder), for interrupted runs. */
   checkpoint?: string;
-  /** Where `fastts train --resume` continues, for interrupted runs. */
+  /**
+   * Where `fastts train --resume` continues: updated after every epoch while running (so a killed run can resume),
+   * kept on failure and interruption, dropped when the run finishes.
+   */
   resume?: ResumePoint;
 }
 
-/** Where an interrupted run stopped (in status.json): what `fastts train --resume` continues from. */
+/** Where a stopped run continues (in status.json): what `fastts train --resume` starts from. */
 export interface ResumePoint {
   phase: Phase;
   /** The epoch (within the phase) to start again from. */
   epoch: number;
   /** The checkpoint the weights and optimizer state come from, relative to the run folder. */
   checkpoint: string;
-  /** Training batches logged before the interruption (batches.jsonl continues the count). */
+  /** Training batches of the epochs before `epoch` (batches.jsonl keeps that many lines and continues the count). */
   iters: number;
 }
+
+/** The fields of `status.json` a writer chooses (the rest — pid, times — {@link RunStatusFile} fills in). */
+export type StatusFields = Omit<Partial<StatusFile>, 'status' | 'pid' | 'startedAt' | 'updatedAt'>;
 
 /** Writes `status.json` of a run, keeping `startedAt` across updates. */
 export class RunStatusFile {
   readonly path: string;
   private readonly startedAt: string;
+  private status: RunStatus = 'running';
+  private fields: StatusFields = {};
 
   constructor(runDir: string, startedAt = new Date().toISOString()) {
     this.path = join(runDir, RUN_FILES.status);
     this.startedAt = startedAt;
   }
 
-  /** Writes the status with the given fields. */
-  write(status: RunStatus, extra: Omit<Partial<StatusFile>, 'status' | 'pid' | 'startedAt' | 'updatedAt'> = {}): void {
+  /** Writes the status with the given fields (and only those). */
+  write(status: RunStatus, extra: StatusFields = {}): void {
+    this.status = status;
+    this.fields = { ...extra };
     const now = new Date().toISOString();
     const body: StatusFile = { status, pid: process.pid, startedAt: this.startedAt, updatedAt: now, ...extra };
     if (status !== 'running' && body.finishedAt === undefined) body.finishedAt = now;
     writeJson(this.path, body);
+  }
+
+  /** Rewrites the status with some fields changed, keeping the status and the other fields (e.g. the resume point). */
+  update(extra: StatusFields): void {
+    this.write(this.status, { ...this.fields, ...extra });
   }
 }
 
@@ -302,4 +318,62 @@ export function readJson<T>(path: string, what: string): T {
   } catch (err) {
     throw new UsageError(`${what} '${path}' is not valid JSON`, { hint: 'it may be truncated; re-create it', cause: err });
   }
+}
+
+/**
+ * Keeps the first `n` lines of a JSON Lines file (a resumed run drops what the dead process logged after its
+ * checkpoint), rewriting it atomically; a missing file stays missing.
+ */
+export function truncateLines(path: string, n: number): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const complete = lines.slice(0, -1); // the text after the last newline is an unfinished line
+  if (complete.length <= n && lines.at(-1) === '') return;
+  writeFileAtomic(path, complete.slice(0, n).map((l) => `${l}\n`).join(''));
+}
+
+/** Whether process `pid` is alive (on Linux a zombie counts as gone). */
+export function isProcessAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc: the signal check is all there is
+  }
+}
+
+/** What a run folder says about its run (see {@link runState}). */
+export interface RunState {
+  /**
+   * `running` only while its process is alive: a status.json saying `running` whose pid is gone (killed, crashed,
+   * machine restarted) reads as `interrupted`; `unknown` without a readable status.json.
+   */
+  status: RunStatus | 'unknown';
+  /** status.json as written, when readable. */
+  file: StatusFile | undefined;
+  /** status.json says `running` but its process is gone. */
+  processGone: boolean;
+  /** Where `fastts train --resume` continues, when status.json names one and its checkpoint exists. */
+  resume: ResumePoint | undefined;
+}
+
+/** Reads a run folder's status.json and checks its process and checkpoint (for `--resume` and the dashboard). */
+export function runState(runDir: string): RunState {
+  let file: StatusFile | undefined;
+  try {
+    file = JSON.parse(readFileSync(join(runDir, RUN_FILES.status), 'utf8')) as StatusFile;
+  } catch {
+    file = undefined;
+  }
+  if (!file || typeof file.status !== 'string') return { status: 'unknown', file: undefined, processGone: false, resume: undefined };
+  const processGone = file.status === 'running' && !isProcessAlive(file.pid);
+  const resume = file.resume && existsSync(resolve(runDir, file.resume.checkpoint)) ? file.resume : undefined;
+  return { status: processGone ? 'interrupted' : file.status, file, processGone, resume };
 }

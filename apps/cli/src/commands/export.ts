@@ -16,7 +16,7 @@ import { loadData, resolveDataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import { EXPORT_FILE, loadExport } from '../model-file.js';
 import type { ExportOptions } from '../options.js';
-import { prepareOutputFile, RUN_FILES } from '../run-dir.js';
+import { prepareOutputFile, RUN_FILES, runState } from '../run-dir.js';
 import { readRunConfig } from '../run-learner.js';
 import { cnnLearner } from '@fastts/node-gpu';
 import { writeFileAtomic } from '@fastts/node-gpu/platform';
@@ -34,7 +34,8 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
   // ONNX goes into the run: next to the finished run's export, or (an interrupted run has no model/) its top folder.
   const onnxOut = existsSync(exported) ? join(dir, RUN_FILES.model, ONNX_EXPORT_FILE) : join(dir, ONNX_EXPORT_FILE);
   const out = prepareOutputFile(resolve(io.cwd, options.out ?? (format === 'onnx' ? onnxOut : `${basename(dir)}.safetensors`)));
-  const checkpoint = join(dir, CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`);
+  // A stopped run's checkpoint: the one status.json names (the last epoch's, or Ctrl-C's), else Ctrl-C's.
+  const checkpoint = resolve(dir, runState(dir).resume?.checkpoint ?? join(CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`));
   let source: 'export' | 'checkpoint';
   // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.
   await setupCliBackend({ backend: 'wasm' }, reporter);
@@ -51,13 +52,13 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     }
     source = 'export';
   } else if (existsSync(checkpoint)) {
-    // An interrupted run: rebuild its Learner (no pretrained weights needed) and export the checkpoint's weights.
+    // A stopped run: rebuild its Learner (no pretrained weights needed) and export the checkpoint's weights.
     const settings = resolveDataSettings(config.dataDir, { ...config, test: config.test ?? 'test', augment: false }, io.cwd);
     delete settings.test;
     const data = await loadData(settings, reporter, { classes: config.classes });
-    const learn = await cnnLearner(data, config.arch, { pretrained: false, path: dir, modelDir: CHECKPOINT_DIR });
+    const learn = await cnnLearner(data, config.arch, { pretrained: false, path: dirname(checkpoint), modelDir: '.', quiet: true });
     try {
-      await learn.load(INTERRUPTED_CHECKPOINT, { withOpt: false });
+      await learn.load(basename(checkpoint, '.safetensors'), { withOpt: false });
       learn.path = dirname(out);
       await learn.export({ format, fname: basename(out) });
     } finally {
