@@ -36,6 +36,11 @@ export interface CommonOptions {
 
 /** `fastts train`. */
 export interface TrainOptions extends DataOptions, BackendOptions, CommonOptions {
+  /**
+   * With `resume`: take over a run whose status.json still says running (a queue worker resuming a job whose
+   * previous worker died on another machine; the queue, not the pid, knows it is dead). Not a command-line option.
+   */
+  takeOver?: boolean;
   arch: string;
   epochs: number;
   lr?: LrSpec;

@@ -18,6 +18,7 @@
  * JSON files are written atomically (temporary file + rename); JSON Lines are appended one whole line at a time,
  * so the dashboard (apps/web) can read a run while it is being written.
  */
+import { hostname } from 'node:os';
 import {
   accessSync,
   appendFileSync,
@@ -247,6 +248,8 @@ export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
 export interface StatusFile {
   status: RunStatus;
   pid: number;
+  /** The machine the process runs on (`os.hostname()`): a pid means something only there (runs on a shared folder). */
+  host?: string;
   startedAt: string;
   updatedAt: string;
   finishedAt?: string;
@@ -294,7 +297,7 @@ export class RunStatusFile {
     this.status = status;
     this.fields = { ...extra };
     const now = new Date().toISOString();
-    const body: StatusFile = { status, pid: process.pid, startedAt: this.startedAt, updatedAt: now, ...extra };
+    const body: StatusFile = { status, pid: process.pid, host: hostname(), startedAt: this.startedAt, updatedAt: now, ...extra };
     if (status !== 'running' && body.finishedAt === undefined) body.finishedAt = now;
     writeJson(this.path, body);
   }
@@ -358,7 +361,7 @@ export interface RunState {
   status: RunStatus | 'unknown';
   /** status.json as written, when readable. */
   file: StatusFile | undefined;
-  /** status.json says `running` but its process is gone. */
+  /** status.json says `running` but its process (on this machine) is gone. */
   processGone: boolean;
   /** Where `fastts train --resume` continues, when status.json names one and its checkpoint exists. */
   resume: ResumePoint | undefined;
@@ -373,7 +376,9 @@ export function runState(runDir: string): RunState {
     file = undefined;
   }
   if (!file || typeof file.status !== 'string') return { status: 'unknown', file: undefined, processGone: false, resume: undefined };
-  const processGone = file.status === 'running' && !isProcessAlive(file.pid);
+  // A pid is asked only on the machine that wrote it; elsewhere (a shared folder) the run's owner decides.
+  const here = file.host === undefined || file.host === hostname();
+  const processGone = file.status === 'running' && here && !isProcessAlive(file.pid);
   const resume = file.resume && existsSync(resolve(runDir, file.resume.checkpoint)) ? file.resume : undefined;
   return { status: processGone ? 'interrupted' : file.status, file, processGone, resume };
 }

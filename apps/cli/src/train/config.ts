@@ -123,7 +123,7 @@ export function resumeSettings(runArg: string, dataDirArg: string | undefined, o
   const runDir = requireDir(runArg, cwd, 'run folder', 'give a run folder written by fastts train (runs/<timestamp>-<arch>)');
   const config = readJson<TrainConfig>(join(runDir, RUN_FILES.config), 'run config');
   const state = runState(runDir);
-  if (state.status === 'running') {
+  if (state.status === 'running' && !options.takeOver) {
     const pid = state.file!.pid;
     throw new UsageError(`run '${runArg}' is still running (process ${pid})`, {
       hint: `stop it first (Ctrl-C where it runs, or kill -INT ${pid}), then resume it`,
