@@ -15,6 +15,7 @@ export default defineConfig({
     transforms: 'src/transforms/index.ts',
     kernels: 'src/kernels/index.ts',
     onnx: 'src/onnx/index.ts',
+    runs: 'src/runs/index.ts',
   },
   format: ['esm'],
   dts: true,

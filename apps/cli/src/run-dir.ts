@@ -32,23 +32,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { decideStatus, jsonLine, runConfigText, RUN_FILES, type MetricsLine, type Prediction, type ResumePoint, type RunConfig, type RunStatus, type StatusFile } from '@fastts/core/runs';
 import { csvRow } from './csv.js';
 import { UsageError } from './errors.js';
-
-/** File names inside a run directory. */
-export const RUN_FILES = {
-  config: 'config.json',
-  metrics: 'metrics.jsonl',
-  model: 'model',
-  batch: 'batch.png',
-  confusionMatrix: 'confusion_matrix.png',
-  topLosses: 'top_losses.png',
-  testPredictions: 'test_predictions.csv',
-  lrFind: 'lr_find.png',
-  status: 'status.json',
-  batches: 'batches.jsonl',
-  interpretation: 'interpretation.json',
-} as const;
 
 /** `YYYYMMDD-HHMMSS` in local time, sortable, safe in file names. */
 export function timestamp(date: Date = new Date()): string {
@@ -158,26 +144,8 @@ export function prepareOutputFile(file: string, option = '--out'): string {
   return abs;
 }
 
-/** Training phases a metrics line belongs to. */
-export type Phase = 'frozen' | 'unfrozen';
-
-/** One line of `metrics.jsonl`: the results of one epoch. */
-export interface EpochMetrics {
-  /** Epoch index within its phase, from 0 (as fast.ai's table numbers them). */
-  epoch: number;
-  /** `frozen` (body frozen, head trained) or `unfrozen` (whole network, discriminative learning rates). */
-  phase: Phase;
-  /** Mean training loss over the epoch. */
-  train_loss: number;
-  /** Validation loss at the end of the epoch. */
-  valid_loss: number;
-  /** Validation accuracy at the end of the epoch. */
-  accuracy: number;
-  /** 1 - accuracy. */
-  error_rate: number;
-  /** Wall-clock seconds the epoch took (training + validation). */
-  seconds: number;
-}
+/** One line of `metrics.jsonl` as the CLI writes it (the run format's {@link MetricsLine}). */
+export type EpochMetrics = MetricsLine;
 
 /** Appends one JSON line per epoch to `<runDir>/metrics.jsonl` as soon as the epoch ends. */
 export class MetricsLog {
@@ -209,16 +177,6 @@ export function readMetrics(pathOrRunDir: string): EpochMetrics[] {
     .map((l) => JSON.parse(l) as EpochMetrics);
 }
 
-/** One prediction for one image. */
-export interface Prediction {
-  /** The image path as reported to the user. */
-  file: string;
-  /** The predicted class. */
-  label: string;
-  /** Softmax probability of the predicted class. */
-  probability: number;
-}
-
 /** The CSV text of `test_predictions.csv` / `predict --csv`: header `file,label,probability`, one row per image. */
 export function predictionsCsv(rows: readonly Prediction[]): string {
   return [csvRow(['file', 'label', 'probability']), ...rows.map((r) => csvRow([r.file, r.label, r.probability]))].join('\n') + '\n';
@@ -238,44 +196,16 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 
 /** Appends one JSON line (a whole line per write). */
 export function appendJsonLine(path: string, value: unknown): void {
-  appendFileSync(path, `${JSON.stringify(value)}\n`);
+  appendFileSync(path, jsonLine(value));
 }
 
-/** The state of a run, in `status.json`. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'interrupted';
-
-/** Content of `status.json`. */
-export interface StatusFile {
-  status: RunStatus;
-  pid: number;
-  /** The machine the process runs on (`os.hostname()`): a pid means something only there (runs on a shared folder). */
-  host?: string;
-  startedAt: string;
-  updatedAt: string;
-  finishedAt?: string;
-  /** The one-line error, for failed/interrupted runs. */
-  error?: string;
-  /** Training batches the whole run will take. */
-  totalIters?: number;
-  /** The checkpoint to resume from (relative to the run folder), for interrupted runs. */
-  checkpoint?: string;
-  /**
-   * Where `fastts train --resume` continues: updated after every epoch while running (so a killed run can resume),
-   * kept on failure and interruption, dropped when the run finishes.
-   */
-  resume?: ResumePoint;
+/** Writes a run's `config.json` (with the run format's version), atomically. */
+export function writeRunConfig(runDir: string, config: RunConfig): void {
+  writeFileAtomic(join(runDir, RUN_FILES.config), runConfigText(config));
 }
 
-/** Where a stopped run continues (in status.json): what `fastts train --resume` starts from. */
-export interface ResumePoint {
-  phase: Phase;
-  /** The epoch (within the phase) to start again from. */
-  epoch: number;
-  /** The checkpoint the weights and optimizer state come from, relative to the run folder. */
-  checkpoint: string;
-  /** Training batches of the epochs before `epoch` (batches.jsonl keeps that many lines and continues the count). */
-  iters: number;
-}
+export type { RunStatus, StatusFile, ResumePoint, Phase, Prediction } from '@fastts/core/runs';
+export { RUN_FILES } from '@fastts/core/runs';
 
 /** The fields of `status.json` a writer chooses (the rest — pid, times — {@link RunStatusFile} fills in). */
 export type StatusFields = Omit<Partial<StatusFile>, 'status' | 'pid' | 'startedAt' | 'updatedAt'>;
@@ -376,9 +306,10 @@ export function runState(runDir: string): RunState {
     file = undefined;
   }
   if (!file || typeof file.status !== 'string') return { status: 'unknown', file: undefined, processGone: false, resume: undefined };
-  // A pid is asked only on the machine that wrote it; elsewhere (a shared folder) the run's owner decides.
-  const here = file.host === undefined || file.host === hostname();
-  const processGone = file.status === 'running' && here && !isProcessAlive(file.pid);
+  // The run format's rule: a pid is asked on the machine that wrote it; elsewhere a run silent for 10 minutes is gone.
+  const lastWriteMs = Math.max(0, ...[RUN_FILES.status, RUN_FILES.batches].map((f) => (existsSync(join(runDir, f)) ? statSync(join(runDir, f)).mtimeMs : 0)));
+  const decided = decideStatus(file as unknown as Record<string, unknown>, { hasModel: false, lastWriteMs, now: Date.now(), host: hostname(), alive: isProcessAlive });
+  const processGone = file.status === 'running' && decided.status === 'interrupted';
   const resume = file.resume && existsSync(resolve(runDir, file.resume.checkpoint)) ? file.resume : undefined;
   return { status: processGone ? 'interrupted' : file.status, file, processGone, resume };
 }

@@ -13,7 +13,7 @@ import type { CommandContext } from '../context.js';
 import { resolveDataArgument } from './datasets.js';
 import type { TrainOptions } from '../options.js';
 import { displayPath } from '../paths.js';
-import { prepareOutputDir, RUN_FILES, RunStatusFile, truncateLines, writeJson } from '../run-dir.js';
+import { prepareOutputDir, RUN_FILES, RunStatusFile, truncateLines, writeRunConfig } from '../run-dir.js';
 import { CHECKPOINT_DIR, newRunSettings, resumeSettings, type TrainSettings } from '../train/config.js';
 import { trainFailed } from '../train/failure.js';
 import { epochsBefore, trainPhases, type TrainProgress } from '../train/phases.js';
@@ -67,7 +67,7 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   try {
     // The resume point stays in status.json until this process records a newer one: killed again, it resumes again.
     status.write('running', resume ? { resume } : {});
-    if (!resume) writeJson(join(runDir, RUN_FILES.config), config);
+    if (!resume) writeRunConfig(runDir, config);
     const built = await prepareLearner({ config, runDir, resuming: resume !== undefined, reporter, signal: interrupts.signal, status });
     learn = built.learn;
     if (!resume) {

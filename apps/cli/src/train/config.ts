@@ -5,6 +5,7 @@
 import { join, resolve } from 'node:path';
 import { getArch, slice, type LrSpec as LearnerLr, type NodeDefaults } from '@fastts/node-gpu';
 import { formatLr, type BackendChoice, type LrSpec } from '../args.js';
+import type { RunConfig } from '@fastts/core/runs';
 import { resolveDataSettings, type DataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../options.js';
@@ -23,7 +24,7 @@ export const INTERRUPTED_CHECKPOINT = 'interrupted';
 export const EXPORT_FILE = 'export.safetensors';
 
 /** `config.json` of a training run. */
-export interface TrainConfig extends DataSettings {
+export interface TrainConfig extends DataSettings, Omit<RunConfig, keyof DataSettings> {
   command: 'train';
   fastts: string;
   createdAt: string;

@@ -7,7 +7,7 @@ import { accuracy, cnnLearner, configure, DataParallelError, errorRate, loadPret
 import { loadData } from '../data.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Reporter } from '../output.js';
-import { RUN_FILES, writeJson, type RunStatusFile } from '../run-dir.js';
+import { writeRunConfig, type RunStatusFile } from '../run-dir.js';
 import { CHECKPOINT_DIR, type TrainConfig } from './config.js';
 
 /** Throws an {@link InterruptedError} when `signal` has been aborted (Ctrl-C between long steps). */
@@ -41,7 +41,7 @@ export async function prepareLearner(s: LearnerSetup): Promise<{ data: DataBunch
     config.nValid = data.validDl.n;
     config.nTest = data.testDl?.n ?? 0;
     config.totalIters = data.trainDl.length * (config.epochs + config.unfreezeEpochs);
-    writeJson(join(s.runDir, RUN_FILES.config), config);
+    writeRunConfig(s.runDir, config);
     s.status.update({ totalIters: config.totalIters });
     reporter.log(
       `data: ${config.nTrain} train, ${config.nValid} valid${config.nTest ? `, ${config.nTest} test` : ''} images; ` +

@@ -2,6 +2,7 @@
  * Saves a run trained in the browser to the dashboard's runs directory (`POST /api/runs`), with small JPEG
  * thumbnails of the validation images so that its run page shows them like a CLI run's.
  */
+import { jsonLines, runConfigText, type RunConfig } from '@fastts/core/runs';
 import type { BatchRecord, EpochMetrics } from '../../src/server/runTypes';
 import type { BrowserTrainOptions, BrowserTrainResult, RelFile } from './train';
 
@@ -30,24 +31,29 @@ export interface SaveRunInput {
 export async function saveRun(input: SaveRunInput): Promise<string> {
   const { options, result } = input;
   const form = new FormData();
-  form.set(
-    'config',
-    JSON.stringify({
-      arch: options.arch,
-      dataset: input.dataset,
-      size: options.size,
-      bs: options.bs,
-      epochs: options.epochs,
-      unfreezeEpochs: options.unfreezeEpochs ?? 0,
-      lr: options.maxLr,
-      seed: options.seed,
-      classes: result.classes,
-      backend: result.backend,
-      createdAt: new Date().toISOString(),
-    }),
-  );
-  form.set('metrics', input.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
-  form.set('batches', input.batches.map((b) => JSON.stringify(b)).join('\n') + '\n');
+  // The run format's config (as `fastts train` writes it), for a run trained in this browser.
+  const config: RunConfig = {
+    source: 'browser',
+    createdAt: new Date().toISOString(),
+    arch: options.arch,
+    dataset: input.dataset,
+    size: options.size,
+    bs: options.bs,
+    seed: options.seed,
+    validPct: options.validPct,
+    epochs: options.epochs,
+    lr: String(options.maxLr),
+    unfreezeEpochs: options.unfreezeEpochs ?? 0,
+    ...(options.unfreezeLr ? { unfreezeLr: `${options.unfreezeLr[0]}:${options.unfreezeLr[1]}` } : {}),
+    backend: options.backend,
+    backendUsed: result.backend,
+    classes: result.classes,
+    nTrain: result.counts.train,
+    nValid: result.counts.valid,
+  };
+  form.set('config', runConfigText(config));
+  form.set('metrics', jsonLines(input.metrics));
+  form.set('batches', jsonLines(input.batches));
   const items = result.interpretation.items.map((it) => ({ ...it, thumb: null }));
   form.set('interpretation', JSON.stringify({ ...result.interpretation, items }));
   form.set('model', new Blob([result.exportBytes as BlobPart], { type: 'application/octet-stream' }), result.exportName);

@@ -3,6 +3,7 @@
  * does. Same-origin only, multipart only, size-limited as a whole and per part, every part of a known name and
  * checked for its type by content; files are written under fixed names into a new run directory.
  */
+import { runConfigText, statusText, type RunConfig } from '@fastts/core/runs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runsDir } from './config';
@@ -146,7 +147,7 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
   const { id, dir } = await newRunDir(arch);
   const at = (...parts: string[]) => join(/*turbopackIgnore: true*/ dir, ...parts);
   const now = new Date().toISOString();
-  await writeFile(at('config.json'), JSON.stringify({ ...config, source: 'browser', createdAt: str(config.createdAt) ?? now }, null, 2));
+  await writeFile(at('config.json'), runConfigText({ ...(config as unknown as RunConfig), source: 'browser', createdAt: str(config.createdAt) ?? now }));
   await writeFile(at('metrics.jsonl'), texts.metrics.endsWith('\n') ? texts.metrics : `${texts.metrics}\n`);
   if (texts.batches) await writeFile(at('batches.jsonl'), texts.batches);
   if (interp) await writeFile(at('interpretation.json'), JSON.stringify(interp));
@@ -156,6 +157,6 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
     await mkdir(at('thumbs', 'valid'), { recursive: true });
     for (const [i, b] of thumbs) await writeFile(at('thumbs', 'valid', `${i}.jpg`), b);
   }
-  await writeFile(at('status.json'), JSON.stringify({ status: 'finished', startedAt: str(config.createdAt) ?? now, finishedAt: now, updatedAt: now }));
+  await writeFile(at('status.json'), statusText({ status: 'finished', startedAt: str(config.createdAt) ?? now, finishedAt: now, updatedAt: now }));
   return { id };
 }
