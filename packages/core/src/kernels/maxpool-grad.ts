@@ -5,7 +5,7 @@
  * window order gets the gradient).
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isWasmBackend } from './simd/conv-engine.js';
+import { isWasmBackend } from './simd/wasm-heap.js';
 
 interface MaxPoolGradAttrs {
   filterSize: number | [number, number];

@@ -5,7 +5,8 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type PadAttr } from '../conv-geometry.js';
-import { isWasmBackend, simdConvEngine, wasmBackendThreads } from './conv-engine.js';
+import { simdConvEngine } from './conv-engine.js';
+import { isWasmBackend, wasmBackendThreads } from './wasm-heap.js';
 
 interface ConvAttrs {
   strides: number | [number, number];

@@ -17,7 +17,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvGeometry } from '../conv-geometry.js';
 import { cachedFilters } from '../filter-cache.js';
-import type { SimdConvEngine } from './conv-engine.js';
+import type { WasmHeap } from './wasm-heap.js';
 
 let enabled = true;
 
@@ -65,7 +65,7 @@ export function isWinogradConvolution(g: ConvGeometry): boolean {
  * gradient: the filter flipped, channels swapped): K = Co, N = Ci; flipping the taps permutes the planes,
  * U'[a][b] = U[p(a)][p(b)] with p = (3 1 2 0).
  */
-function transformedFilter(e: SimdConvEngine, filter: TensorInfo, ci: number, co: number, transposed: boolean): TensorInfo {
+function transformedFilter(e: WasmHeap, filter: TensorInfo, ci: number, co: number, transposed: boolean): TensorInfo {
   const key = `simd-winograd${transposed ? '-t' : ''} ${ci}x${co}`;
   const [u] = cachedFilters(e.backend, filter, key, () => {
     const out = e.backend.makeOutput([16 * ci * co], 'float32');
@@ -113,7 +113,7 @@ interface Correlation {
  * Copies src [batch, h, w, c] into `xp` [batch, 2·rows + 2, 2·cols + 2, c] at (pt, pl), zeros around, and writes
  * every tile's transformed window to V (planes xiStride bytes apart, rows `ldv` bytes apart).
  */
-function transformInput(e: SimdConvEngine, srcPtr: number, k: Correlation, t: Tiling, xp: number, v: number, ldv: number, xiStride: number): void {
+function transformInput(e: WasmHeap, srcPtr: number, k: Correlation, t: Tiling, xp: number, v: number, ldv: number, xiStride: number): void {
   const hp = 2 * t.rows + 2;
   const wp = 2 * t.cols + 2;
   const { f32 } = e.views();
@@ -189,7 +189,7 @@ function planeBytesPerImage(k: Correlation): number {
  * out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `uPtr`, + bias (n floats
  * at `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6); in groups of images.
  */
-function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
+function correlate(e: WasmHeap, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
   const group = imagesPerPass(k.batch, planeBytesPerImage(k));
   for (let n0 = 0; n0 < k.batch; n0 += group) {
     const part = { ...k, batch: Math.min(group, k.batch - n0) };
@@ -198,7 +198,7 @@ function correlate(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: numb
 }
 
 /** One pass of {@link correlate} over all of `k.batch`. */
-function correlatePass(e: SimdConvEngine, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
+function correlatePass(e: WasmHeap, srcPtr: number, uPtr: number, outPtr: number, k: Correlation, biasPtr: number | null, act: 0 | 1 | 2): void {
   const t = tiling(k.batch, k.oh, k.ow);
   const t4 = Math.ceil(t.count / 4) * 4;
   const ldv = vRowBytes(k.c);
@@ -265,7 +265,7 @@ function correlationOf(g: ConvGeometry, transposed: boolean): Correlation {
 }
 
 function winogradCorrelation(
-  e: SimdConvEngine,
+  e: WasmHeap,
   src: TensorInfo,
   filter: TensorInfo,
   g: ConvGeometry,
@@ -284,12 +284,12 @@ function winogradCorrelation(
  * Forward convolution with Winograd F(2×2, 3×3), optionally + bias [Co] and relu (act 1) / relu6 (act 2); see
  * {@link isWinogradConvolution}.
  */
-export function winogradConv2d(e: SimdConvEngine, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+export function winogradConv2d(e: WasmHeap, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
   return winogradCorrelation(e, x, filter, g, false, bias, act);
 }
 
 /** Input gradient of a Winograd-shaped convolution (the correlation of dy with the flipped, transposed filter). */
-export function winogradBackpropInput(e: SimdConvEngine, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
+export function winogradBackpropInput(e: WasmHeap, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   return winogradCorrelation(e, dy, filter, g, true);
 }
 
@@ -297,7 +297,7 @@ export function winogradBackpropInput(e: SimdConvEngine, dy: TensorInfo, filter:
  * Weight gradient of a Winograd-shaped convolution: S_ξ = Σ_tiles V_ξᵀ Z_ξ (input windows and output-gradient
  * tiles, both transformed), then dW = Gᵀ S G per channel pair.
  */
-export function winogradBackpropFilter(e: SimdConvEngine, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+export function winogradBackpropFilter(e: WasmHeap, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const ci = g.inChannels;
   const co = g.outChannels;
   const k = correlationOf(g, false);
@@ -323,7 +323,7 @@ export function winogradBackpropFilter(e: SimdConvEngine, x: TensorInfo, dy: Ten
 }
 
 /** S_ξ += V_ξᵀ Z_ξ over the images of `k` (x at xPtr, dy at dyPtr); S at `acc` [16][Ci][Co]. */
-function accumulateWeightGradient(e: SimdConvEngine, xPtr: number, dyPtr: number, k: Correlation, acc: number): void {
+function accumulateWeightGradient(e: WasmHeap, xPtr: number, dyPtr: number, k: Correlation, acc: number): void {
   const ci = k.c;
   const co = k.n;
   const t = tiling(k.batch, k.oh, k.ow);
