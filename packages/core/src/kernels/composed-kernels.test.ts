@@ -6,7 +6,7 @@ import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
-import { setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
+import { setWinogradBlockBytes, setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
 
 type Pad = 'same' | 'valid' | number;
 
@@ -303,7 +303,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
   });
 });
 
-// 3x3 stride-1 convolutions with at least 16 channels (multiples of 8) run as Winograd F(2x2, 3x3)
+// 3x3 stride-1 convolutions with at least 16 channels (multiples of 8) run as Winograd F(4x4, 3x3)
 const WINOGRAD: Case[] = [
   { n: 2, h: 8, w: 8, cin: 16, cout: 24, kh: 3, kw: 3, s: 1, pad: 'same' },
   { n: 3, h: 7, w: 9, cin: 24, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
@@ -313,7 +313,7 @@ const WINOGRAD: Case[] = [
   { n: 2, h: 1, w: 3, cin: 16, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
 ];
 
-describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cpu reference kernels', () => {
+describe('Winograd F(4x4, 3x3) convolutions on the wasm SIMD engine match the cpu reference kernels', () => {
   beforeAll(async () => {
     expect(await tf.setBackend('wasm')).toBe(true);
     registerMissingKernels('wasm');
@@ -336,6 +336,23 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
       }
     } finally {
       setWinogradPassBytes(128 * 1024 * 1024);
+    }
+  });
+
+  it('runs many blocks of tiles (16 per block here, the last one partial) with the same results', async () => {
+    // 2 images of 5x6 tiles: 60 tiles, blocks of 16, 16, 16, 12; the weight gradient accumulates S over the blocks
+    const runs = convRuns({ n: 2, h: 19, w: 23, cin: 16, cout: 24, kh: 3, kw: 3, s: 1, pad: 'same' });
+    try {
+      for (const [kernel, inputs, attrs] of runs) {
+        const whole = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradBlockBytes(1, 1);
+        await compare(kernel, inputs, attrs);
+        const blocks = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradBlockBytes(4 << 20, 12 << 20);
+        expect(relativeError(blocks.values, whole.values)).toBeLessThan(1e-5);
+      }
+    } finally {
+      setWinogradBlockBytes(4 << 20, 12 << 20);
     }
   });
 

@@ -3,7 +3,7 @@
  * per-channel work on fastts' own micro-kernels (conv-kernels.ts) instead of XNNPACK. Tensors are read and written
  * in place on the backend's heap. This module picks the algorithm per convolution:
  *
- * - 3×3 stride-1 convolutions (most of a ResNet): Winograd F(2×2, 3×3) (winograd.ts, 2.25× fewer multiply-adds);
+ * - 3×3 stride-1 convolutions (most of a ResNet): Winograd F(4×4, 3×3) (winograd.ts, 4× fewer multiply-adds);
  * - everything else: direct convolution through an indirection buffer (direct-conv.ts, direct-wgrad.ts);
  * - BatchNorm statistics, forward and backward, bias gradients: channel-ops.ts.
  */
@@ -14,6 +14,7 @@ import { directBackpropInput, directConv2d } from './direct-conv.js';
 import { directBackpropFilter } from './direct-wgrad.js';
 import { WasmHeap, type WasmBackendLike } from './wasm-heap.js';
 import { isWinogradConvolution, winogradBackpropFilter, winogradBackpropInput, winogradConv2d } from './winograd.js';
+
 
 const engines = new WeakMap<object, SimdConvEngine>();
 
