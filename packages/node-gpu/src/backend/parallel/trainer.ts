@@ -5,8 +5,9 @@
  * The main thread only slices and posts the batch: it stays free to decode and augment the next one.
  *
  * Two ways to finish a step:
- * - {@link DataParallelTrainer.step}: the workers average the gradients and each applies the same AdamW step
- *   (bit-identical replicas, nothing travels back) — the fast path;
+ * - {@link DataParallelTrainer.step}: each worker averages the gradients of its share of the parameters and takes
+ *   their AdamW step in the shared weights, then every replica loads them (bit-identical replicas, nothing travels
+ *   back; each worker reads 1/N of every gradient, so the all-reduce stays O(parameters) per worker) — the fast path;
  * - {@link DataParallelTrainer.computeGradients}: the averaged gradients come back to the caller, whose own
  *   optimizer updates its model; {@link DataParallelTrainer.setWeights} then broadcasts the weights (the
  *   Learner's `TrainStep` contract, see {@link DataParallelStep}).
@@ -269,11 +270,13 @@ export class DataParallelTrainer {
     const batch = await this.raw(x, y);
     const trainable = opts.trainable ?? this.initiallyTrainable;
     const { loss, counts } = await this.gradients(batch, trainable);
+    // each worker updates its share of the parameters in the shared weights, then every replica loads them
     await Promise.all(
       this.handles.map((h) =>
         h.request<'apply'>({ type: 'apply', counts, trainable, groups: opts.groups ?? [], hyper: opts.hyper ?? { lr: 1e-3 } }),
       ),
     );
+    await Promise.all(this.handles.map((h) => h.request<'loadParams'>({ type: 'loadParams', trainable, counts })));
     return { loss, n: batch.shape[0] };
   }
 
