@@ -79,6 +79,7 @@ const frozenTrainable = (name: string): boolean => /(^|\.)fc\./.test(name) || /b
 /** Options of the fastts engine: how the trainer lays out its workers. */
 export interface FasttsLayout {
   workers: number;
+  threadsPerWorker: number;
   microBatch: number;
 }
 
@@ -102,6 +103,7 @@ export class FasttsEngine implements Engine {
     this.trainer = await DataParallelTrainer.create({
       model: { module: '@fastts/core', export: 'createModel', args: [this.w.arch, { numClasses: 2 }] },
       workers: this.layout.workers,
+      threadsPerWorker: this.layout.threadsPerWorker,
       microBatch: this.layout.microBatch,
     });
     const { bs, size } = this.w;
@@ -110,7 +112,7 @@ export class FasttsEngine implements Engine {
     this.batch = { x: (await x.data()) as Float32Array, shape: [bs, size, size, 3], y: (await y.data()) as Int32Array };
     tf.dispose([x, y]);
     this.description =
-      `${this.layout.workers} data-parallel worker${this.layout.workers === 1 ? '' : 's'} (single-threaded wasm + SIMD), ` +
+      `${this.layout.workers} data-parallel replica${this.layout.workers === 1 ? '' : 's'} x ${this.layout.threadsPerWorker} thread${this.layout.threadsPerWorker === 1 ? '' : 's'} (wasm + SIMD), ` +
       `micro-batch ${this.layout.microBatch}; workers ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }
 

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: fastts on the CPU against PyTorch on the same machine, in the same job.
  *
- *   npm run bench -- [--arch resnet34] [--bs 16] [--size 224] [--steps 5] [--reps 5] [--workers N] [--micro-batch M]
- *                    [--skip-torch] [--skip-pipeline] [--cpu-time]
+ *   npm run bench -- [--arch resnet34] [--bs 16] [--size 224] [--steps 5] [--reps 5] [--workers R]
+ *                    [--threads-per-worker T] [--micro-batch M] [--skip-torch] [--skip-pipeline] [--cpu-time]
  *   npm run bench -- --scaling [--threads-max N] [--bs B] [--steps 3] [--reps 3]
  *
  * Measures resnet34 (body + linear head, 2 classes, as shared/bench/torch_cpu_baseline.py) at 224 px, batch 16:
@@ -13,13 +13,14 @@
  * - every figure is the median of the repetitions, shown with its min–max; the ratios are ratios of medians;
  * - the load average is printed before, after every repetition and at the end;
  * - the last line is one JSON object with every repetition, the medians and the ratios.
- * fastts trains data-parallel on worker threads (one wasm replica per core); the main thread only posts batches.
+ * fastts trains data-parallel on worker threads (replicas x threads per replica: planWorkers' choice for the cores,
+ * one single-threaded replica per core on small machines); the main thread only posts batches.
  * `--cpu-time` adds CPU seconds per image of both (PyTorch through bench/torch_cpu_time.py), a load-independent
  * estimate. `--scaling` measures fastts alone with 1, 2, … N threads instead (see scaling.ts).
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { setupBackend } from '@fastts/node-gpu';
+import { planWorkers, setupBackend } from '@fastts/node-gpu';
 import { REPO_ROOT } from '../test-support/shared.js';
 import { runJsonScript } from './child.js';
 import { FasttsEngine, PHASE_LABELS, PHASES, TorchEngine, type Engine, type Phase, type Repetition, type Workload } from './engines.js';
@@ -51,7 +52,9 @@ if (flag('scaling')) {
 
 const w: Workload = { arch, bs: int('bs', 16), size, steps: int('steps', 5) };
 const reps = int('reps', 5);
-const workers = int('workers', cpus().length);
+const plan = planWorkers();
+const workers = int('workers', plan.workers);
+const threadsPerWorker = int('threads-per-worker', flag('workers') ? 1 : plan.threadsPerWorker);
 const microBatch = int('micro-batch', Math.ceil(w.bs / workers));
 
 log(`fastts CPU benchmark: ${arch}, ${size} px, batch ${w.bs}; ${reps} repetitions x ${w.steps} timed steps per phase, engines interleaved`);
@@ -63,7 +66,7 @@ else if (!torchPython) log(`PyTorch reference: not available (no Python with tor
 else if (size !== 224) log(`note: the PyTorch reference script always runs at 224 px; fastts runs at ${size} px (the ratios compare unlike work)`);
 
 const backend = await setupBackend({ log });
-const fastts = new FasttsEngine(w, { workers, microBatch });
+const fastts = new FasttsEngine(w, { workers, threadsPerWorker, microBatch });
 // A third engine (onnxruntime-node on the torchvision graph) goes into this list; ratios are taken against PyTorch.
 const engines: Engine[] = [...(torchPython ? [new TorchEngine(torchPython, w)] : []), fastts];
 for (const e of engines) await e.start();
@@ -160,6 +163,7 @@ console.log(
     reps,
     backend: backend.description,
     workers,
+    threadsPerWorker,
     microBatch,
     engines: Object.fromEntries(engines.map((e) => [e.name, { description: e.description, ...engineJson(e.name) }])),
     train_unfrozen_ratio: ratio('trainUnfrozen'),

@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/scaling-point.ts --threads K [--arch resnet34] [--bs 16] [--size 224] [--steps 3] [--reps 3]
  */
-import { setupBackend } from '@fastts/node-gpu';
+import { planWorkers, setupBackend } from '@fastts/node-gpu';
 import { FasttsEngine, type Workload } from './engines.js';
 import { spread } from './stats.js';
 
@@ -17,7 +17,9 @@ const w: Workload = { arch: arg('arch', 'resnet34'), bs: Number(arg('bs', 16)), 
 const reps = Number(arg('reps', 3));
 
 await setupBackend({ log: () => undefined });
-const engine = new FasttsEngine(w, { workers: threads, microBatch: Math.min(8, Math.ceil(w.bs / threads)) });
+// the layout fastts picks for a machine of `threads` cores: replicas x threads per replica
+const plan = planWorkers({ cores: threads });
+const engine = new FasttsEngine(w, { workers: plan.workers, threadsPerWorker: plan.threadsPerWorker, microBatch: Math.min(8, Math.ceil(w.bs / plan.workers)) });
 await engine.start();
 const unfrozen: number[] = [];
 const inference: number[] = [];

@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // `parallel-worker`: the data-parallel training worker, started by URL next to the bundle (see backend/parallel).
-  entry: { index: 'src/index.ts', 'parallel-worker': 'src/backend/parallel/worker.ts' },
+  // `parallel-worker`: the data-parallel training worker, `kernel-helper`: a replica's kernel thread, both started
+  // by URL next to the bundle (see backend/parallel).
+  entry: { index: 'src/index.ts', 'parallel-worker': 'src/backend/parallel/worker.ts', 'kernel-helper': 'src/backend/parallel/kernel-helper.ts' },
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
   sourcemap: true,

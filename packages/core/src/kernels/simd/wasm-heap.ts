@@ -3,7 +3,8 @@
  * views of its memory, scratch allocation, and the kernels instantiated over that memory.
  */
 import type { DataId, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
-import { instantiateConvKernels, type ConvKernels } from './conv-kernels.js';
+import { HeapView } from './heap-view.js';
+import type { KernelJob, KernelThreads } from './kernel-job.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 export interface WasmBackendLike extends KernelBackend {
@@ -34,27 +35,41 @@ export function wasmBackendThreads(backend: WasmBackendLike): number {
   }
 }
 
-/** A wasm backend's heap with fastts' kernels instantiated over it. */
-export class WasmHeap {
-  readonly kernels: ConvKernels;
-  private readonly memory: { buffer: ArrayBuffer | SharedArrayBuffer };
-  private f32view: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  private i32view: Int32Array<ArrayBufferLike> = new Int32Array(0);
+/** The WebAssembly memory of a wasm backend. */
+export function backendMemory(backend: WasmBackendLike): { buffer: ArrayBuffer | SharedArrayBuffer } {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory) throw new Error('the wasm backend exposes no WebAssembly memory');
+  return memory;
+}
+
+/**
+ * A wasm backend's heap with fastts' kernels instantiated over it: tensor addresses, scratch memory, and the
+ * threads (when attached) that run the items of parallel jobs on the same heap.
+ */
+export class WasmHeap extends HeapView {
+  /** Threads sharing this heap (see kernel-threads.ts); null: every job runs on the calling thread. */
+  threads: KernelThreads | null = null;
 
   constructor(readonly backend: WasmBackendLike) {
-    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-    if (!memory) throw new Error('the wasm backend exposes no WebAssembly memory');
-    this.memory = memory;
-    this.kernels = instantiateConvKernels(memory);
+    super(backendMemory(backend));
   }
 
-  /** Float and int views of the heap (renewed when the memory grows). @internal */
-  views(): { f32: Float32Array; i32: Int32Array } {
-    if (this.f32view.buffer !== this.memory.buffer) {
-      this.f32view = new Float32Array(this.memory.buffer);
-      this.i32view = new Int32Array(this.memory.buffer);
+  /** Participants of parallel jobs: the calling thread and the attached threads. */
+  get width(): number {
+    return this.threads?.size ?? 1;
+  }
+
+  /**
+   * Runs items [0, count) of `job` with `args`: on the attached threads and this one, or all here. Returns when
+   * every item is done. Items must be independent (any thread may run any item, in any order).
+   */
+  parallel<F extends string>(job: KernelJob<F>, args: Readonly<Record<F, number>>, count: number): void {
+    if (count <= 0) return;
+    if (this.threads && count > 1) {
+      this.threads.run(job, args, count, (item, thread) => job.run(this, args, item, thread));
+      return;
     }
-    return { f32: this.f32view, i32: this.i32view };
+    for (let item = 0; item < count; item++) job.run(this, args, item, 0);
   }
 
   /** Heap byte address of a tensor's data. @internal */

@@ -4,7 +4,8 @@
  * images and the blocks of tiles, and the input transform of a block.
  */
 import type { ConvGeometry } from '../conv-geometry.js';
-import type { WasmHeap } from './wasm-heap.js';
+import type { HeapView } from './heap-view.js';
+import { defineJob } from './kernel-job.js';
 import { ALPHA, PLANES, TILE, TRANSFORM_TMP_BYTES } from './winograd-transforms.js';
 
 /** A stride-1 3×3 correlation of src [batch, h, w, c] giving [batch, oh, ow, n], the window of (y, x) at (y − pt, x − pl). */
@@ -103,11 +104,26 @@ export function blockTiles(k: Correlation, kind: 'forward' | 'wgrad', tiles: num
   return Math.min(fit, Math.ceil(tiles / 4) * 4);
 }
 
+/** The fields of a {@link Correlation}, as job arguments (a job's arguments record is then itself a Correlation). */
+export const CORRELATION = ['batch', 'h', 'w', 'c', 'oh', 'ow', 'n', 'pt', 'pl'] as const;
+
+/** Bytes of one image's padded input. */
+export const paddedImageBytes = (k: Correlation, t: Tiling): number => t.hp * t.wp * k.c * 4;
+
+/**
+ * Copies image n0 + item of src [batch, h, w, c] into `xp` + item · (padded image) [hp, wp, c] at (pt, pl), zeros
+ * around, writing each float once; one image per item.
+ */
+export const padJob = defineJob('winograd.pad', [...CORRELATION, 'src', 'n0', 'xp'], (h, a, item) => {
+  const t = tiling(a);
+  padInput(h.views().f32, a.src, a, t, a.n0 + item, 1, a.xp + item * paddedImageBytes(a, t));
+});
+
 /**
  * Copies images [n0, n0 + count) of src [batch, h, w, c] into `xp` [count, hp, wp, c] at (pt, pl), zeros around,
  * writing each float once.
  */
-export function padInput(f32: Float32Array, srcPtr: number, k: Correlation, t: Tiling, n0: number, count: number, xp: number): void {
+function padInput(f32: Float32Array, srcPtr: number, k: Correlation, t: Tiling, n0: number, count: number, xp: number): void {
   const c = k.c;
   const x0 = Math.max(0, -k.pl);
   const x1 = Math.min(k.w, t.wp - k.pl);
@@ -171,14 +187,14 @@ export function blockScratch(base: number, k: Correlation, tiles: number): Block
 /** Scratch bytes of one block (see {@link blockScratch}). */
 export const blockScratchBytes = (k: Correlation, tiles: number): number => blockScratch(0, k, tiles).bytes + 64;
 
-/** Input transform of tiles [t0, t1) of the padded images at xp into the block's V planes. */
-export function transformWindows(h: WasmHeap, k: Correlation, t: Tiling, xp: number, t0: number, t1: number, s: BlockScratch): void {
+/** Input transform of tiles [t0, t1) of the padded images at xp into the block's V planes (row t − first). */
+export function transformWindows(h: HeapView, k: Correlation, t: Tiling, xp: number, t0: number, t1: number, s: BlockScratch, first = t0): void {
   const pix = k.c * 4;
   const rowBytes = t.wp * pix;
   const ldv = ldvOf(k);
   forEachRun(t, t0, t1, (image, ty, tx, length, at) => {
     const src = xp + (image * t.hp + TILE * ty) * rowBytes + TILE * tx * pix;
-    h.kernels.w4in(src, rowBytes, pix, k.c / 4, s.v + at * ldv, s.xiV, ldv, length, s.tmp);
+    h.kernels.w4in(src, rowBytes, pix, k.c / 4, s.v + (at + t0 - first) * ldv, s.xiV, ldv, length, s.tmp);
   });
 }
 

@@ -5,19 +5,23 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvGeometry } from '../conv-geometry.js';
+import type { HeapView } from './heap-view.js';
+import { defineJob } from './kernel-job.js';
 import type { WasmHeap } from './wasm-heap.js';
-import { PLANES, TILE } from './winograd-transforms.js';
+import { PLANES, TILE, TRANSFORM_TMP_BYTES } from './winograd-transforms.js';
 import {
   blockScratch,
   blockScratchBytes,
   blockTiles,
+  CORRELATION,
   correlationOf,
   filterPlane,
   forEachRun,
   imagesPerPass,
   ldmOf,
   ldvOf,
-  padInput,
+  paddedImageBytes,
+  padJob,
   regions,
   tiling,
   transformWindows,
@@ -26,94 +30,38 @@ import {
   type Tiling,
 } from './winograd-tiles.js';
 
-/** Input channels per chunk of S when one block holds every tile of the weight gradient. */
+/** Input channels per chunk of S (and per item of the final Gᵀ S G). */
 const S_CHUNK = 32;
+/** Tiles per item of the transform job (when one block holds every tile). */
+const TRANSFORM_TILES = 16;
 
-/** Output-gradient tiles: dy padded to whole tiles (zeros) when a side is not a multiple of 4, else in place. */
-function paddedGradientBytes(k: Correlation, t: Tiling): number {
-  return k.oh % TILE === 0 && k.ow % TILE === 0 ? 0 : t.rows * TILE * t.cols * TILE * k.n * 4;
+/** Width and height of the output gradient as the dy transform reads it: padded to whole tiles when a side is not a multiple of 4. */
+function gradientExtent(k: Correlation, t: Tiling): { dyW: number; dyH: number; padded: boolean } {
+  const padded = k.oh % TILE !== 0 || k.ow % TILE !== 0;
+  return padded ? { dyW: t.cols * TILE, dyH: t.rows * TILE, padded } : { dyW: k.ow, dyH: k.oh, padded };
 }
 
-/**
- * Weight gradient of a Winograd-shaped convolution: S_ξ = Σ_tiles V_ξᵀ Z_ξ (input windows and output-gradient
- * tiles, both transformed), then dW = Gᵀ S G per channel pair. When one block holds every tile, S is built
- * S_CHUNK input channels at a time, each chunk transformed into dW while it is still in the cache.
- */
-export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
-  const k = correlationOf(g, false);
-  const t = tiling(k);
-  const ci = k.c;
-  const co = k.n;
-  const padBytes = t.hp * t.wp * ci * 4;
-  const dyPadBytes = paddedGradientBytes(k, t);
-  const group = imagesPerPass(k.batch, padBytes + dyPadBytes);
-  const tilesPerBlock = blockTiles(k, 'wgrad', group * t.perImage);
-  const single = group >= k.batch && tilesPerBlock >= k.batch * t.perImage;
-  const sChannels = single ? Math.min(S_CHUNK, ci) : ci;
-  const sPlane = filterPlane(sChannels, co);
-  const sizes = [PLANES * sPlane, group * padBytes + 16, group * dyPadBytes + 16, blockScratchBytes(k, tilesPerBlock), tilesPerBlock * 4];
-  const scratch = h.malloc(regions(0, sizes).bytes + 64);
-  const out = h.backend.makeOutput([3, 3, ci, co], 'float32');
-  try {
-    const [acc, xp, dyPad, block, ptrs] = regions(scratch, sizes).at as [number, number, number, number, number];
-    const s = blockScratch(block, k, tilesPerBlock);
-    const ldv = ldvOf(k);
-    const i32 = h.views().i32;
-    for (let r = 0; r < tilesPerBlock; r++) i32[(ptrs >> 2) + r] = s.v + r * ldv;
-    const xPtr = h.ptr(x);
-    const dyPtr = h.ptr(dy);
-    const outPtr = h.ptr(out);
-    const dyW = dyPadBytes ? t.cols * TILE : k.ow;
-    const dyH = dyPadBytes ? t.rows * TILE : k.oh;
-    let first = true;
-    for (let n0 = 0; n0 < k.batch; n0 += group) {
-      const count = Math.min(group, k.batch - n0);
-      const f32 = h.views().f32;
-      padInput(f32, xPtr, k, t, n0, count, xp);
-      let dySrc = dyPtr + n0 * k.oh * k.ow * co * 4;
-      if (dyPadBytes) {
-        // the output gradient padded to whole tiles: the pixels outside the output are zeros
-        const d = dyPad >> 2;
-        f32.fill(0, d, d + (count * dyPadBytes) / 4);
-        for (let n = 0; n < count; n++) {
-          for (let y = 0; y < k.oh; y++) {
-            const from = (dySrc >> 2) + (n * k.oh + y) * k.ow * co;
-            f32.copyWithin(d + (n * dyH + y) * dyW * co, from, from + k.ow * co);
-          }
-        }
-        dySrc = dyPad;
-      }
-      const tiles = count * t.perImage;
-      for (let t0 = 0; t0 < tiles; t0 += tilesPerBlock) {
-        const t1 = Math.min(tiles, t0 + tilesPerBlock);
-        transformBlock(h, k, t, xp, dySrc, dyW, dyH, t0, t1, s);
-        if (single) {
-          for (let c0 = 0; c0 < ci; c0 += sChannels) {
-            const channels = Math.min(sChannels, ci - c0);
-            accumulateS(h, k, s, ptrs, t1 - t0, acc, sPlane, c0, channels, true);
-            h.kernels.w4dw(acc, sPlane, outPtr + c0 * co * 4, ci * co * 4, (channels * co) / 4, s.tmp);
-          }
-        } else {
-          accumulateS(h, k, s, ptrs, t1 - t0, acc, sPlane, 0, ci, first);
-        }
-        first = false;
-      }
-    }
-    if (!single) h.kernels.w4dw(acc, sPlane, outPtr, ci * co * 4, (ci * co) / 4, s.tmp);
-  } finally {
-    h.free(scratch);
+/** Copies image n0 + item of dy [batch, oh, ow, n] into `dst` + item · dyH·dyW·n floats, zeros beyond the output. */
+const padGradientJob = defineJob('winograd.padGradient', [...CORRELATION, 'src', 'n0', 'dst'], (h, a, item) => {
+  const { dyW, dyH } = gradientExtent(a, tiling(a));
+  const f32 = h.views().f32;
+  const d = (a.dst >> 2) + item * dyH * dyW * a.n;
+  f32.fill(0, d, d + dyH * dyW * a.n);
+  for (let y = 0; y < a.oh; y++) {
+    const from = (a.src >> 2) + ((a.n0 + item) * a.oh + y) * a.ow * a.n;
+    f32.copyWithin(d + y * dyW * a.n, from, from + a.ow * a.n);
   }
-  return out;
-}
+});
 
-/** Transforms of tiles [t0, t1) of a pass: the input windows (padded x at xp) into V, the dy tiles (rows dyW pixels wide) into Z. */
-function transformBlock(h: WasmHeap, k: Correlation, t: Tiling, xp: number, dy: number, dyW: number, dyH: number, t0: number, t1: number, s: BlockScratch): void {
-  transformWindows(h, k, t, xp, t0, t1, s);
+/** Transforms of tiles [t0, t1) of a pass: input windows (padded x at xp) into V, dy tiles into Z (rows t − first). */
+function transformBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, dy: number, t0: number, t1: number, s: BlockScratch, first = t0): void {
+  transformWindows(h, k, t, xp, t0, t1, s, first);
+  const { dyW, dyH } = gradientExtent(k, t);
   const pix = k.n * 4;
   const ldz = ldmOf(k);
   forEachRun(t, t0, t1, (image, ty, tx, length, at) => {
     const src = dy + ((image * dyH + TILE * ty) * dyW + TILE * tx) * pix;
-    h.kernels.w4dy(src, dyW * pix, pix, k.n / 4, s.m + at * ldz, s.xiM, ldz, length, s.tmp);
+    h.kernels.w4dy(src, dyW * pix, pix, k.n / 4, s.m + (at + t0 - first) * ldz, s.xiM, ldz, length, s.tmp);
   });
 }
 
@@ -121,7 +69,7 @@ function transformBlock(h: WasmHeap, k: Correlation, t: Tiling, xp: number, dy: 
  * S_ξ[c0 .. c0 + channels) (+)= V_ξᵀ Z_ξ over the block's `count` tiles (V rows through the pointers at `ptrs`);
  * S at `acc`: 36 planes `sPlane` bytes apart of [channels][Co]; `fresh`: overwrite instead of accumulating.
  */
-function accumulateS(h: WasmHeap, k: Correlation, s: BlockScratch, ptrs: number, count: number, acc: number, sPlane: number, c0: number, channels: number, fresh: boolean): void {
+function accumulateS(h: HeapView, k: Correlation, s: BlockScratch, ptrs: number, count: number, acc: number, sPlane: number, c0: number, channels: number, fresh: boolean): void {
   const co = k.n;
   const ldz = ldmOf(k);
   const chunk = 64;
@@ -135,4 +83,123 @@ function accumulateS(h: WasmHeap, k: Correlation, s: BlockScratch, ptrs: number,
       }
     }
   }
+}
+
+/** Fields shared by the weight-gradient jobs. */
+const WGRAD = [...CORRELATION, 'xp', 'dy', 'out', 'blockTiles', 'tiles', 'block', 'ptrs', 'tmp'] as const;
+
+/** One block holds every tile: transform tiles [16·item, 16·item + 16) into it (the thread's scratch tile at tmp). */
+const transformJob = defineJob('winograd.wgradTransform', WGRAD, (h, a, item, thread) => {
+  const s = { ...blockScratch(a.block, a, a.blockTiles), tmp: a.tmp + thread * TRANSFORM_TMP_BYTES };
+  const t0 = item * TRANSFORM_TILES;
+  transformBlock(h, a, tiling(a), a.xp, a.dy, t0, Math.min(a.tiles, t0 + TRANSFORM_TILES), s, 0);
+});
+
+/** One block holds every tile: S for input channels [32·item, 32·item + 32) (the thread's chunk of S at acc), then dW. */
+const chunkJob = defineJob('winograd.wgradChunk', [...WGRAD, 'acc', 'sPlane'], (h, a, item, thread) => {
+  const s = blockScratch(a.block, a, a.blockTiles);
+  const acc = a.acc + thread * PLANES * a.sPlane;
+  const tmp = a.tmp + thread * TRANSFORM_TMP_BYTES;
+  const c0 = item * S_CHUNK;
+  const channels = Math.min(S_CHUNK, a.c - c0);
+  accumulateS(h, a, s, a.ptrs, a.tiles, acc, a.sPlane, c0, channels, true);
+  h.kernels.w4dw(acc, a.sPlane, a.out + c0 * a.n * 4, a.c * a.n * 4, (channels * a.n) / 4, tmp);
+});
+
+/**
+ * Several blocks: stripe `item` takes blocks item, item + stripes, … of the pass in the calling thread's block
+ * scratch (and its pointers to V rows) and accumulates S_item (its own, per stripe: the sums do not depend on
+ * which thread ran a stripe); stripes ≥ `begun` start from zero at their first block.
+ */
+const stripeJob = defineJob('winograd.wgradStripe', [...WGRAD, 'acc', 'sPlane', 'stripes', 'begun', 'stride'], (h, a, item, thread) => {
+  const s = blockScratch(a.block + thread * a.stride, a, a.blockTiles);
+  const ptrs = a.ptrs + thread * a.blockTiles * 4;
+  const i32 = h.views().i32;
+  for (let r = 0; r < a.blockTiles; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(a);
+  const acc = a.acc + item * PLANES * a.sPlane;
+  const t = tiling(a);
+  for (let b = item; b * a.blockTiles < a.tiles; b += a.stripes) {
+    const t0 = b * a.blockTiles;
+    const t1 = Math.min(a.tiles, t0 + a.blockTiles);
+    transformBlock(h, a, t, a.xp, a.dy, t0, t1, s);
+    accumulateS(h, a, s, ptrs, t1 - t0, acc, a.sPlane, 0, a.c, b === item && item >= a.begun);
+  }
+});
+
+/** Several blocks: the stripes' S summed (in stripe order) for input channels [32·item, 32·item + 32), then dW. */
+const reduceJob = defineJob('winograd.wgradReduce', ['c', 'n', 'acc', 'sPlane', 'used', 'out', 'tmp'], (h, a, item, thread) => {
+  const c0 = item * S_CHUNK;
+  const channels = Math.min(S_CHUNK, a.c - c0);
+  const f32 = h.views().f32;
+  const stripe = (PLANES * a.sPlane) >> 2;
+  for (let xi = 0; xi < PLANES && a.used > 1; xi++) {
+    const from = ((a.acc + xi * a.sPlane) >> 2) + c0 * a.n;
+    for (let i = from; i < from + channels * a.n; i++) {
+      let v = f32[i]!;
+      for (let p = 1; p < a.used; p++) v += f32[i + p * stripe]!;
+      f32[i] = v;
+    }
+  }
+  h.kernels.w4dw(a.acc + c0 * a.n * 4, a.sPlane, a.out + c0 * a.n * 4, a.c * a.n * 4, (channels * a.n) / 4, a.tmp + thread * TRANSFORM_TMP_BYTES);
+});
+
+/**
+ * Weight gradient of a Winograd-shaped convolution: S_ξ = Σ_tiles V_ξᵀ Z_ξ (input windows and output-gradient
+ * tiles, both transformed), then dW = Gᵀ S G per channel pair. When one block holds every tile, S is built
+ * S_CHUNK input channels at a time, each chunk transformed into dW while it is still in the cache; otherwise
+ * each stripe of blocks accumulates its own S, summed at the end.
+ */
+export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
+  const k = correlationOf(g, false);
+  const t = tiling(k);
+  const { ci, co } = { ci: k.c, co: k.n };
+  const { dyW, dyH, padded } = gradientExtent(k, t);
+  const padBytes = paddedImageBytes(k, t);
+  const dyPadBytes = padded ? dyW * dyH * co * 4 : 0;
+  const group = imagesPerPass(k.batch, padBytes + dyPadBytes);
+  const tilesPerBlock = blockTiles(k, 'wgrad', group * t.perImage);
+  const single = group >= k.batch && tilesPerBlock >= k.batch * t.perImage;
+  const width = h.width;
+  const stripes = single ? 1 : width;
+  const blockBytes = blockScratchBytes(k, tilesPerBlock);
+  const sPlane = filterPlane(single ? Math.min(S_CHUNK, ci) : ci, co);
+  const sizes = [
+    (single ? width : stripes) * PLANES * sPlane,
+    group * padBytes + 16,
+    group * dyPadBytes + 16,
+    (single ? 1 : width) * blockBytes,
+    (single ? 1 : width) * tilesPerBlock * 4,
+    width * TRANSFORM_TMP_BYTES,
+  ];
+  const scratch = h.malloc(regions(0, sizes).bytes + 64);
+  const out = h.backend.makeOutput([3, 3, ci, co], 'float32');
+  try {
+    const [acc, xp, dyPad, block, ptrs, tmp] = regions(scratch, sizes).at as [number, number, number, number, number, number];
+    const kf = { batch: k.batch, h: k.h, w: k.w, c: ci, oh: k.oh, ow: k.ow, n: co, pt: k.pt, pl: k.pl };
+    const xPtr = h.ptr(x);
+    const dyPtr = h.ptr(dy);
+    const outPtr = h.ptr(out);
+    let begun = 0;
+    for (let n0 = 0; n0 < k.batch; n0 += group) {
+      const count = Math.min(group, k.batch - n0);
+      h.parallel(padJob, { ...kf, src: xPtr, n0, xp }, count);
+      if (padded) h.parallel(padGradientJob, { ...kf, src: dyPtr, n0, dst: dyPad }, count);
+      const tiles = count * t.perImage;
+      const args = { ...kf, xp, dy: padded ? dyPad : dyPtr + n0 * k.oh * k.ow * co * 4, out: outPtr, blockTiles: tilesPerBlock, tiles, block, ptrs, tmp };
+      if (single) {
+        const s = blockScratch(block, k, tilesPerBlock);
+        const i32 = h.views().i32;
+        for (let r = 0; r < tilesPerBlock; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(k);
+        h.parallel(transformJob, args, Math.ceil(tiles / TRANSFORM_TILES));
+        h.parallel(chunkJob, { ...args, acc, sPlane }, Math.ceil(ci / S_CHUNK));
+      } else {
+        h.parallel(stripeJob, { ...args, acc, sPlane, stripes, begun, stride: blockBytes }, stripes);
+        begun = Math.max(begun, Math.min(stripes, Math.ceil(tiles / tilesPerBlock)));
+      }
+    }
+    if (!single) h.parallel(reduceJob, { c: ci, n: co, acc, sPlane, used: begun, out: outPtr, tmp }, Math.ceil(ci / S_CHUNK));
+  } finally {
+    h.free(scratch);
+  }
+  return out;
 }

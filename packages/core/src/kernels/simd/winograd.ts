@@ -19,6 +19,8 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvGeometry } from '../conv-geometry.js';
 import { cachedFilters } from '../filter-cache.js';
+import type { HeapView } from './heap-view.js';
+import { defineJob } from './kernel-job.js';
 import type { WasmHeap } from './wasm-heap.js';
 import { PLANES, TILE, TRANSFORM_TMP_BYTES } from './winograd-transforms.js';
 import {
@@ -28,10 +30,12 @@ import {
   correlationOf,
   filterPlane,
   forEachRun,
+  CORRELATION,
   imagesPerPass,
   ldmOf,
   ldvOf,
-  padInput,
+  paddedImageBytes,
+  padJob,
   regions,
   tiling,
   transformWindows,
@@ -93,17 +97,10 @@ function transformedFilter(h: WasmHeap, filter: TensorInfo, ci: number, co: numb
   const [u] = cachedFilters(h.backend, filter, key, () => {
     const planeBytes = filterPlane(ci, co);
     const out = h.backend.makeOutput([(PLANES * planeBytes) / 4], 'float32');
-    const tmp = h.malloc(TRANSFORM_TMP_BYTES + 16);
+    const tmp = h.malloc(h.width * TRANSFORM_TMP_BYTES + 64);
     try {
-      const t = (tmp + 15) & ~15;
-      const src = h.ptr(filter);
-      const dst = h.ptr(out);
-      const tapBytes = ci * co * 4;
-      if (transposed) {
-        for (let i = 0; i < ci; i += 4) h.kernels.w4filtT(src + 8 * tapBytes + i * co * 4, -tapBytes, co * 4, co, dst + (i >> 3) * co * 32 + (i & 7) * 4, planeBytes, t);
-      } else {
-        for (let i = 0; i < ci; i++) h.kernels.w4filt(src + i * co * 4, tapBytes, co / 8, dst + i * 32, planeBytes, ci * 32, t);
-      }
+      const args = { src: h.ptr(filter), dst: h.ptr(out), ci, co, planeBytes, transposed: transposed ? 1 : 0, tmp: (tmp + 15) & ~15 };
+      h.parallel(filterJob, args, ci / FILTER_CHANNELS);
     } finally {
       h.free(tmp);
     }
@@ -111,6 +108,20 @@ function transformedFilter(h: WasmHeap, filter: TensorInfo, ci: number, co: numb
   });
   return u!;
 }
+
+/** Input channels of the filter per item of {@link filterJob}. */
+const FILTER_CHANNELS = 8;
+
+/** The filter transform of FILTER_CHANNELS input channels per item (scratch tile per thread at tmp). */
+const filterJob = defineJob('winograd.filter', ['src', 'dst', 'ci', 'co', 'planeBytes', 'transposed', 'tmp'], (h, a, item, thread) => {
+  const { src, dst, ci, co, planeBytes } = a;
+  const tmp = a.tmp + thread * TRANSFORM_TMP_BYTES;
+  const tapBytes = ci * co * 4;
+  for (let i = item * FILTER_CHANNELS; i < (item + 1) * FILTER_CHANNELS; i += a.transposed ? 4 : 1) {
+    if (a.transposed) h.kernels.w4filtT(src + 8 * tapBytes + i * co * 4, -tapBytes, co * 4, co, dst + (i >> 3) * co * 32 + (i & 7) * 4, planeBytes, tmp);
+    else h.kernels.w4filt(src + i * co * 4, tapBytes, co / 8, dst + i * 32, planeBytes, ci * 32, tmp);
+  }
+});
 
 /** What the output transform adds: a bias (n floats: the layer's, or `zero`), then an activation. */
 interface Epilogue {
@@ -121,7 +132,7 @@ interface Epilogue {
 }
 
 /** One block of a correlation: tiles [t0, t1) of the pass whose padded input is at xp, output images from outPtr. */
-function correlateBlock(h: WasmHeap, k: Correlation, t: Tiling, xp: number, u: number, outPtr: number, e: Epilogue, t0: number, t1: number, s: BlockScratch): void {
+function correlateBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, u: number, outPtr: number, e: Epilogue, t0: number, t1: number, s: BlockScratch): void {
   transformWindows(h, k, t, xp, t0, t1, s);
   const ldv = ldvOf(k);
   const ldm = ldmOf(k);
@@ -153,28 +164,41 @@ function correlateBlock(h: WasmHeap, k: Correlation, t: Tiling, xp: number, u: n
   });
 }
 
+/** Block `item` of a pass of a correlation, in the calling thread's block scratch (scratch + thread · stride). */
+const correlateJob = defineJob(
+  'winograd.correlate',
+  [...CORRELATION, 'xp', 'u', 'out', 'bias', 'zero', 'act', 'blockTiles', 'tiles', 'scratch', 'stride'],
+  (h, a, item, thread) => {
+    const s = blockScratch(a.scratch + thread * a.stride, a, a.blockTiles);
+    const t0 = item * a.blockTiles;
+    const e: Epilogue = { bias: a.bias, zero: a.zero, act: a.act as 0 | 1 | 2 };
+    correlateBlock(h, a, tiling(a), a.xp, a.u, a.out, e, t0, Math.min(a.tiles, t0 + a.blockTiles), s);
+  },
+);
+
 /**
  * out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `u`, + bias (n floats at
  * `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6).
  */
 function correlate(h: WasmHeap, k: Correlation, srcPtr: number, u: number, outPtr: number, biasPtr: number | null, act: 0 | 1 | 2): void {
   const t = tiling(k);
-  const padBytes = t.hp * t.wp * k.c * 4;
+  const padBytes = paddedImageBytes(k, t);
   const group = imagesPerPass(k.batch, padBytes);
   const tilesPerBlock = blockTiles(k, 'forward', group * t.perImage);
-  const sizes = [group * padBytes + 16, blockScratchBytes(k, tilesPerBlock), k.n * 4];
+  const stride = blockScratchBytes(k, tilesPerBlock);
+  const sizes = [group * padBytes + 16, h.width * stride, k.n * 4];
   const scratch = h.malloc(regions(0, sizes).bytes + 64);
   try {
-    const [xp, block, zero] = regions(scratch, sizes).at as [number, number, number];
-    const s = blockScratch(block, k, tilesPerBlock);
+    const [xp, blocks, zero] = regions(scratch, sizes).at as [number, number, number];
     h.views().f32.fill(0, zero >> 2, (zero >> 2) + k.n);
-    const e: Epilogue = { bias: biasPtr ?? zero, zero, act };
+    const kf = { batch: k.batch, h: k.h, w: k.w, c: k.c, oh: k.oh, ow: k.ow, n: k.n, pt: k.pt, pl: k.pl };
     for (let n0 = 0; n0 < k.batch; n0 += group) {
       const count = Math.min(group, k.batch - n0);
-      padInput(h.views().f32, srcPtr, k, t, n0, count, xp);
-      const out = outPtr + n0 * k.oh * k.ow * k.n * 4;
+      h.parallel(padJob, { ...kf, src: srcPtr, n0, xp }, count);
       const tiles = count * t.perImage;
-      for (let t0 = 0; t0 < tiles; t0 += tilesPerBlock) correlateBlock(h, k, t, xp, u, out, e, t0, Math.min(tiles, t0 + tilesPerBlock), s);
+      const out = outPtr + n0 * k.oh * k.ow * k.n * 4;
+      const args = { ...kf, xp, u, out, bias: biasPtr ?? zero, zero, act, blockTiles: tilesPerBlock, tiles, scratch: blocks, stride };
+      h.parallel(correlateJob, args, Math.ceil(tiles / tilesPerBlock));
     }
   } finally {
     h.free(scratch);

@@ -95,6 +95,8 @@ export interface WorkerStats {
   /** The whole process' resident set (all threads). */
   rss: number;
   backend: string;
+  /** Threads the replica's SIMD engine runs its jobs on (1: the worker's own thread only). */
+  kernelThreads: number;
 }
 
 export type Reply =

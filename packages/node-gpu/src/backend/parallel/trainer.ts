@@ -22,6 +22,7 @@ import type { BatchNormBuffers } from '@fastts/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
 import { SharedLayout, combineBuffers, weightedSum } from './layout.js';
+import { MAX_THREADS_PER_REPLICA, planWorkers } from './plan.js';
 import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './protocol.js';
 
 /** Options of {@link DataParallelTrainer.create}. */
@@ -30,11 +31,18 @@ export interface DataParallelOptions {
   model: FactorySpec;
   /** Builds the loss function `(logits, targets) => scalar` in each worker. Default: flattened cross-entropy. */
   loss?: FactorySpec;
-  /** Worker threads (default: the number of CPU cores). */
+  /**
+   * Model replicas, each on a worker thread (default: {@link planWorkers}' choice for this machine's cores and memory,
+   * or the cores / `threadsPerWorker`).
+   */
   workers?: number;
   /** Largest micro-batch a worker runs at once (default 16; lower it if the wasm heap runs out). */
   microBatch?: number;
-  /** XNNPACK threads per worker (default 1: the parallelism comes from the workers). */
+  /**
+   * Threads per replica (default: {@link planWorkers}' choice, 1 on small machines). More than one: the replica
+   * runs the threaded wasm build, its SIMD engine's jobs on that many threads sharing its heap (kernel threads) and
+   * the other ops on XNNPACK's pool of as many.
+   */
   threadsPerWorker?: number;
   /**
    * Run convolutions on fastts' SIMD micro-kernels (relaxed-SIMD FMA) rather than XNNPACK in single-threaded
@@ -138,6 +146,8 @@ export class DataParallelTrainer {
     private readonly handles: WorkerHandle[],
     init: Extract<Reply, { ok: true; type: 'init' }>,
     readonly microBatch: number,
+    /** Threads per replica. */
+    readonly threadsPerWorker: number,
   ) {
     this.params = init.params;
     this.buffers = init.buffers;
@@ -159,9 +169,11 @@ export class DataParallelTrainer {
    * @throws DataParallelError when a worker cannot start or build the model
    */
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
-    const n = checkInt(options.workers ?? Math.max(1, cpus().length), 'workers', 1);
+    const plan = options.workers === undefined && options.threadsPerWorker === undefined ? planWorkers() : null;
+    const threads = checkInt(plan?.threadsPerWorker ?? options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
+    if (threads > MAX_THREADS_PER_REPLICA) throw new DataParallelError(`threadsPerWorker must be at most ${MAX_THREADS_PER_REPLICA}, got ${threads}`);
+    const n = checkInt(plan?.workers ?? options.workers ?? Math.max(1, Math.floor(cpus().length / threads)), 'workers', 1);
     const microBatch = checkInt(options.microBatch ?? 16, 'microBatch', 1);
-    const threads = checkInt(options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
     if (!options.model || typeof options.model.module !== 'string' || typeof options.model.export !== 'string') {
       throw new DataParallelError("model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core', export: 'createModel', args: ['resnet34'] }");
     }
@@ -186,7 +198,7 @@ export class DataParallelTrainer {
       if (inits.some((r) => JSON.stringify(r.layout) !== shape)) {
         throw new DataParallelError('the model factory built different models in different workers');
       }
-      const trainer = new DataParallelTrainer(handles, first, microBatch);
+      const trainer = new DataParallelTrainer(handles, first, microBatch, threads);
       await Promise.all(
         handles.map((h) =>
           h.request<'attach'>({

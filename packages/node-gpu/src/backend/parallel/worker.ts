@@ -1,5 +1,5 @@
 /**
- * A data-parallel worker: one model replica on its own single-threaded wasm backend. It computes the gradients
+ * A data-parallel worker: one model replica on its own wasm backend (one thread, or several sharing its heap). It computes the gradients
  * of its shard of each batch (in micro-batches) and publishes them in shared memory. On `apply` it takes the AdamW
  * step of its own share of the parameters — every worker's gradients averaged in a fixed order — in the shared
  * weights (so each worker reads 1/N of every worker's gradients: the all-reduce costs O(parameters) per worker,
@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { batchNormBuffers, chunkedGradients, type BatchNormBuffers, crossEntropyFlat, registerMissingKernels, type LossFunction, type Module } from '@fastts/core';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
+import { startKernelThreads, type KernelThreadsHandle } from './kernel-threads.js';
 import { SharedLayout, combineBuffers } from './layout.js';
 import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, LoadParamsMessage, Reply, Request } from './protocol.js';
 
@@ -32,6 +33,8 @@ interface Replica {
 }
 
 let replica: Replica | null = null;
+/** This replica's kernel threads (more than one thread per worker). */
+let kernelThreads: KernelThreadsHandle | null = null;
 
 function need(): Replica {
   if (!replica) throw new Error('worker used before init');
@@ -52,6 +55,8 @@ async function init(msg: InitMessage): Promise<Reply> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
   enableRelaxedSimd();
   registerMissingKernels('wasm', { simd: msg.simd });
+  // several threads: the SIMD engine's jobs run on all of them (the other ops on XNNPACK's pool of as many)
+  if (msg.threads > 1 && msg.simd) kernelThreads = await startKernelThreads(msg.threads);
   const model = (await build(msg.model, 'model')) as Module;
   if (!model || typeof (model as { namedParameters?: unknown }).namedParameters !== 'function') {
     throw new Error(`model factory ${msg.model.module}#${msg.model.export} did not return a Module`);
@@ -263,12 +268,21 @@ async function handle(msg: Request): Promise<Reply> {
       return {
         ok: true,
         type: 'stats',
-        stats: { numTensors: m.numTensors, numBytes: m.numBytes, heapBytes: heap, rss: process.memoryUsage().rss, backend: tf.getBackend() },
+        stats: {
+          numTensors: m.numTensors,
+          numBytes: m.numBytes,
+          heapBytes: heap,
+          rss: process.memoryUsage().rss,
+          backend: tf.getBackend(),
+          kernelThreads: kernelThreads?.size ?? 1,
+        },
       };
     }
     case 'dispose':
       replica?.model.dispose();
       replica = null;
+      await kernelThreads?.stop();
+      kernelThreads = null;
       return { ok: true, type: 'dispose' };
   }
 }
