@@ -7,6 +7,7 @@ import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
+import { pointwiseCalls } from './simd/direct-conv.js';
 import { setWinogradBlockBytes, setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
 
 type Pad = 'same' | 'valid' | number;
@@ -91,6 +92,8 @@ const CASES: Case[] = [
   { n: 2, h: 15, w: 13, cin: 3, cout: 16, kh: 7, kw: 7, s: 2, pad: 3 },
   { n: 2, h: 7, w: 9, cin: 3, cout: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
   { n: 1, h: 6, w: 7, cin: 5, cout: 8, kh: 2, kw: 4, s: 1, pad: 'valid' },
+  // 1x1 stride 1 with channels multiples of 8: a plain GEMM (35 pixels: a partial last group of 4)
+  { n: 1, h: 5, w: 7, cin: 16, cout: 24, kh: 1, kw: 1, s: 1, pad: 'valid' },
 ];
 
 const label = (c: Case): string =>
@@ -189,6 +192,13 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       await compare('Sum', { x: random(shape) }, { axis, keepDims });
     });
   }
+
+  it('runs 1x1 stride-1 convolutions (channels multiples of 8) as a plain GEMM, forward and input gradient', async () => {
+    const before = { ...pointwiseCalls };
+    for (const [kernel, inputs, attrs] of convRuns({ n: 2, h: 9, w: 5, cin: 24, cout: 16, kh: 1, kw: 1, s: 1, pad: 'same' })) await compare(kernel, inputs, attrs);
+    expect(pointwiseCalls.forward).toBe(before.forward + 1);
+    expect(pointwiseCalls.backpropInput).toBe(before.backpropInput + 1);
+  });
 
   it('Conv2D with dilation 2, wide channels and a partial last tile matches', async () => {
     await compare('Conv2D', { x: random([3, 9, 10, 12]), filter: random([3, 3, 12, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] });

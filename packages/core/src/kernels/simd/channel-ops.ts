@@ -3,11 +3,55 @@
  * [..., C] with C a multiple of 8, in blocks of rows that stay in L1 across the 8-channel chunks.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { defineJob } from './kernel-job.js';
 import type { WasmHeap } from './wasm-heap.js';
 
 /** Rows per call of the per-channel kernels: a block of rows (≤ 32 KB) stays in L1 across the channel chunks. */
 function rowsPerBlock(c: number): number {
   return Math.max(16, Math.floor((32 * 1024) / (c * 4)));
+}
+
+/**
+ * Block `item` of rows: its per-channel float32 partial sums (two vectors of c floats) at out + item · 8c bytes:
+ * Σ(x − shift) and Σ(x − shift)² (`pair` 0), or Σdy and Σdy·x (`pair` 1, dy at `dy`).
+ */
+const sumsJob = defineJob('channels.sums', ['x', 'dy', 'pair', 'c', 'rows', 'block', 'shift', 'out'], (h, a, item) => {
+  const p0 = item * a.block;
+  const n = Math.min(a.block, a.rows - p0);
+  const s = a.out + item * 8 * a.c;
+  const q = s + 4 * a.c;
+  h.views().f32.fill(0, s >> 2, (s >> 2) + 2 * a.c);
+  const off = p0 * a.c * 4;
+  if (a.pair) h.kernels.chsum2(a.dy + off, a.x + off, a.c * 4, n, a.c / 8, s, q);
+  else h.kernels.chsum(a.x + off, a.c * 4, n, a.c / 8, a.shift, s, q);
+});
+
+/**
+ * Per-channel sums over the rows of x [rows][c] (see {@link sumsJob}), one block of rows per job item, the
+ * blocks' float32 partial sums added in float64 in block order (the same sums however many threads ran them).
+ */
+function blockSums(h: WasmHeap, args: { x: number; dy: number; pair: number; c: number; rows: number; shift: number }): { s: Float64Array; q: Float64Array } {
+  const { c, rows } = args;
+  const block = rowsPerBlock(c);
+  const items = Math.ceil(rows / block);
+  const scratch = h.malloc(items * 8 * c + 64);
+  try {
+    const out = (scratch + 15) & ~15;
+    h.parallel(sumsJob, { ...args, block, out }, items);
+    const f32 = h.views().f32;
+    const s = new Float64Array(c);
+    const q = new Float64Array(c);
+    for (let item = 0; item < items; item++) {
+      const at = (out >> 2) + item * 2 * c;
+      for (let i = 0; i < c; i++) {
+        s[i] = s[i]! + f32[at + i]!;
+        q[i] = q[i]! + f32[at + c + i]!;
+      }
+    }
+    return { s, q };
+  } finally {
+    h.free(scratch);
+  }
 }
 
 /**
@@ -17,29 +61,16 @@ function rowsPerBlock(c: number): number {
 function channelSums(h: WasmHeap, x: TensorInfo, shifted: boolean): { rows: number; shift: Float32Array; s: Float64Array; q: Float64Array } {
   const c = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
-  const scratch = h.malloc(3 * c * 4 + 64);
+  const scratch = h.malloc(c * 4 + 64);
   try {
     const shift = (scratch + 15) & ~15;
-    const sPtr = shift + c * 4;
-    const qPtr = sPtr + c * 4;
-    let { f32 } = h.views();
     const xPtr = h.ptr(x);
+    const f32 = h.views().f32;
     if (shifted) f32.copyWithin(shift >> 2, xPtr >> 2, (xPtr >> 2) + c);
     else f32.fill(0, shift >> 2, (shift >> 2) + c);
-    const s = new Float64Array(c);
-    const q = new Float64Array(c);
-    const block = rowsPerBlock(c);
-    for (let p0 = 0; p0 < rows; p0 += block) {
-      const n = Math.min(block, rows - p0);
-      f32.fill(0, sPtr >> 2, (qPtr >> 2) + c);
-      h.kernels.chsum(xPtr + p0 * c * 4, c * 4, n, c / 8, shift, sPtr, qPtr);
-      ({ f32 } = h.views());
-      for (let i = 0; i < c; i++) {
-        s[i] = s[i]! + f32[(sPtr >> 2) + i]!;
-        q[i] = q[i]! + f32[(qPtr >> 2) + i]!;
-      }
-    }
-    return { rows, shift: f32.slice(shift >> 2, (shift >> 2) + c), s, q };
+    const shiftValues = f32.slice(shift >> 2, (shift >> 2) + c);
+    const { s, q } = blockSums(h, { x: xPtr, dy: 0, pair: 0, c, rows, shift });
+    return { rows, shift: shiftValues, s, q };
   } finally {
     h.free(scratch);
   }
@@ -72,11 +103,15 @@ export function channelSum(h: WasmHeap, x: TensorInfo): Float32Array {
  */
 function affineRows(h: WasmHeap, dyPtr: number, xPtr: number, outPtr: number, c: number, rows: number, coef: number): void {
   const block = rowsPerBlock(c);
-  for (let p0 = 0; p0 < rows; p0 += block) {
-    const off = p0 * c * 4;
-    h.kernels.affine(dyPtr + off, xPtr + off, outPtr + off, c * 4, Math.min(block, rows - p0), c / 8, coef, coef + c * 4, coef + 8 * c);
-  }
+  h.parallel(affineJob, { dy: dyPtr, x: xPtr, out: outPtr, c, rows, block, coef }, Math.ceil(rows / block));
 }
+
+/** Block `item` of rows of {@link affineRows}. */
+const affineJob = defineJob('channels.affine', ['dy', 'x', 'out', 'c', 'rows', 'block', 'coef'], (h, a, item) => {
+  const p0 = item * a.block;
+  const off = p0 * a.c * 4;
+  h.kernels.affine(a.dy + off, a.x + off, a.out + off, a.c * 4, Math.min(a.block, a.rows - p0), a.c / 8, a.coef, a.coef + a.c * 4, a.coef + 8 * a.c);
+});
 
 /** out = a·x + c per channel (`a`, `c` of length C, C a multiple of 8): BatchNorm's forward with known statistics. */
 export function channelAffine(h: WasmHeap, x: TensorInfo, a: Float32Array, c: Float32Array): TensorInfo {
@@ -117,30 +152,16 @@ export function batchNormBackward(
   const dx = h.backend.makeOutput([...x.shape], 'float32');
   const dGamma = new Float32Array(c);
   const dBeta = new Float32Array(c);
-  const scratch = h.malloc(5 * c * 4 + 64);
+  const scratch = h.malloc(3 * c * 4 + 64);
   try {
-    const s1 = (scratch + 15) & ~15;
-    const s2 = s1 + c * 4;
-    const aPtr = s2 + c * 4;
+    const aPtr = (scratch + 15) & ~15;
     const bPtr = aPtr + c * 4;
     const cPtr = bPtr + c * 4;
     const dyPtr = h.ptr(dy);
     const xPtr = h.ptr(x);
     const outPtr = h.ptr(dx);
-    const block = rowsPerBlock(c);
-    const sumDy = new Float64Array(c);
-    const sumDyX = new Float64Array(c);
-    let { f32 } = h.views();
-    for (let p0 = 0; p0 < rows; p0 += block) {
-      const n = Math.min(block, rows - p0);
-      f32.fill(0, s1 >> 2, (s2 >> 2) + c);
-      h.kernels.chsum2(dyPtr + p0 * c * 4, xPtr + p0 * c * 4, c * 4, n, c / 8, s1, s2);
-      ({ f32 } = h.views());
-      for (let i = 0; i < c; i++) {
-        sumDy[i] = sumDy[i]! + f32[(s1 >> 2) + i]!;
-        sumDyX[i] = sumDyX[i]! + f32[(s2 >> 2) + i]!;
-      }
-    }
+    const { s: sumDy, q: sumDyX } = blockSums(h, { x: xPtr, dy: dyPtr, pair: 1, c, rows, shift: 0 });
+    const f32 = h.views().f32;
     for (let i = 0; i < c; i++) {
       const is = invStd[i]!;
       const dg = is * (sumDyX[i]! - mean[i]! * sumDy[i]!);

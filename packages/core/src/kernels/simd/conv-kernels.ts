@@ -326,9 +326,12 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+let simd: boolean | undefined;
+
 /** True when this JS engine runs WebAssembly SIMD (fixed-width), the kernels' minimum. */
 export function simdSupported(): boolean {
-  return wasmApi !== undefined && wasmApi.validate(convKernelsModule(false, false));
+  simd ??= wasmApi !== undefined && wasmApi.validate(convKernelsModule(false, false));
+  return simd;
 }
 
 /** True when relaxed SIMD (fused multiply-add) validates here (Node ≥ 22, or Node 20 with the V8 flag). */

@@ -8,7 +8,91 @@ import type { ConvGeometry } from '../conv-geometry.js';
 import { cachedHostFilters } from '../filter-cache.js';
 import { packFilter, packFilterTransposed } from './filter-packing.js';
 import { indirection, isMergeable, mergedIndirection, padRows, paddedWidth } from './indirection.js';
+import { defineJob } from './kernel-job.js';
 import type { WasmHeap } from './wasm-heap.js';
+
+/** 4-row groups per item of a parallel GEMM: about 4 items per thread, at least 16 groups each. */
+const groupsPerItem = (h: WasmHeap, groups: number): number => Math.max(16, Math.ceil(groups / (4 * h.width)));
+
+/** Groups [chunk·item, chunk·item + chunk) of an igemm over the indirection, for every 8-column panel. */
+const igemmJob = defineJob(
+  'direct.igemm',
+  ['indir', 'taps', 'kc', 'w', 'panelBytes', 'out', 'ldc', 'bias', 'biasStep', 'act', 'panels', 'groups', 'chunk'],
+  (h, a, item) => {
+    const g0 = item * a.chunk;
+    const n = Math.min(a.chunk, a.groups - g0);
+    for (let p = 0; p < a.panels; p++) {
+      h.kernels.igemm(a.indir + g0 * a.taps * 16, a.taps, a.kc, a.w + p * a.panelBytes, a.out + g0 * 4 * a.ldc + p * 32, a.ldc, a.bias + p * a.biasStep, a.act, n);
+    }
+  },
+);
+
+/**
+ * Groups [chunk·item, chunk·item + chunk) of a plain GEMM C = A·W (+ bias, act) over every panel: A rows lda bytes
+ * apart (a 1×1 stride-1 convolution reads its input rows in place, no indirection).
+ */
+const gemmJob = defineJob('direct.gemm', ['a', 'lda', 'kc', 'w', 'out', 'ldc', 'bias', 'act', 'panels', 'groups', 'chunk'], (h, a, item) => {
+  const g0 = item * a.chunk;
+  const n = Math.min(a.chunk, a.groups - g0);
+  h.kernels.gemm(a.a + g0 * 4 * a.lda, a.lda, a.kc, a.w, a.out + g0 * 4 * a.ldc, a.ldc, a.bias, a.act, n, a.panels);
+});
+
+/**
+ * Groups [chunk·item, …) of a phase of the input gradient (igemm with output-row pointers) over every panel of 8
+ * input channels: the group's output pointers move 32 bytes per panel (each item shifts only its own).
+ */
+const igemmoJob = defineJob(
+  'direct.igemmo',
+  ['indir', 'taps', 'kc', 'w', 'panelBytes', 'outs', 'zero', 'panels', 'groups', 'chunk'],
+  (h, a, item) => {
+    const g0 = item * a.chunk;
+    const n = Math.min(a.chunk, a.groups - g0);
+    const i32 = h.views().i32;
+    const O = (a.outs >> 2) + g0 * 4;
+    for (let p = 0; p < a.panels; p++) {
+      if (p > 0) for (let k = 0; k < n * 4; k++) i32[O + k] = i32[O + k]! + 32;
+      h.kernels.igemmo(a.indir + g0 * a.taps * 16, a.taps, a.kc, a.w + p * a.panelBytes, a.outs + g0 * 16, 0, a.zero, 0, n);
+    }
+  },
+);
+
+/** Calls that took the plain-GEMM path of 1×1 convolutions (tests check that the path is taken). @internal */
+export const pointwiseCalls = { forward: 0, backpropInput: 0 };
+
+/** A 1×1 convolution without stride, dilation or padding: a plain GEMM over the pixels. */
+const isPointwise = (g: ConvGeometry): boolean =>
+  g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.padTop === 0 && g.padLeft === 0;
+
+/**
+ * out[M][N] = A[M][K] · packed W (+ bias [N] or none, act) as a GEMM, A rows lda bytes apart; the full 4-row groups
+ * in parallel, the last partial group through zero-padded scratch rows (A and out are not read or written past
+ * their end).
+ */
+function pointwiseGemm(h: WasmHeap, a: number, lda: number, kc: number, w: number, out: number, n: number, bias: number | null, act: 0 | 1 | 2, M: number): void {
+  // scratch: n zeros (no bias), 4 rows of kc floats (the tail of A), 4 rows of n floats (the tail of out)
+  const scratch = h.malloc((n + 4 * (kc + n)) * 4 + 64);
+  try {
+    const zero = (scratch + 15) & ~15;
+    const aRows = zero + n * 4;
+    const cRows = aRows + 4 * kc * 4;
+    const f32 = h.views().f32;
+    f32.fill(0, zero >> 2, (zero >> 2) + n + 4 * kc);
+    const b = bias ?? zero;
+    const full = Math.floor(M / 4);
+    if (full > 0) {
+      const chunk = groupsPerItem(h, full);
+      h.parallel(gemmJob, { a, lda, kc, w, out, ldc: n * 4, bias: b, act, panels: n / 8, groups: full, chunk }, Math.ceil(full / chunk));
+    }
+    const tail = M - full * 4;
+    if (tail === 0) return;
+    const v = h.views().f32;
+    for (let r = 0; r < tail; r++) v.copyWithin((aRows >> 2) + r * kc, (a + (full * 4 + r) * lda) >> 2, ((a + (full * 4 + r) * lda) >> 2) + kc);
+    h.kernels.gemm(aRows, kc * 4, kc, w, cRows, n * 4, b, act, 1, n / 8);
+    for (let r = 0; r < tail; r++) v.copyWithin((out >> 2) + (full * 4 + r) * n, (cRows >> 2) + r * n, (cRows >> 2) + r * n + n);
+  } finally {
+    h.free(scratch);
+  }
+}
 
 /**
  * Forward convolution (NHWC, HWIO filter), optionally + bias [Co] and relu (act 1) / relu6 (act 2);
@@ -25,6 +109,11 @@ export function directConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g: 
   ]);
   const out = h.backend.makeOutput([g.batch, g.outHeight, g.outWidth, co], 'float32');
   const direct = co % 8 === 0;
+  if (direct && isPointwise(g)) {
+    pointwiseCalls.forward++;
+    pointwiseGemm(h, h.ptr(x), ci * 4, ci, h.ptr(packed!), h.ptr(out), co, bias ? h.ptr(bias) : null, act, M);
+    return out;
+  }
   // Narrow inputs (the stem's 3 channels): a filter row's kw taps read kw consecutive pixels, i.e. kw·Ci
   // contiguous floats of a horizontally padded copy, so the kernel runs kh taps of kw·Ci instead of kh·kw taps
   // of Ci (the packed filter is the same).
@@ -65,14 +154,14 @@ export function directConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g: 
     const panelBytes = taps * ci * 32;
     const ldc = direct ? co * 4 : co8 * 4;
     const fullGroups = direct ? Math.floor(M / 4) : G;
-    for (let j = 0; j < co8; j += 8) {
-      const w = wPtr + (j / 8) * panelBytes;
-      const bj = bias ? biasPtr + j * 4 : zero;
-      if (fullGroups > 0) k.igemm(scratch, T, K, w, (direct ? outPtr : rowsPtr) + j * 4, ldc, bj, act, fullGroups);
-      if (direct && fullGroups < G) {
-        // the last, partial group: compute into the scratch rows, copy the valid ones
-        k.igemm(scratch + fullGroups * T * 16, T, K, w, rowsPtr + j * 4, co8 * 4, bj, act, 1);
-      }
+    if (fullGroups > 0) {
+      const chunk = groupsPerItem(h, fullGroups);
+      const args = { indir: scratch, taps: T, kc: K, w: wPtr, panelBytes, out: direct ? outPtr : rowsPtr, ldc, bias: bias ? biasPtr : zero, biasStep: bias ? 32 : 0, act, panels: co8 / 8, groups: fullGroups, chunk };
+      h.parallel(igemmJob, args, Math.ceil(fullGroups / chunk));
+    }
+    if (direct && fullGroups < G) {
+      // the last, partial group: compute into the scratch rows, copy the valid ones
+      for (let j = 0; j < co8; j += 8) k.igemm(scratch + fullGroups * T * 16, T, K, wPtr + (j / 8) * panelBytes, rowsPtr + j * 4, co8 * 4, bias ? biasPtr + j * 4 : zero, act, 1);
     }
     const { f32: f } = h.views();
     if (direct && fullGroups < G) {
@@ -120,6 +209,12 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
   );
   const dx = h.backend.makeOutput([g.batch, H, W, ci], 'float32');
   const direct = ci % 8 === 0;
+  if (direct && isPointwise(g)) {
+    // dx = dy · Wᵀ: dy's rows in place, the transposed panels [Ci/8][Co][8]
+    pointwiseCalls.backpropInput++;
+    pointwiseGemm(h, h.ptr(dy), co * 4, co, h.ptr(packed[0]!), h.ptr(dx), ci, null, 0, pixels);
+    return dx;
+  }
   // scratch per phase (largest): indirection [G][taps][4] and output pointers [G][4]; zero row; spare rows;
   // an output buffer [pixels][ci8] when ci is not a multiple of 8.
   const maxPix = Math.ceil(H / sh) * Math.ceil(W / sw) * g.batch;
@@ -180,13 +275,9 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
         i32[O + m] = spare; // the tail's extra rows land in the spare rows (overwritten, never read)
       }
       if (groups === 0) return;
-      const w = h.ptr(packed[pi]!);
-      const panelBytes = taps * co * 32;
-      for (let q = 0; q < ci8; q += 8) {
-        // every output pointer + q·4: shift the whole pointer array, run, shift back
-        if (q > 0) for (let k = 0; k < groups * 4; k++) i32[O + k] = i32[O + k]! + 32;
-        h.kernels.igemmo(indir, taps, co, w + (q / 8) * panelBytes, outInd, 0, zero, 0, groups);
-      }
+      const chunk = groupsPerItem(h, groups);
+      const args = { indir, taps, kc: co, w: h.ptr(packed[pi]!), panelBytes: taps * co * 32, outs: outInd, zero, panels: ci8 / 8, groups, chunk };
+      h.parallel(igemmoJob, args, Math.ceil(groups / chunk));
     });
     if (!direct) {
       ({ f32 } = h.views());

@@ -34,3 +34,18 @@ export interface KernelThreads {
   run<F extends string>(job: KernelJob<F>, args: Readonly<Record<F, number>>, count: number, local: (item: number, thread: number) => void): void;
 }
 
+
+/**
+ * Stripes of an accumulating job (a weight gradient's blocks of pixels or tiles): a fixed number, not the number of
+ * threads, so that the partial sums and their order — the rounding — do not depend on how many threads ran them.
+ * The most threads a replica runs (the threaded wasm build's pool).
+ */
+export const STRIPES = 8;
+
+/**
+ * `dst += src` over `rows` rows of `n` floats (n a multiple of 8), rows `ld` bytes apart, with the engine's affine
+ * kernel (dst = 1·src + 1·dst + 0: one rounding, as a plain add); `ones` and `zeros` hold n floats each.
+ */
+export function addRows(h: HeapView, dst: number, src: number, ld: number, rows: number, n: number, ones: number, zeros: number): void {
+  h.kernels.affine(src, dst, dst, ld, rows, n / 8, ones, ones, zeros);
+}

@@ -6,7 +6,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { ConvGeometry } from '../conv-geometry.js';
 import type { HeapView } from './heap-view.js';
-import { defineJob } from './kernel-job.js';
+import { addRows, defineJob, STRIPES } from './kernel-job.js';
 import type { WasmHeap } from './wasm-heap.js';
 import { PLANES, TILE, TRANSFORM_TMP_BYTES } from './winograd-transforms.js';
 import {
@@ -127,18 +127,12 @@ const stripeJob = defineJob('winograd.wgradStripe', [...WGRAD, 'acc', 'sPlane', 
 });
 
 /** Several blocks: the stripes' S summed (in stripe order) for input channels [32·item, 32·item + 32), then dW. */
-const reduceJob = defineJob('winograd.wgradReduce', ['c', 'n', 'acc', 'sPlane', 'used', 'out', 'tmp'], (h, a, item, thread) => {
+const reduceJob = defineJob('winograd.wgradReduce', ['c', 'n', 'acc', 'sPlane', 'used', 'out', 'tmp', 'ones', 'zeros'], (h, a, item, thread) => {
   const c0 = item * S_CHUNK;
   const channels = Math.min(S_CHUNK, a.c - c0);
-  const f32 = h.views().f32;
-  const stripe = (PLANES * a.sPlane) >> 2;
-  for (let xi = 0; xi < PLANES && a.used > 1; xi++) {
-    const from = ((a.acc + xi * a.sPlane) >> 2) + c0 * a.n;
-    for (let i = from; i < from + channels * a.n; i++) {
-      let v = f32[i]!;
-      for (let p = 1; p < a.used; p++) v += f32[i + p * stripe]!;
-      f32[i] = v;
-    }
+  for (let xi = 0; xi < PLANES; xi++) {
+    const rows = a.acc + xi * a.sPlane + c0 * a.n * 4;
+    for (let p = 1; p < a.used; p++) addRows(h, rows, rows + p * PLANES * a.sPlane, a.n * 4, channels, a.n, a.ones, a.zeros);
   }
   h.kernels.w4dw(a.acc + c0 * a.n * 4, a.sPlane, a.out + c0 * a.n * 4, a.c * a.n * 4, (channels * a.n) / 4, a.tmp + thread * TRANSFORM_TMP_BYTES);
 });
@@ -147,7 +141,8 @@ const reduceJob = defineJob('winograd.wgradReduce', ['c', 'n', 'acc', 'sPlane', 
  * Weight gradient of a Winograd-shaped convolution: S_ξ = Σ_tiles V_ξᵀ Z_ξ (input windows and output-gradient
  * tiles, both transformed), then dW = Gᵀ S G per channel pair. When one block holds every tile, S is built
  * S_CHUNK input channels at a time, each chunk transformed into dW while it is still in the cache; otherwise
- * each stripe of blocks accumulates its own S, summed at the end.
+ * each of STRIPES stripes of blocks accumulates its own S, summed at the end in stripe order (the same sums on any
+ * number of threads).
  */
 export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInfo, g: ConvGeometry): TensorInfo {
   const k = correlationOf(g, false);
@@ -160,7 +155,7 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
   const tilesPerBlock = blockTiles(k, 'wgrad', group * t.perImage);
   const single = group >= k.batch && tilesPerBlock >= k.batch * t.perImage;
   const width = h.width;
-  const stripes = single ? 1 : width;
+  const stripes = single ? 1 : STRIPES;
   const blockBytes = blockScratchBytes(k, tilesPerBlock);
   const sPlane = filterPlane(single ? Math.min(S_CHUNK, ci) : ci, co);
   const sizes = [
@@ -170,11 +165,14 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
     (single ? 1 : width) * blockBytes,
     (single ? 1 : width) * tilesPerBlock * 4,
     width * TRANSFORM_TMP_BYTES,
+    8 * co,
   ];
   const scratch = h.malloc(regions(0, sizes).bytes + 64);
   const out = h.backend.makeOutput([3, 3, ci, co], 'float32');
   try {
-    const [acc, xp, dyPad, block, ptrs, tmp] = regions(scratch, sizes).at as [number, number, number, number, number, number];
+    const [acc, xp, dyPad, block, ptrs, tmp, ones] = regions(scratch, sizes).at as [number, number, number, number, number, number, number];
+    const zeros = ones + 4 * co;
+    h.views().f32.fill(1, ones >> 2, (ones >> 2) + co).fill(0, zeros >> 2, (zeros >> 2) + co);
     const kf = { batch: k.batch, h: k.h, w: k.w, c: ci, oh: k.oh, ow: k.ow, n: co, pt: k.pt, pl: k.pl };
     const xPtr = h.ptr(x);
     const dyPtr = h.ptr(dy);
@@ -197,7 +195,7 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
         begun = Math.max(begun, Math.min(stripes, Math.ceil(tiles / tilesPerBlock)));
       }
     }
-    if (!single) h.parallel(reduceJob, { c: ci, n: co, acc, sPlane, used: begun, out: outPtr, tmp }, Math.ceil(ci / S_CHUNK));
+    if (!single) h.parallel(reduceJob, { c: ci, n: co, acc, sPlane, used: begun, out: outPtr, tmp, ones, zeros }, Math.ceil(ci / S_CHUNK));
   } finally {
     h.free(scratch);
   }
