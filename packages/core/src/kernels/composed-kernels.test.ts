@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relativeError } from '../../../../test-support/numeric.js';
 import '../gradients.js';
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, filterCacheSize } from './filter-cache.js';
 import { registerMissingKernels, unregisterComposedKernels } from './register.js';
-import { setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
+import { pointwiseCalls } from './simd/direct-conv.js';
+import { setWinogradBlockBytes, setWinogradConvolutions, setWinogradPassBytes } from './simd/winograd.js';
 
 type Pad = 'same' | 'valid' | number;
 
@@ -35,16 +37,6 @@ function random(shape: number[]): { shape: number[]; values: Float32Array } {
     values[i] = seed / 1073741824 - 1;
   }
   return { shape, values };
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / Math.max(scale, 1e-30);
 }
 
 function outSize(inSize: number, k: number, s: number, pad: Pad): number {
@@ -100,6 +92,8 @@ const CASES: Case[] = [
   { n: 2, h: 15, w: 13, cin: 3, cout: 16, kh: 7, kw: 7, s: 2, pad: 3 },
   { n: 2, h: 7, w: 9, cin: 3, cout: 8, kh: 3, kw: 3, s: 1, pad: 'same' },
   { n: 1, h: 6, w: 7, cin: 5, cout: 8, kh: 2, kw: 4, s: 1, pad: 'valid' },
+  // 1x1 stride 1 with channels multiples of 8: a plain GEMM (35 pixels: a partial last group of 4)
+  { n: 1, h: 5, w: 7, cin: 16, cout: 24, kh: 1, kw: 1, s: 1, pad: 'valid' },
 ];
 
 const label = (c: Case): string =>
@@ -198,6 +192,13 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       await compare('Sum', { x: random(shape) }, { axis, keepDims });
     });
   }
+
+  it('runs 1x1 stride-1 convolutions (channels multiples of 8) as a plain GEMM, forward and input gradient', async () => {
+    const before = { ...pointwiseCalls };
+    for (const [kernel, inputs, attrs] of convRuns({ n: 2, h: 9, w: 5, cin: 24, cout: 16, kh: 1, kw: 1, s: 1, pad: 'same' })) await compare(kernel, inputs, attrs);
+    expect(pointwiseCalls.forward).toBe(before.forward + 1);
+    expect(pointwiseCalls.backpropInput).toBe(before.backpropInput + 1);
+  });
 
   it('Conv2D with dilation 2, wide channels and a partial last tile matches', async () => {
     await compare('Conv2D', { x: random([3, 9, 10, 12]), filter: random([3, 3, 12, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] });
@@ -303,7 +304,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
   });
 });
 
-// 3x3 stride-1 convolutions with at least 16 channels (multiples of 8) run as Winograd F(2x2, 3x3)
+// 3x3 stride-1 convolutions with at least 16 channels (multiples of 8) run as Winograd F(4x4, 3x3)
 const WINOGRAD: Case[] = [
   { n: 2, h: 8, w: 8, cin: 16, cout: 24, kh: 3, kw: 3, s: 1, pad: 'same' },
   { n: 3, h: 7, w: 9, cin: 24, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
@@ -313,7 +314,7 @@ const WINOGRAD: Case[] = [
   { n: 2, h: 1, w: 3, cin: 16, cout: 16, kh: 3, kw: 3, s: 1, pad: 'same' },
 ];
 
-describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cpu reference kernels', () => {
+describe('Winograd F(4x4, 3x3) convolutions on the wasm SIMD engine match the cpu reference kernels', () => {
   beforeAll(async () => {
     expect(await tf.setBackend('wasm')).toBe(true);
     registerMissingKernels('wasm');
@@ -336,6 +337,23 @@ describe('Winograd F(2x2, 3x3) convolutions on the wasm SIMD engine match the cp
       }
     } finally {
       setWinogradPassBytes(128 * 1024 * 1024);
+    }
+  });
+
+  it('runs many blocks of tiles (16 per block here, the last one partial) with the same results', async () => {
+    // 2 images of 5x6 tiles: 60 tiles, blocks of 16, 16, 16, 12; the weight gradient accumulates S over the blocks
+    const runs = convRuns({ n: 2, h: 19, w: 23, cin: 16, cout: 24, kh: 3, kw: 3, s: 1, pad: 'same' });
+    try {
+      for (const [kernel, inputs, attrs] of runs) {
+        const whole = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradBlockBytes(1, 1);
+        await compare(kernel, inputs, attrs);
+        const blocks = await runOn('wasm', kernel, inputs, attrs);
+        setWinogradBlockBytes(4 << 20, 12 << 20);
+        expect(relativeError(blocks.values, whole.values)).toBeLessThan(1e-5);
+      }
+    } finally {
+      setWinogradBlockBytes(4 << 20, 12 << 20);
     }
   });
 

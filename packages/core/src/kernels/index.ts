@@ -17,3 +17,6 @@ export type { BatchNormTrainResult } from './batchnorm-train.js';
 export { clearFilterCache as clearComposedKernelCache, filterCacheSize as composedKernelCacheSize } from './filter-cache.js';
 export { simdSupported, relaxedSimdSupported } from './simd/conv-kernels.js';
 export { setWinogradConvolutions, winogradConvolutions } from './simd/winograd.js';
+export { attachKernelThreads, KernelThreadPool, probeKernelThreads, runKernelHelper } from './simd/kernel-threads.js';
+export type { KernelHelperData } from './simd/kernel-threads.js';
+export type { KernelThreads } from './simd/kernel-job.js';

@@ -5,7 +5,10 @@
  * window order gets the gradient).
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isWasmBackend } from './simd/conv-engine.js';
+import { simdConvEngine } from './simd/conv-engine.js';
+import { simdSupported } from './simd/conv-kernels.js';
+import { defineJob } from './simd/kernel-job.js';
+import { isWasmBackend } from './simd/wasm-heap.js';
 
 interface MaxPoolGradAttrs {
   filterSize: number | [number, number];
@@ -14,9 +17,37 @@ interface MaxPoolGradAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+/** A 2-d pooling's geometry as plain numbers (what the pooling of one image needs). */
+const POOL = ['h', 'w', 'c', 'oh', 'ow', 'sh', 'sw', 'dh', 'dw', 'fh', 'fw', 'top', 'left'] as const;
+type PoolGeometry = Record<(typeof POOL)[number], number>;
+
+function poolGeometry(info: backend_util.Conv2DInfo): PoolGeometry {
+  return {
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    fh: info.effectiveFilterHeight,
+    fw: info.effectiveFilterWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
+}
+
+/** dx of image `item` of a max pool on the wasm heap (x, dy, dx: element offsets; dx zeroed). */
+const maxPoolGradJob = defineJob('maxpool.grad', [...POOL, 'x', 'dy', 'dx'], (heap, a, item) => {
+  const f32 = heap.views().f32;
+  maxPoolGradInto(f32, a.x, f32, a.dy, f32, a.dx, a, item, item + 1);
+});
+
 /**
- * dx of a 2-d max pool: dy routed to each window's (first) maximum. Arrays may be views of one heap: `x`, `dy`
- * and `dx` are read/written from element offsets xOff, dyOff, dxOff (dx must be zeroed).
+ * dx of a 2-d max pool, images [b0, b1): dy routed to each window's (first) maximum. Arrays may be views of one
+ * heap: `x`, `dy` and `dx` are read/written from element offsets xOff, dyOff, dxOff (dx must be zeroed).
  */
 export function maxPoolGradInto(
   x: Float32Array,
@@ -25,17 +56,14 @@ export function maxPoolGradInto(
   dyOff: number,
   dx: Float32Array,
   dxOff: number,
-  info: backend_util.Conv2DInfo,
+  geometry: PoolGeometry,
+  b0: number,
+  b1: number,
 ): void {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const fh = info.effectiveFilterHeight;
-  const fw = info.effectiveFilterWidth;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
+  const { h, w, c, oh, ow, sh, sw, dh, dw, fh, fw, top, left } = geometry;
   const maxVal = new Float32Array(c);
   const maxPos = new Int32Array(c);
-  for (let b = 0; b < n; b++) {
+  for (let b = b0; b < b1; b++) {
     for (let yr = 0; yr < oh; yr++) {
       const r0 = yr * sh - top;
       let rMin = r0;
@@ -74,7 +102,7 @@ export function maxPoolGradInto(
 /** dx of a 2-d max pool as a new array. */
 export function maxPoolGradHost(x: Float32Array, dy: Float32Array, info: backend_util.Conv2DInfo): Float32Array {
   const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-  maxPoolGradInto(x, 0, dy, 0, dx, 0, info);
+  maxPoolGradInto(x, 0, dy, 0, dx, 0, poolGeometry(info), 0, info.batchSize);
   return dx;
 }
 
@@ -91,13 +119,13 @@ export function maxPoolGradKernel(backendName: string): KernelConfig {
       a.pad,
       a.dimRoundingMode,
     );
-    if (isWasmBackend(backend)) {
-      // in place on the wasm heap: no copies of x, dy and dx through JS arrays
+    if (isWasmBackend(backend) && simdSupported()) {
+      // in place on the wasm heap (no copies of x, dy and dx through JS arrays), one image per job item
       const out = backend.makeOutput([...input.shape], 'float32');
-      const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
-      const off = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset >> 2;
-      heap.fill(0, off(out), off(out) + info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-      maxPoolGradInto(heap, off(input), heap, off(dy), heap, off(out), info);
+      const heap = simdConvEngine(backend).heap;
+      const off = (t: TensorInfo): number => heap.ptr(t) >> 2;
+      heap.views().f32.fill(0, off(out), off(out) + info.batchSize * info.inHeight * info.inWidth * info.inChannels);
+      heap.parallel(maxPoolGradJob, { ...poolGeometry(info), x: off(input), dy: off(dy), dx: off(out) }, info.batchSize);
       return out;
     }
     const b = backend as KernelBackend;

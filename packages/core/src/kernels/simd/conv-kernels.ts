@@ -11,7 +11,7 @@
  * else multiply + add; measured on this project's x86 machines, the FMA tile runs ~1.6× XNNPACK's convolution.
  */
 import { buildModule, I32, op, V128, type FunctionSpec } from './wasm-emitter.js';
-import { wtdw, wtdy, wtfilt, wtfiltT, wtin, wtout } from './winograd-kernels.js';
+import { winogradKernels } from './winograd-transforms.js';
 
 /** One multiply-accumulate into v128 local `acc`: acc = a·b + acc. */
 function madd(fma: boolean, a: number, b: number, acc: number): number[] {
@@ -36,41 +36,92 @@ function igemm(fma: boolean, outIndirect = false): FunctionSpec {
   const ACC = 16; // 8 accumulators: row r, half h -> ACC + 2r + h
   const B = 24; // b0, b1
   const AV = 26;
-  const acc = (r: number, h: number): number => ACC + 2 * r + h;
   const rowAddr = (r: number): number[] =>
     outIndirect ? [...op.get(C), ...op.load32(4 * r)] : [...op.get(C), ...op.get(LDC), ...op.i32(r), ...op.mul, ...op.add];
   const b: number[] = [];
   b.push(...op.block, ...op.loop); // groups
-  b.push(...op.get(BIAS), ...op.vload(0), ...op.set(B), ...op.get(BIAS), ...op.vload(16), ...op.set(B + 1));
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...op.get(B + h), ...op.set(acc(r, h)));
-  b.push(...op.get(W), ...op.set(WP));
+  b.push(...tileStart(BIAS, B, ACC), ...op.get(W), ...op.set(WP));
   b.push(...op.get(TAPS), ...op.set(T));
   b.push(...op.block, ...op.loop); // taps
   for (let r = 0; r < 4; r++) b.push(...op.get(INDIR), ...op.load32(4 * r), ...op.set(A0 + r));
   b.push(...op.get(INDIR), ...op.i32(16), ...op.add, ...op.set(INDIR));
-  b.push(...op.get(KC), ...op.set(K));
-  b.push(...op.block, ...op.loop); // input channels
-  b.push(...op.get(WP), ...op.vload(0), ...op.set(B), ...op.get(WP), ...op.vload(16), ...op.set(B + 1));
-  for (let r = 0; r < 4; r++) {
-    b.push(...op.get(A0 + r), ...op.vsplat32(0), ...op.set(AV));
-    b.push(...madd(fma, AV, B, acc(r, 0)), ...madd(fma, AV, B + 1, acc(r, 1)));
-    b.push(...op.get(A0 + r), ...op.i32(4), ...op.add, ...op.set(A0 + r));
-  }
-  b.push(...op.get(WP), ...op.i32(32), ...op.add, ...op.set(WP));
-  b.push(...op.get(K), ...op.i32(1), ...op.sub, ...op.tee(K), ...op.brIf(0), ...op.end, ...op.end);
+  b.push(...tileProducts(fma, KC, K, WP, A0, B, AV, ACC));
   b.push(...op.get(T), ...op.i32(1), ...op.sub, ...op.tee(T), ...op.brIf(0), ...op.end, ...op.end);
-  // activation: relu clamps below at 0, relu6 also above at 6
-  b.push(...op.get(ACT), ...op.if);
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...op.get(acc(r, h)), ...op.vzero, ...op.f32x4Max, ...op.set(acc(r, h)));
-  b.push(...op.get(ACT), ...op.i32(2), ...op.eq, ...op.if);
-  b.push(...op.f32(6), ...op.f32x4Splat, ...op.set(AV));
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...op.get(acc(r, h)), ...op.get(AV), ...op.f32x4Min, ...op.set(acc(r, h)));
-  b.push(...op.end, ...op.end);
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...rowAddr(r), ...op.get(acc(r, h)), ...op.vstore(16 * h));
+  b.push(...tileFinish(ACT, AV, ACC, rowAddr));
   if (outIndirect) b.push(...op.get(C), ...op.i32(16), ...op.add, ...op.set(C));
   else b.push(...op.get(C), ...op.get(LDC), ...op.i32(4), ...op.mul, ...op.add, ...op.set(C));
   b.push(...op.get(GROUPS), ...op.i32(1), ...op.sub, ...op.tee(GROUPS), ...op.brIf(0), ...op.end, ...op.end);
   return { name: outIndirect ? 'igemmo' : 'igemm', params: 9, locals: [[7, I32], [11, V128]], body: b };
+}
+
+/**
+ * gemm(a, lda, kc, w, c, ldc, bias, act, groups, panels) — C = A·W (+ bias, then act) for `panels` consecutive
+ * 8-column panels, each over `groups` 4-row groups: A rows at a + r·lda (kc floats each), panel p of the packed
+ * W [panels][kc][8] at w + p·kc·32, its output columns at c + p·32 (rows ldc apart), its 8 biases at bias + p·32.
+ * The plain GEMM of 1×1 convolutions and of the Winograd planes: no indirection buffer.
+ */
+function gemm(fma: boolean): FunctionSpec {
+  const [A, LDA, KC, W, C, LDC, BIAS, ACT, GROUPS, PANELS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const A0 = 10; // a0..a3
+  const [K, WP, AP, CP, N] = [14, 15, 16, 17, 18];
+  const ACC = 19;
+  const B = 27;
+  const AV = 29;
+  const rowAddr = (r: number): number[] => [...op.get(CP), ...op.get(LDC), ...op.i32(r), ...op.mul, ...op.add];
+  const b: number[] = [];
+  b.push(...op.block, ...op.loop); // panels
+  b.push(...op.get(A), ...op.set(AP), ...op.get(C), ...op.set(CP), ...op.get(GROUPS), ...op.set(N));
+  b.push(...op.block, ...op.loop); // groups
+  b.push(...tileStart(BIAS, B, ACC), ...op.get(W), ...op.set(WP));
+  for (let r = 0; r < 4; r++) b.push(...op.get(AP), ...op.get(LDA), ...op.i32(r), ...op.mul, ...op.add, ...op.set(A0 + r));
+  b.push(...tileProducts(fma, KC, K, WP, A0, B, AV, ACC));
+  b.push(...tileFinish(ACT, AV, ACC, rowAddr));
+  b.push(...op.get(AP), ...op.get(LDA), ...op.i32(4), ...op.mul, ...op.add, ...op.set(AP));
+  b.push(...op.get(CP), ...op.get(LDC), ...op.i32(4), ...op.mul, ...op.add, ...op.set(CP));
+  b.push(...op.get(N), ...op.i32(1), ...op.sub, ...op.tee(N), ...op.brIf(0), ...op.end, ...op.end);
+  b.push(...op.get(W), ...op.get(KC), ...op.i32(32), ...op.mul, ...op.add, ...op.set(W));
+  b.push(...op.get(C), ...op.i32(32), ...op.add, ...op.set(C), ...op.get(BIAS), ...op.i32(32), ...op.add, ...op.set(BIAS));
+  b.push(...op.get(PANELS), ...op.i32(1), ...op.sub, ...op.tee(PANELS), ...op.brIf(0), ...op.end, ...op.end);
+  return { name: 'gemm', params: 10, locals: [[9, I32], [11, V128]], body: b };
+}
+
+/** A 4×8 tile's accumulators (v128 locals ACC + 2r + h) set to the 8 biases at i32 local BIAS (via B, B + 1). */
+function tileStart(BIAS: number, B: number, ACC: number): number[] {
+  const b: number[] = [...op.get(BIAS), ...op.vload(0), ...op.set(B), ...op.get(BIAS), ...op.vload(16), ...op.set(B + 1)];
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...op.get(B + h), ...op.set(ACC + 2 * r + h));
+  return b;
+}
+
+/**
+ * A 4×8 tile's products over kc (i32 local KC) input channels: rows at i32 locals A0..A0 + 3 (advanced 4 bytes per
+ * channel), packed weights at WP (advanced 32 bytes per channel); K counts.
+ */
+function tileProducts(fma: boolean, KC: number, K: number, WP: number, A0: number, B: number, AV: number, ACC: number): number[] {
+  const b: number[] = [...op.get(KC), ...op.set(K)];
+  b.push(...op.block, ...op.loop); // input channels
+  b.push(...op.get(WP), ...op.vload(0), ...op.set(B), ...op.get(WP), ...op.vload(16), ...op.set(B + 1));
+  for (let r = 0; r < 4; r++) {
+    b.push(...op.get(A0 + r), ...op.vsplat32(0), ...op.set(AV));
+    b.push(...madd(fma, AV, B, ACC + 2 * r), ...madd(fma, AV, B + 1, ACC + 2 * r + 1));
+    b.push(...op.get(A0 + r), ...op.i32(4), ...op.add, ...op.set(A0 + r));
+  }
+  b.push(...op.get(WP), ...op.i32(32), ...op.add, ...op.set(WP));
+  b.push(...op.get(K), ...op.i32(1), ...op.sub, ...op.tee(K), ...op.brIf(0), ...op.end, ...op.end);
+  return b;
+}
+
+/** A 4×8 tile's activation (i32 local ACT: 0 linear, 1 relu, 2 relu6) and stores to the rows at `rowAddr(r)`. */
+function tileFinish(ACT: number, AV: number, ACC: number, rowAddr: (r: number) => number[]): number[] {
+  const b: number[] = [];
+  // activation: relu clamps below at 0, relu6 also above at 6
+  b.push(...op.get(ACT), ...op.if);
+  for (let i = 0; i < 8; i++) b.push(...op.get(ACC + i), ...op.vzero, ...op.f32x4Max, ...op.set(ACC + i));
+  b.push(...op.get(ACT), ...op.i32(2), ...op.eq, ...op.if);
+  b.push(...op.f32(6), ...op.f32x4Splat, ...op.set(AV));
+  for (let i = 0; i < 8; i++) b.push(...op.get(ACC + i), ...op.get(AV), ...op.f32x4Min, ...op.set(ACC + i));
+  b.push(...op.end, ...op.end);
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...rowAddr(r), ...op.get(ACC + 2 * r + h), ...op.vstore(16 * h));
+  return b;
 }
 
 /**
@@ -79,7 +130,8 @@ function igemm(fma: boolean, outIndirect = false): FunctionSpec {
  * apart; out and dy advance 32 bytes per tile) over `count` pixels: the pixel's input row is
  * `*indir + ciOff` (indir advancing istride bytes per pixel), its dy row at dy (advancing ldy bytes).
  */
-function wgrad(fma: boolean): FunctionSpec {
+function wgrad(fma: boolean, fresh = false): FunctionSpec {
+  // fresh (wgrad0): the tiles start from zero instead of the values at `out`, which they overwrite
   const [INDIR, ISTRIDE, COUNT, CIOFF, DY, LDY, OUT, LDO, TILES] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const P = 9;
   const IP = 10;
@@ -92,7 +144,7 @@ function wgrad(fma: boolean): FunctionSpec {
   const rowAddr = (r: number): number[] => [...op.get(OUT), ...op.get(LDO), ...op.i32(r), ...op.mul, ...op.add];
   const b: number[] = [];
   b.push(...op.block, ...op.loop); // tiles
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...rowAddr(r), ...op.vload(16 * h), ...op.set(acc(r, h)));
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...(fresh ? op.vzero : [...rowAddr(r), ...op.vload(16 * h)]), ...op.set(acc(r, h)));
   b.push(...op.get(INDIR), ...op.set(IP), ...op.get(DY), ...op.set(DP), ...op.get(COUNT), ...op.set(N));
   b.push(...op.block, ...op.loop); // pixels
   b.push(...op.get(IP), ...op.load32(0), ...op.get(CIOFF), ...op.add, ...op.set(P));
@@ -107,7 +159,7 @@ function wgrad(fma: boolean): FunctionSpec {
   for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...rowAddr(r), ...op.get(acc(r, h)), ...op.vstore(16 * h));
   b.push(...op.get(DY), ...op.i32(32), ...op.add, ...op.set(DY), ...op.get(OUT), ...op.i32(32), ...op.add, ...op.set(OUT));
   b.push(...op.get(TILES), ...op.i32(1), ...op.sub, ...op.tee(TILES), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: 'wgrad', params: 9, locals: [[4, I32], [11, V128]], body: b };
+  return { name: fresh ? 'wgrad0' : 'wgrad', params: 9, locals: [[4, I32], [11, V128]], body: b };
 }
 
 /** Shared frame of the per-channel kernels: for each 8-channel chunk, a loop over `rows` rows `ld` bytes apart. */
@@ -223,40 +275,48 @@ export interface ConvKernels {
   igemm(indir: number, taps: number, kc: number, w: number, c: number, ldc: number, bias: number, act: number, groups: number): void;
   /** igemm with the output rows taken from an array of 4 pointers per group (`outs`; `ldc` unused). */
   igemmo(indir: number, taps: number, kc: number, w: number, outs: number, ldc: number, bias: number, act: number, groups: number): void;
+  /** Plain GEMM over `panels` 8-column panels (see conv-kernels.ts). */
+  gemm(a: number, lda: number, kc: number, w: number, c: number, ldc: number, bias: number, act: number, groups: number, panels: number): void;
   wgrad(indir: number, istride: number, count: number, ciOff: number, dy: number, ldy: number, out: number, ldo: number, tiles: number): void;
+  /** {@link wgrad} starting from zero: `out` is overwritten, not accumulated into. */
+  wgrad0(indir: number, istride: number, count: number, ciOff: number, dy: number, ldy: number, out: number, ldo: number, tiles: number): void;
   chsum(x: number, ld: number, rows: number, chunks: number, shift: number, s: number, q: number): void;
   chsum2(dy: number, x: number, ld: number, rows: number, chunks: number, s1: number, s2: number): void;
   affine(dy: number, x: number, out: number, ld: number, rows: number, chunks: number, a: number, b: number, c: number): void;
-  /** Winograd F(2×2, 3×3) input transform of a row of tiles (see winograd-kernels.ts). */
-  wtin(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldv: number, count: number): void;
-  /** Winograd output transform of a row of tiles, + bias, then activation (0 linear, 1 relu, 2 relu6). */
-  wtout(
+  /** F(4×4, 3×3) input transform of a row of tiles (see winograd-transforms.ts). */
+  w4in(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ld: number, count: number, tmp: number): void;
+  /** F(4×4, 3×3) output-gradient transform of a row of tiles. */
+  w4dy(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ld: number, count: number, tmp: number): void;
+  /** F(4×4, 3×3) output transform of a row of tiles, + bias, then activation. */
+  w4out(
     m: number,
     xiStride: number,
-    ldm: number,
+    ld: number,
     chunks: number,
-    out0: number,
-    out1: number,
+    out: number,
+    rowBytes: number,
     pixBytes: number,
     count: number,
     bias: number,
     act: number,
+    tmp: number,
   ): void;
-  /** Winograd output-gradient transform of a row of tiles. */
-  wtdy(dy0: number, dy1: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ldz: number, count: number): void;
-  /** Winograd filter transform of one input channel, packed for the forward GEMM. */
-  wtfilt(src: number, tapBytes: number, panels: number, dst: number, planeBytes: number, panelBytes: number): void;
-  /** Winograd filter transform of one input channel, flipped and transposed for the input-gradient GEMM. */
-  wtfiltT(src: number, tapBytes: number, chunks: number, dst: number, planeBytes: number): void;
-  /** Winograd weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
-  wtdw(s: number, out: number, planeBytes: number, count: number): void;
+  /** F(4×4, 3×3) filter transform of one input channel, packed for the forward GEMM. */
+  w4filt(src: number, tapBytes: number, panels: number, dst: number, planeBytes: number, panelBytes: number, tmp: number): void;
+  /** F(4×4, 3×3) filter transform of one input channel, flipped and transposed for the input gradient's GEMM. */
+  w4filtT(src: number, tapBytes: number, cStride: number, count: number, dst: number, planeBytes: number, tmp: number): void;
+  /** F(4×4, 3×3) weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
+  w4dw(s: number, sPlaneBytes: number, out: number, outPlaneBytes: number, count: number, tmp: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */
   fma: boolean;
 }
 
 /** The module bytes, with or without relaxed-SIMD fused multiply-add. */
 export function convKernelsModule(fma: boolean, sharedMemory: boolean): Uint8Array {
-  return buildModule([igemm(fma), igemm(fma, true), wgrad(fma), chsum(fma), chsum2(fma), affine(fma), wtin(), wtout(), wtdy(), wtfilt(), wtfiltT(), wtdw()], sharedMemory);
+  return buildModule(
+    [igemm(fma), igemm(fma, true), gemm(fma), wgrad(fma), wgrad(fma, true), chsum(fma), chsum2(fma), affine(fma), ...winogradKernels(fma)],
+    sharedMemory,
+  );
 }
 
 interface WasmApi {
@@ -266,9 +326,12 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
+let simd: boolean | undefined;
+
 /** True when this JS engine runs WebAssembly SIMD (fixed-width), the kernels' minimum. */
 export function simdSupported(): boolean {
-  return wasmApi !== undefined && wasmApi.validate(convKernelsModule(false, false));
+  simd ??= wasmApi !== undefined && wasmApi.validate(convKernelsModule(false, false));
+  return simd;
 }
 
 /** True when relaxed SIMD (fused multiply-add) validates here (Node ≥ 22, or Node 20 with the V8 flag). */
@@ -287,16 +350,18 @@ export function instantiateConvKernels(memory: { buffer: ArrayBuffer | SharedArr
   return {
     igemm: exp.igemm,
     igemmo: exp.igemmo,
+    gemm: exp.gemm,
     wgrad: exp.wgrad,
+    wgrad0: exp.wgrad0,
     chsum: exp.chsum,
     chsum2: exp.chsum2,
     affine: exp.affine,
-    wtin: exp.wtin,
-    wtout: exp.wtout,
-    wtdy: exp.wtdy,
-    wtfilt: exp.wtfilt,
-    wtfiltT: exp.wtfiltT,
-    wtdw: exp.wtdw,
+    w4in: exp.w4in,
+    w4dy: exp.w4dy,
+    w4out: exp.w4out,
+    w4filt: exp.w4filt,
+    w4filtT: exp.w4filtT,
+    w4dw: exp.w4dw,
     fma,
   };
 }

@@ -5,7 +5,16 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type PadAttr } from '../conv-geometry.js';
-import { isWasmBackend, simdConvEngine, wasmBackendThreads } from './conv-engine.js';
+import { simdConvEngine } from './conv-engine.js';
+import { isWasmBackend, wasmBackendThreads, type WasmBackendLike } from './wasm-heap.js';
+
+/**
+ * Whether a backend runs on the SIMD engine: a wasm backend with one thread, or with kernel threads attached
+ * (attachKernelThreads); other multi-threaded wasm backends keep XNNPACK's thread pool.
+ */
+function onEngine(backend: unknown): backend is WasmBackendLike {
+  return isWasmBackend(backend) && (wasmBackendThreads(backend) === 1 || simdConvEngine(backend).heap.threads !== null);
+}
 
 interface ConvAttrs {
   strides: number | [number, number];
@@ -24,7 +33,7 @@ export function simdConv2dKernel(backendName: string, fallback: KernelConfig): K
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs;
-    if (!isWasmBackend(backend) || wasmBackendThreads(backend) > 1 || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
     const g = convGeometry(x.shape, filter.shape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
     return simdConvEngine(backend).conv2d(x, filter, g);
@@ -37,7 +46,7 @@ export function simdConv2dBackpropFilterKernel(backendName: string, fallback: Ke
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
-    if (!isWasmBackend(backend) || wasmBackendThreads(backend) > 1 || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const g = convGeometry(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
     return simdConvEngine(backend).conv2dBackpropFilter(x, dy, g);
@@ -67,8 +76,7 @@ export function simdFusedConv2dKernel(backendName: string, fallback: KernelConfi
       act === undefined ||
       preluActivationWeights ||
       !plainBias ||
-      !isWasmBackend(backend) ||
-      wasmBackendThreads(backend) > 1 ||
+      !onEngine(backend) ||
       !nhwc(a.dataFormat)
     ) {
       return fallback.kernelFunc(args);
@@ -144,7 +152,7 @@ export function simdConv2dBackpropInputKernel(backendName: string, fallback: Ker
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
-    if (!isWasmBackend(backend) || wasmBackendThreads(backend) > 1 || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const g = convGeometry(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
     return simdConvEngine(backend).conv2dBackpropInput(dy, filter, g);

@@ -70,6 +70,11 @@ export const op = {
   /** v128.load32_splat: one f32 from memory into all four lanes. */
   vsplat32: (offset = 0): number[] => [0xfd, ...uleb(9), 2, ...uleb(offset)],
   vzero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
+  /** v128.const with the float `v` in all four lanes. */
+  f32x4Const: (v: number): number[] => {
+    const lanes = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+    return [0xfd, ...uleb(12), ...lanes];
+  },
   f32x4Splat: [0xfd, ...uleb(19)],
   f32x4Min: [0xfd, ...uleb(232)],
   f32x4Max: [0xfd, ...uleb(233)],
@@ -77,6 +82,8 @@ export const op = {
   f32x4Add: [0xfd, ...uleb(228)],
   f32x4Mul: [0xfd, ...uleb(230)],
   f32x4Neg: [0xfd, ...uleb(225)],
+  /** v128.load32_lane: (address, vector) → the vector with lane `lane` loaded from memory. */
+  load32Lane: (lane: number, offset = 0): number[] => [0xfd, ...uleb(86), 2, ...uleb(offset), lane],
   /** f32x4.extract_lane */
   f32x4ExtractLane: (lane: number): number[] => [0xfd, ...uleb(31), lane],
   /** f32.store with offset (align 4). */

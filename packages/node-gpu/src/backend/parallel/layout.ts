@@ -52,6 +52,17 @@ export class SharedLayout {
     return new Float32Array(buffer, s.offset * 4, s.size);
   }
 
+  /**
+   * The flat element ranges [begin, end) of the first `paramCount` slots (the parameters) that each of `workers`
+   * workers owns in the sharded optimizer step: near-equal contiguous shares, fixed for a given model and worker
+   * count (so every worker's optimizer state stays with it from step to step, whatever the trainable set).
+   */
+  paramShards(paramCount: number, workers: number): Array<[number, number]> {
+    const last = this.slots[paramCount - 1];
+    const total = last ? last.offset + last.size : 0;
+    return Array.from({ length: workers }, (_, i): [number, number] => [Math.floor((total * i) / workers), Math.floor((total * (i + 1)) / workers)]);
+  }
+
   /** Plain-object form for postMessage. */
   toJSON(): Array<{ name: string; shape: number[]; dtype: string }> {
     return this.slots.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype }));

@@ -57,6 +57,10 @@ export interface GradsMessage {
   step: number;
 }
 
+/**
+ * The sharded AdamW step: each worker updates its own share of the parameters (see `SharedLayout.paramShards`)
+ * from every worker's gradients, in the shared weights.
+ */
 export interface ApplyMessage {
   type: 'apply';
   /** Samples each worker took this step (their gradients are averaged with these weights). */
@@ -67,11 +71,19 @@ export interface ApplyMessage {
   hyper: AdamWHyper;
 }
 
+/** After every worker's `apply`: load the trainable parameters from the shared weights, combine the BatchNorm buffers. */
+export interface LoadParamsMessage {
+  type: 'loadParams';
+  trainable: string[];
+  counts: number[];
+}
+
 export type Request =
   | InitMessage
   | AttachMessage
   | GradsMessage
   | ApplyMessage
+  | LoadParamsMessage
   | { type: 'syncBuffers'; counts: number[] }
   | { type: 'load' }
   | { type: 'store' }
@@ -87,6 +99,8 @@ export interface WorkerStats {
   /** The whole process' resident set (all threads). */
   rss: number;
   backend: string;
+  /** Threads the replica's SIMD engine runs its jobs on (1: the worker's own thread only). */
+  kernelThreads: number;
 }
 
 export type Reply =
@@ -104,7 +118,7 @@ export type Reply =
       backend: string;
     }
   | { ok: true; type: 'grads'; loss: number; n: number }
-  | { ok: true; type: 'attach' | 'apply' | 'syncBuffers' | 'load' | 'store' | 'dispose' }
+  | { ok: true; type: 'attach' | 'apply' | 'loadParams' | 'syncBuffers' | 'load' | 'store' | 'dispose' }
   | { ok: true; type: 'predict'; logits: Float32Array; shape: number[] }
   | { ok: true; type: 'stats'; stats: WorkerStats }
   | { ok: false; error: { name: string; message: string; stack?: string } };

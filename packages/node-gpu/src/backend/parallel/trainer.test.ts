@@ -152,6 +152,33 @@ describe('DataParallelTrainer', () => {
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150e6);
   });
 
+  it('gives the weights of one single-threaded replica with one replica on two kernel threads', async () => {
+    // fresh trainers on both sides: the same weights and no AdamW state yet
+    const [threaded, single] = await Promise.all([
+      DataParallelTrainer.create({ model: MODEL, workers: 1, threadsPerWorker: 2, microBatch: 4 }),
+      DataParallelTrainer.create({ model: MODEL, workers: 1, microBatch: 4 }),
+    ]);
+    try {
+      expect((await threaded.stats()).map((s) => s.kernelThreads)).toEqual([2]);
+      expect((await single.stats()).map((s) => s.kernelThreads)).toEqual([1]);
+      const start = await two.getWeights();
+      await Promise.all([threaded.setWeights(start), single.setWeights(start)]);
+      const hyper = { lr: 1e-3, wd: 0.01 };
+      for (let step = 0; step < 2; step++) {
+        const [a, b] = await Promise.all([threaded.step(batch, undefined, { hyper }), single.step(batch, undefined, { hyper })]);
+        expect(a.loss).toBeCloseTo(b.loss, 4);
+      }
+      const [wT, wS] = await Promise.all([threaded.getWeights(), single.getWeights()]);
+      expect(maxRelDiff(wT, start).diff).toBeGreaterThan(1e-3);
+      const c = closeness(wT, wS, 1e-5, 1e-4);
+      expect(c.worst, `worst: ${c.name}`).toBeLessThan(1);
+      const [a, b] = await Promise.all([threaded.predict(batch), single.predict(batch)]);
+      for (let i = 0; i < a.logits.length; i++) expect(a.logits[i]).toBeCloseTo(b.logits[i]!, 3);
+    } finally {
+      await Promise.all([threaded.dispose(), single.dispose()]);
+    }
+  });
+
   it('predicts the same logits data-parallel as on one worker', async () => {
     await one.setWeights(await two.getWeights());
     const [a, b] = await Promise.all([two.predict(batch), one.predict(batch)]);

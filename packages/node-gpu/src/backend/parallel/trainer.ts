@@ -5,8 +5,9 @@
  * The main thread only slices and posts the batch: it stays free to decode and augment the next one.
  *
  * Two ways to finish a step:
- * - {@link DataParallelTrainer.step}: the workers average the gradients and each applies the same AdamW step
- *   (bit-identical replicas, nothing travels back) — the fast path;
+ * - {@link DataParallelTrainer.step}: each worker averages the gradients of its share of the parameters and takes
+ *   their AdamW step in the shared weights, then every replica loads them (bit-identical replicas, nothing travels
+ *   back; each worker reads 1/N of every gradient, so the all-reduce stays O(parameters) per worker) — the fast path;
  * - {@link DataParallelTrainer.computeGradients}: the averaged gradients come back to the caller, whose own
  *   optimizer updates its model; {@link DataParallelTrainer.setWeights} then broadcasts the weights (the
  *   Learner's `TrainStep` contract, see {@link DataParallelStep}).
@@ -21,6 +22,7 @@ import type { BatchNormBuffers } from '@fastts/core/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
 import { SharedLayout, combineBuffers, weightedSum } from './layout.js';
+import { MAX_THREADS_PER_REPLICA, planWorkers } from './plan.js';
 import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './protocol.js';
 
 /** Options of {@link DataParallelTrainer.create}. */
@@ -29,11 +31,18 @@ export interface DataParallelOptions {
   model: FactorySpec;
   /** Builds the loss function `(logits, targets) => scalar` in each worker. Default: flattened cross-entropy. */
   loss?: FactorySpec;
-  /** Worker threads (default: the number of CPU cores). */
+  /**
+   * Model replicas, each on a worker thread (default: {@link planWorkers}' choice for this machine's cores and memory,
+   * or the cores / `threadsPerWorker`).
+   */
   workers?: number;
   /** Largest micro-batch a worker runs at once (default 16; lower it if the wasm heap runs out). */
   microBatch?: number;
-  /** XNNPACK threads per worker (default 1: the parallelism comes from the workers). */
+  /**
+   * Threads per replica (default: {@link planWorkers}' choice, 1 on small machines). More than one: the replica
+   * runs the threaded wasm build, its SIMD engine's jobs on that many threads sharing its heap (kernel threads) and
+   * the other ops on XNNPACK's pool of as many.
+   */
   threadsPerWorker?: number;
   /**
    * Seed of the replicas' dropout: worker `i` seeds step `s` with `(seed, i, s)`, so that a run is reproducible
@@ -144,6 +153,8 @@ export class DataParallelTrainer {
     private readonly handles: WorkerHandle[],
     init: Extract<Reply, { ok: true; type: 'init' }>,
     readonly microBatch: number,
+    /** Threads per replica. */
+    readonly threadsPerWorker: number,
   ) {
     this.params = init.params;
     this.buffers = init.buffers;
@@ -165,9 +176,11 @@ export class DataParallelTrainer {
    * @throws DataParallelError when a worker cannot start or build the model
    */
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
-    const n = checkInt(options.workers ?? Math.max(1, cpus().length), 'workers', 1);
+    const plan = options.workers === undefined && options.threadsPerWorker === undefined ? planWorkers() : null;
+    const threads = checkInt(plan?.threadsPerWorker ?? options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
+    if (threads > MAX_THREADS_PER_REPLICA) throw new DataParallelError(`threadsPerWorker must be at most ${MAX_THREADS_PER_REPLICA}, got ${threads}`);
+    const n = checkInt(plan?.workers ?? options.workers ?? Math.max(1, Math.floor(cpus().length / threads)), 'workers', 1);
     const microBatch = checkInt(options.microBatch ?? 16, 'microBatch', 1);
-    const threads = checkInt(options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
     if (!options.model || typeof options.model.module !== 'string' || typeof options.model.export !== 'string') {
       throw new DataParallelError("model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core/models', export: 'createModel', args: ['resnet34'] }");
     }
@@ -193,7 +206,7 @@ export class DataParallelTrainer {
       if (inits.some((r) => JSON.stringify(r.layout) !== shape)) {
         throw new DataParallelError('the model factory built different models in different workers');
       }
-      const trainer = new DataParallelTrainer(handles, first, microBatch);
+      const trainer = new DataParallelTrainer(handles, first, microBatch, threads);
       await Promise.all(
         handles.map((h) =>
           h.request<'attach'>({
@@ -278,11 +291,13 @@ export class DataParallelTrainer {
     const batch = await this.raw(x, y);
     const trainable = opts.trainable ?? this.initiallyTrainable;
     const { loss, counts } = await this.gradients(batch, trainable);
+    // each worker updates its share of the parameters in the shared weights, then every replica loads them
     await Promise.all(
       this.handles.map((h) =>
         h.request<'apply'>({ type: 'apply', counts, trainable, groups: opts.groups ?? [], hyper: opts.hyper ?? { lr: 1e-3 } }),
       ),
     );
+    await Promise.all(this.handles.map((h) => h.request<'loadParams'>({ type: 'loadParams', trainable, counts })));
     return { loss, n: batch.shape[0] };
   }
 

@@ -1,7 +1,9 @@
 /**
- * A data-parallel worker: one model replica on its own single-threaded wasm backend. It computes the gradients
- * of its shard of each batch (in micro-batches), publishes them in shared memory, and on `apply` averages every
- * worker's gradients in a fixed order and takes the same AdamW step as every other replica.
+ * A data-parallel worker: one model replica on its own wasm backend (one thread, or several sharing its heap). It computes the gradients
+ * of its shard of each batch (in micro-batches) and publishes them in shared memory. On `apply` it takes the AdamW
+ * step of its own share of the parameters — every worker's gradients averaged in a fixed order — in the shared
+ * weights (so each worker reads 1/N of every worker's gradients: the all-reduce costs O(parameters) per worker,
+ * whatever N); on `loadParams` every replica loads the updated parameters from there, bit-identical.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,8 +14,9 @@ import { crossEntropyFlat, type LossFunction } from '@fastts/core';
 import { registerMissingKernels } from '@fastts/core/kernels';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
+import { startKernelThreads, type KernelThreadsHandle } from './kernel-threads.js';
 import { SharedLayout, combineBuffers } from './layout.js';
-import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, Reply, Request } from './protocol.js';
+import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, LoadParamsMessage, Reply, Request } from './protocol.js';
 
 interface Replica {
   model: Module;
@@ -30,12 +33,13 @@ interface Replica {
   index: number;
   /** The run's seed (dropout of step s is seeded by seed, index, s), or undefined for unseeded dropout. */
   seed: number | undefined;
+  /** AdamW state of this worker's share of the parameters (keyed by parameter and range). */
   optimizer: FusedAdamW;
-  /** JS copies of the parameters the optimizer updates (dropped when the weights are loaded from outside). */
-  master: Map<string, Float32Array>;
 }
 
 let replica: Replica | null = null;
+/** This replica's kernel threads (more than one thread per worker). */
+let kernelThreads: KernelThreadsHandle | null = null;
 
 function need(): Replica {
   if (!replica) throw new Error('worker used before init');
@@ -56,6 +60,8 @@ async function init(msg: InitMessage): Promise<Reply> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
   enableRelaxedSimd();
   registerMissingKernels('wasm', { simd: msg.simd });
+  // several threads: the SIMD engine's jobs run on all of them (the other ops on XNNPACK's pool of as many)
+  if (msg.threads > 1 && msg.simd) kernelThreads = await startKernelThreads(msg.threads);
   const model = (await build(msg.model, 'model')) as Module;
   if (!model || typeof (model as { namedParameters?: unknown }).namedParameters !== 'function') {
     throw new Error(`model factory ${msg.model.module}#${msg.model.export} did not return a Module`);
@@ -79,7 +85,6 @@ async function init(msg: InitMessage): Promise<Reply> {
     index: msg.index,
     seed: msg.seed,
     optimizer: new FusedAdamW(),
-    master: new Map(),
   };
   return {
     ok: true,
@@ -116,7 +121,6 @@ function assignFrom(v: tf.Variable, values: Float32Array): void {
 
 function load(): Reply {
   const r = need();
-  r.master.clear();
   for (const [name, v] of [...r.params, ...r.buffers]) assignFrom(v, r.layout.view(r.weights!, name));
   return { ok: true, type: 'load' };
 }
@@ -177,10 +181,20 @@ function perGroup(v: number | number[] | undefined, groups: number, fallback: nu
   return v;
 }
 
+/** Size weights of the workers' gradients (samples per worker / samples in the batch). */
+function sampleWeights(counts: number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((k) => k / total);
+}
+
+/**
+ * AdamW on this worker's share of the parameters: the trainable parameters' elements in its range of the flat
+ * parameter space, updated in the shared weights (the master copy every replica loads on `loadParams`).
+ */
 function apply(msg: ApplyMessage): Reply {
   const r = need();
-  const total = msg.counts.reduce((a, b) => a + b, 0);
-  const weights = msg.counts.map((k) => k / total);
+  const weights = sampleWeights(msg.counts);
+  const [begin, end] = r.layout.paramShards(r.params.size, r.grads!.length)[r.index]!;
   const inGroups = new Set(msg.groups.flat());
   const rest = msg.trainable.filter((n) => !inGroups.has(n));
   const trainable = new Set(msg.trainable);
@@ -192,19 +206,23 @@ function apply(msg: ApplyMessage): Reply {
   groups.forEach((names, gi) => {
     const hyper = { lr: lrs[gi]!, beta1: moms[gi]!, beta2: msg.hyper.beta2 ?? 0.99, eps: msg.hyper.eps ?? 1e-5, wd: msg.hyper.wd ?? 0.01 };
     for (const name of names) {
-      const v = r.params.get(name)!;
-      let p = r.master.get(name);
-      if (!p) {
-        p = Float32Array.from(v.dataSync() as Float32Array);
-        r.master.set(name, p);
-      }
-      r.optimizer.update(name, p, r.grads!.map((g) => r.layout.view(g, name)), weights, hyper);
-      const values = p;
-      tf.tidy(() => v.assign(tf.tensor(values, v.shape, 'float32')));
+      const slot = r.layout.byName.get(name)!;
+      const a = Math.max(begin, slot.offset) - slot.offset;
+      const b = Math.min(end, slot.offset + slot.size) - slot.offset;
+      if (b <= a) continue;
+      const part = (region: SharedArrayBuffer): Float32Array => r.layout.view(region, name).subarray(a, b);
+      r.optimizer.update(`${name}[${a}:${b}]`, part(r.weights!), r.grads!.map(part), weights, hyper);
     }
   });
-  averageBuffers(r, weights);
   return { ok: true, type: 'apply' };
+}
+
+/** Loads the trainable parameters every worker updated (`apply`) and combines the BatchNorm buffers. */
+function loadParams(msg: LoadParamsMessage): Reply {
+  const r = need();
+  for (const name of msg.trainable) assignFrom(r.params.get(name)!, r.layout.view(r.weights!, name));
+  averageBuffers(r, sampleWeights(msg.counts));
+  return { ok: true, type: 'loadParams' };
 }
 
 /**
@@ -245,11 +263,11 @@ async function handle(msg: Request): Promise<Reply> {
       return grads(msg);
     case 'apply':
       return apply(msg);
-    case 'syncBuffers': {
-      const total = msg.counts.reduce((a, b) => a + b, 0);
-      averageBuffers(need(), msg.counts.map((k) => k / total));
+    case 'loadParams':
+      return loadParams(msg);
+    case 'syncBuffers':
+      averageBuffers(need(), sampleWeights(msg.counts));
       return { ok: true, type: 'syncBuffers' };
-    }
     case 'predict':
       return predict(msg.x, msg.xShape);
     case 'stats': {
@@ -258,12 +276,21 @@ async function handle(msg: Request): Promise<Reply> {
       return {
         ok: true,
         type: 'stats',
-        stats: { numTensors: m.numTensors, numBytes: m.numBytes, heapBytes: heap, rss: process.memoryUsage().rss, backend: tf.getBackend() },
+        stats: {
+          numTensors: m.numTensors,
+          numBytes: m.numBytes,
+          heapBytes: heap,
+          rss: process.memoryUsage().rss,
+          backend: tf.getBackend(),
+          kernelThreads: kernelThreads?.size ?? 1,
+        },
       };
     }
     case 'dispose':
       replica?.model.dispose();
       replica = null;
+      await kernelThreads?.stop();
+      kernelThreads = null;
       return { ok: true, type: 'dispose' };
   }
 }
