@@ -62,7 +62,7 @@ export async function startDashboard(opts = {}) {
     console.error('fastts dashboard: no build found, building it once (a minute or two)…');
     buildDashboard();
   }
-  // @ts-ignore -- assignment for Next's production server
+  // @ts-expect-error -- NODE_ENV is read-only in the types; Next's production server needs it set
   process.env.NODE_ENV = 'production';
   const { default: next } = await import('next');
   const app = next({ dev: false, dir: APP_DIR, hostname: host, port, quiet: true });

@@ -2,9 +2,9 @@
  * cnnLearner on real data and real pretrained weights (MobileNet v1 0.25 from the shared cache, doraemon-walle
  * JPEGs at a small size): fast.ai's head and its init, freezing with trainable BatchNorm, export/loadLearner.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm1d, Linear, type Sequential } from '@fastts/core/nn';
+import { type BatchNorm1d, type Linear, type Sequential } from '@fastts/core/nn';
 import { ImageDataLoaders, accuracy, cnnLearner, decodeImageFile, getTransforms, loadLearner, loadPretrained, type DataBunch, type VisionLearner } from '@fastts/node-gpu';
 import { MemoryStorage, currentPlatform, registerPretrainedLoader } from '@fastts/core/platform';
 import { type PretrainedWeights } from '@fastts/core/weights';

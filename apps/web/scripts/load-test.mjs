@@ -355,7 +355,7 @@ export async function runLoadTest(o) {
     ['RSS growth, second half over first half (MiB)', L.rssMb.secondHalfMax - L.rssMb.firstHalfMax, '<=', o.rssGrowthMb],
     ['new run in GET /api/runs while clients run (ms)', results.appear.listedMs, '<=', o.appearMs],
     ['new run: SSE change at every list watcher (ms)', results.appear.eventMs, '<=', o.appearMs],
-  ].map(([what, value, op, bound]) => ({ what, value, bound, pass: Number.isFinite(value) && value <= bound }));
+  ].map(([what, value, _op, bound]) => ({ what, value, bound, pass: Number.isFinite(value) && value <= bound }));
   results.pass = results.checks.every((c) => c.pass);
   return results;
 }

@@ -3,7 +3,7 @@
  * one-cycle policy and the LR finder as callbacks on it (`fitOneCycle`, `lrFind`), freezing by layer groups, and
  * thin methods over the prediction (`predict.ts`) and checkpoint (`checkpoint-io.ts`, `export.ts`) modules.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
 import { type Callback, type CallbackEvent, runEvent, sortCallbacks } from './callback.js';
 import { loadTrainingState, saveTrainingState, type InterruptedAt } from './checkpoint-io.js';

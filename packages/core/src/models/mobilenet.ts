@@ -10,7 +10,7 @@ import { BatchNorm2d } from '../nn/batchnorm.js';
 import { Conv2d, DepthwiseConv2d } from '../nn/conv.js';
 import { Dropout } from '../nn/dropout.js';
 import { ModuleConfigError } from '../nn/errors.js';
-import { Module } from '../nn/module.js';
+import { type Module } from '../nn/module.js';
 import { ArchModel, type ArchModelOptions } from './arch-model.js';
 
 /** BatchNorm epsilon of Keras MobileNet v1 (model.json: 0.001). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DIR } from '../../../../test-support/shared.js';
 import { BatchNorm1d } from '../nn/batchnorm.js';
-import { Linear } from '../nn/linear.js';
+import { type Linear } from '../nn/linear.js';
 import { WeightsCompatibilityError } from '../weights/errors.js';
 import { pretrainedFromBytes } from '../weights/pretrained.js';
 import type { ArchModel } from './arch-model.js';

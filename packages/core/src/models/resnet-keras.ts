@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d } from '../nn/batchnorm.js';
 import { Conv2d } from '../nn/conv.js';
 import { Linear } from '../nn/linear.js';
-import { Module } from '../nn/module.js';
+import { type Module } from '../nn/module.js';
 import { MaxPool2d } from '../nn/pooling.js';
 import { ArchModel, type ArchModelOptions } from './arch-model.js';
 

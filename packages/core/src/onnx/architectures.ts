@@ -6,7 +6,7 @@
  */
 import { BatchNorm } from '../nn/batchnorm.js';
 import { Conv2d, DepthwiseConv2d } from '../nn/conv.js';
-import { Linear } from '../nn/linear.js';
+import { type Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
 import { MaxPool2d } from '../nn/pooling.js';
 import type { Sequential } from '../nn/sequential.js';

@@ -4,7 +4,7 @@
  * BatchNorm is a per-channel `Mul` + `Add`, Dropout disappears. Graph values are NCHW (ONNX's layout); weights are
  * read in PyTorch's layout, which is ONNX's (OIHW convolutions, `[out, in]` linear weights).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BatchNorm } from '../nn/batchnorm.js';
 import type { Conv2d, DepthwiseConv2d, Padding2d } from '../nn/conv.js';
 import { nativeToTorch } from '../nn/layout.js';

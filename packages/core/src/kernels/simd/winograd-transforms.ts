@@ -83,9 +83,6 @@ interface Walk {
   inner: number;
 }
 
-/** i32 locals a tile transform uses (two running addresses). */
-const WALK_LOCALS = 2;
-
 /**
  * out[i][j] = Σ_a Σ_b L[i][a] · in[a][b] · R[j][b] for one vector of 4 channels. `src` walks `in` by columns
  * (outer = b, inner = a), `dst` walks `out` by rows (outer = i, inner = j); `store(E, i, j, value)` writes the value

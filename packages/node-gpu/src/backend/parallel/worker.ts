@@ -16,7 +16,7 @@ import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { startKernelThreads, type KernelThreadsHandle } from './kernel-threads.js';
 import { SharedLayout, combineBuffers } from './layout.js';
-import type { AdamWHyper, ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, LoadParamsMessage, Reply, Request } from './protocol.js';
+import type { ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, LoadParamsMessage, Reply, Request } from './protocol.js';
 
 interface Replica {
   model: Module;

@@ -2,7 +2,7 @@
  * Inference throughput of a zoo model on the tfjs wasm backend (XNNPACK), next to PyTorch's CPU baseline
  * measured in the same run (shared/bench/torch_cpu_baseline.py, `infer_img_per_s`).
  *
- *   npx tsx packages/core/src/models/forward.bench.ts [arch=resnet34] [batch=16] [steps=3] [--no-torch]
+ *   npx tsx packages/core/bench/forward.bench.ts [arch=resnet34] [batch=16] [steps=3] [--no-torch]
  *
  * Env: FASTTS_SHARED (shared folder), PYTHON (default /usr/bin/python3.11 when present).
  * Wall-clock img/s is the headline (as the torch script reports); img per CPU-second shows the compute cost
@@ -13,8 +13,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_DIR } from '../../../../test-support/shared.js';
-import { createModel } from './registry.js';
+import { SHARED_DIR } from '../../../test-support/shared.js';
+import { createModel } from '../src/models/registry.js';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const arch = args[0] ?? 'resnet34';
