@@ -109,13 +109,17 @@ export interface CreateModelOptions {
 export function createModel(arch: string, options: CreateModelOptions = {}): ArchModel {
   const spec = getArch(arch);
   const model = spec.build({ includeTop: true, ...(options.numClasses !== undefined ? { numClasses: options.numClasses } : {}) });
-  if (options.weights) {
-    try {
-      applyPretrained(model, options.weights);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+  return withWeights(model, options.weights);
+}
+
+/** Loads `weights` (when given) into a freshly built model, disposing the model if they do not fit. */
+function withWeights(model: ArchModel, weights: PretrainedWeights | undefined): ArchModel {
+  if (!weights) return model;
+  try {
+    applyPretrained(model, weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
   }
   return model;
 }
@@ -131,16 +135,7 @@ export interface CreateBodyOptions {
  * returns features `[N, h, w, nf]`; `nf` and `layerGroups()` (two groups) are on the returned model.
  */
 export function createBody(arch: string, options: CreateBodyOptions = {}): ArchModel {
-  const model = getArch(arch).build({ includeTop: false });
-  if (options.weights) {
-    try {
-      applyPretrained(model, options.weights);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-  }
-  return model;
+  return withWeights(getArch(arch).build({ includeTop: false }), options.weights);
 }
 
 /** The input normalization of an architecture. */
