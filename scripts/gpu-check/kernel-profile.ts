@@ -61,10 +61,17 @@ export async function recordCalls(step: () => Promise<void>): Promise<Call[]> {
   return [...calls.values()];
 }
 
+/**
+ * Waits until the GPU has run everything queued: reading a tensor makes tfjs end its open compute pass, submit,
+ * and wait for the queue (calling `submitQueue()` directly would submit with the pass still open: invalid).
+ */
 async function gpuIdle(): Promise<void> {
-  const b = tf.backend() as unknown as { submitQueue(): void; device: { queue: { onSubmittedWorkDone(): Promise<void> } } };
-  b.submitQueue();
-  await b.device.queue.onSubmittedWorkDone();
+  const t = tf.add(tf.scalar(1), 1);
+  await t.data();
+  t.dispose();
+  await (
+    tf.backend() as unknown as { device: { queue: { onSubmittedWorkDone(): Promise<void> } } }
+  ).device.queue.onSubmittedWorkDone();
 }
 
 /** The work one recorded call stands for; BatchNorm is timed as statistics + forward + backward (the whole op). */
