@@ -14,6 +14,7 @@ export default defineConfig({
     weights: 'src/weights/index.ts',
     transforms: 'src/transforms/index.ts',
     kernels: 'src/kernels/index.ts',
+    'kernels/webgpu': 'src/kernels/webgpu/index.ts',
     onnx: 'src/onnx/index.ts',
     runs: 'src/runs/index.ts',
   },

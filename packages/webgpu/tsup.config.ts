@@ -1,8 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // `kernels` is platform-neutral (tfjs-core only): the Node platform's Dawn path imports it too.
-  entry: ['src/index.ts', 'src/kernels.ts'],
+  entry: ['src/index.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,

@@ -12,6 +12,10 @@ import { crossEntropyLoss } from '@fastts/core';
 /** Options of {@link benchResnet34}. */
 export interface BenchOptions {
   batchSize: number;
+  /** Model architecture (`createModel` name). Default resnet34. */
+  arch?: string;
+  /** Image side in pixels. Default 224. */
+  size?: number;
   /** Timed iterations per measurement. */
   iterations: number;
   /** Untimed iterations first (pipelines compile on the first ones). */
@@ -35,11 +39,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function measure(
-  mode: BenchResult['mode'],
-  o: BenchOptions,
-  iter: () => Promise<void>,
-): Promise<BenchResult> {
+async function measure(mode: BenchResult['mode'], o: BenchOptions, iter: () => Promise<void>): Promise<BenchResult> {
   const warmupMs: number[] = [];
   for (let i = 0; i < o.warmup; i++) {
     const t0 = performance.now();
@@ -53,24 +53,36 @@ async function measure(
     times.push(performance.now() - t0);
   }
   const ms = median(times);
-  const r = { mode, batchSize: o.batchSize, msPerIter: Math.round(ms * 10) / 10, imagesPerSecond: Math.round((o.batchSize / ms) * 10000) / 10, warmupMs };
+  const r = {
+    mode,
+    batchSize: o.batchSize,
+    msPerIter: Math.round(ms * 10) / 10,
+    imagesPerSecond: Math.round((o.batchSize / ms) * 10000) / 10,
+    warmupMs,
+  };
   o.log?.(`${mode} bs ${o.batchSize}: ${r.msPerIter} ms/iter, ${r.imagesPerSecond} img/s (warm-up ${warmupMs.join(', ')} ms)`);
   return r;
 }
 
 /** Sets trainable flags as fast.ai's `freeze()` with train_bn: classifier (`fc`) and BatchNorm layers only. */
 function freezeBody(model: Module): void {
-  const bn = new Set(model.namedModules().filter(([, m]) => m instanceof BatchNorm).map(([name]) => name));
+  const bn = new Set(
+    model
+      .namedModules()
+      .filter(([, m]) => m instanceof BatchNorm)
+      .map(([name]) => name),
+  );
   for (const [name, p] of model.namedParameters()) {
     const owner = name.slice(0, name.lastIndexOf('.'));
     p.trainable = name.startsWith('fc.') || bn.has(owner);
   }
 }
 
-/** Measures inference, unfrozen and frozen training of ResNet-34 on the active backend. */
+/** Measures inference, unfrozen and frozen training of ResNet-34 (or `o.arch`) on the active backend. */
 export async function benchResnet34(o: BenchOptions): Promise<BenchResult[]> {
-  const model = createModel('resnet34', { numClasses: 1000 });
-  const x = tf.randomUniform([o.batchSize, 224, 224, 3], -2, 2, 'float32', 1) as tf.Tensor4D;
+  const model = createModel(o.arch ?? 'resnet34', { numClasses: 1000 });
+  const size = o.size ?? 224;
+  const x = tf.randomUniform([o.batchSize, size, size, 3], -2, 2, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([o.batchSize], 0, 1000, 'int32', 2) as tf.Tensor1D;
   const lossFn = crossEntropyLoss();
   const results: BenchResult[] = [];
@@ -90,7 +102,10 @@ export async function benchResnet34(o: BenchOptions): Promise<BenchResult[]> {
     const opt = new AdamW([named.map(([name, variable]) => ({ name, variable }))], { lr: 1e-4 });
     const byVar = new Map(named.map(([k, v]) => [v.name, k]));
     const r = await measure(mode, o, async () => {
-      const { value, grads } = tf.variableGrads(() => lossFn(model.forward(x), y) as tf.Scalar, named.map(([, v]) => v));
+      const { value, grads } = tf.variableGrads(
+        () => lossFn(model.forward(x), y) as tf.Scalar,
+        named.map(([, v]) => v),
+      );
       const keyed = new Map(Object.entries(grads).map(([v, g]) => [byVar.get(v)!, g]));
       opt.step(keyed);
       await value.data();

@@ -4,23 +4,19 @@
  *     here (the package and its libtensorflow cannot be installed offline);
  *  2. WebGPU through Dawn (`webgpu`'s dawn.node) on the Vulkan driver: the adapter must be a hardware one;
  *  3. the conformance suite on it (fixtures from the prepared pack, reference: tfjs' cpu backend);
- *  4. the ResNet-34 benchmark on it (inference, training unfrozen and frozen).
+ *  4. the ResNet-34 benchmark on it (inference, training unfrozen and frozen), with tfjs-backend-webgpu's kernels
+ *     and with fastts' WGSL kernels, and the per-kernel table of one training step (bench-gpu.ts).
  * Writes `results.json` and `results.txt` into the output folder (argv --out, default $OUT).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  hasGpuDeviceNode,
-  probeCudaSystem,
-  tryCuda,
-  tryDawnWebgpu,
-} from '../../packages/node-gpu/src/backend/gpu/index.js';
+import { hasGpuDeviceNode, probeCudaSystem, tryCuda, tryDawnWebgpu } from '../../packages/node-gpu/src/backend/gpu/index.js';
 import { loadFixtures } from '../../tests/conformance/fixtures.js';
 import { PackedData } from '../../tests/conformance/packed.js';
 import { formatReport, runConformance, type ConformanceReport } from '../../tests/conformance/suite.js';
-import { benchResnet34, type BenchResult } from './bench.js';
+import { runGpuBench, type GpuBenchReport } from './bench-gpu.js';
 
 interface Results {
   startedAt: string;
@@ -30,7 +26,7 @@ interface Results {
   cuda: { ok: boolean; message: string };
   webgpu: { ok: boolean; message: string; adapter?: unknown; hardware?: boolean };
   conformance?: ConformanceReport;
-  bench?: BenchResult[];
+  bench?: GpuBenchReport[];
   errors: string[];
 }
 
@@ -40,7 +36,9 @@ async function main(): Promise<void> {
       out: { type: 'string', default: process.env.OUT ?? '.' },
       pack: { type: 'string' },
       skip: { type: 'string', default: '' },
-      'bench-bs': { type: 'string', default: '16,64' },
+      'bench-bs': { type: 'string', default: '64' },
+      'bench-size': { type: 'string', default: '224' },
+      'bench-arch': { type: 'string', default: 'resnet34' },
       /** For trying the script on a machine without a GPU (SwiftShader: slow). */
       'allow-fallback': { type: 'boolean', default: false },
     },
@@ -72,7 +70,9 @@ async function main(): Promise<void> {
     writeFileSync(join(out, 'results.txt'), `${lines.join('\n')}\n`);
   };
   log(`node ${process.version}, tfjs-core ${tf.version_core}`);
-  log(`NVIDIA: driver ${results.machine.cudaProbe.driver ?? 'none'}; GPUs ${results.machine.cudaProbe.gpus.join(', ') || 'none'}`);
+  log(
+    `NVIDIA: driver ${results.machine.cudaProbe.driver ?? 'none'}; GPUs ${results.machine.cudaProbe.gpus.join(', ') || 'none'}`,
+  );
   log(`CUDA 11.2/cuDNN 8.1 libraries missing: ${results.machine.cudaProbe.missingLibraries.join(', ') || 'none'}`);
 
   // 1. CUDA: tfjs-node-gpu is not part of this bundle (its install script downloads libtensorflow: impossible offline).
@@ -118,16 +118,19 @@ async function main(): Promise<void> {
     save();
   }
 
-  // 4. ResNet-34 benchmark.
+  // 4. ResNet-34 benchmark: tfjs' kernels, then fastts' (the per-kernel table at the last batch size).
   if (!skip.has('bench')) {
     results.bench = [];
     await tf.setBackend('webgpu');
-    for (const bs of values['bench-bs']!.split(',').map(Number)) {
+    const sizes = values['bench-bs']!.split(',').map(Number);
+    for (const [i, bs] of sizes.entries()) {
       try {
-        results.bench.push(...(await benchResnet34({ batchSize: bs, iterations: 5, warmup: 2, log: (s) => log(`  resnet34 ${s}`) })));
+        const o = { arch: values['bench-arch']!, size: Number(values['bench-size']), bs, iters: 5, warmup: 2, reps: 3 };
+        const skipParts = new Set(i === sizes.length - 1 && !skip.has('kernels') ? [] : ['kernels']);
+        results.bench.push(await runGpuBench({ ...o, skip: skipParts }, results.webgpu.message, (s) => log(`  ${s}`)));
       } catch (e) {
         results.errors.push(`bench bs ${bs}: ${(e as Error).stack ?? e}`);
-        log(`resnet34 bs ${bs} failed: ${(e as Error).message}`);
+        log(`${values['bench-arch']} bs ${bs} failed: ${(e as Error).message}`);
       }
       save();
     }

@@ -5,8 +5,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { setWasmPaths as tfSetWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerMissingKernels } from '@fastts/core/kernels';
+import {
+  describeAdapter,
+  patchWebgpuKernels,
+  summarizeAdapter,
+  type WebGpuAdapterLike,
+  type WebGpuAdapterSummary,
+} from '@fastts/core/kernels/webgpu';
 import { BackendUnavailableError } from './errors.js';
-import { patchWebgpuKernels } from './kernels.js';
 
 /** Backends the browser platform can run on. */
 export type WebBackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
@@ -34,14 +40,8 @@ export interface SetupBackendOptions {
   allowFallbackAdapter?: boolean;
 }
 
-/** The WebGPU adapter in use, from `GPUAdapter.info`. */
-export interface WebGpuAdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isFallbackAdapter: boolean;
-}
+/** The WebGPU adapter in use, from `GPUAdapter.info` (core's shared summary). */
+export type WebGpuAdapterInfo = WebGpuAdapterSummary;
 
 /** What {@link setupBackend} chose. */
 export interface BackendReport {
@@ -68,10 +68,7 @@ export function setWasmPaths(paths: WasmPaths): void {
 }
 
 interface GpuLike {
-  requestAdapter(options?: { powerPreference?: string }): Promise<{
-    info?: Partial<WebGpuAdapterInfo>;
-    isFallbackAdapter?: boolean;
-  } | null>;
+  requestAdapter(options?: { powerPreference?: string }): Promise<WebGpuAdapterLike | null>;
 }
 
 function navigatorGpu(): GpuLike | undefined {
@@ -84,19 +81,7 @@ export async function webgpuAdapterInfo(): Promise<WebGpuAdapterInfo | null> {
   if (!gpu) return null;
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return null;
-  const info = adapter.info ?? {};
-  return {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    device: info.device ?? '',
-    description: info.description ?? '',
-    isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false,
-  };
-}
-
-function describeAdapter(a: WebGpuAdapterInfo): string {
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'an unnamed adapter';
-  return `${name}${a.isFallbackAdapter ? ' (software fallback adapter)' : ''}`;
+  return summarizeAdapter(adapter);
 }
 
 function messageOf(e: unknown): string {

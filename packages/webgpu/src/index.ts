@@ -24,4 +24,3 @@ export { decodeImage, fitRect, type DecodeImageOptions, type ImageSource } from 
 export { filesFromDataTransfer, filesFromFileList, normalizePath, type RelativeFile } from './files.js';
 export { FilePlatform, commonRoot, fromFiles, sniffImageFormat, type FromFilesOptions } from './platform.js';
 export { BackendUnavailableError, UnsupportedImageSourceError, WebPlatformError } from './errors.js';
-export { patchWebgpuKernels } from './kernels.js';

@@ -12,7 +12,7 @@
  * plus one multiply-add.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS } from './simd/simd-kernels.js';
+import { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS } from './batchnorm-names.js';
 
 /** Result of {@link batchNormTrain}: the normalized output and the batch statistics (biased variance). */
 export interface BatchNormTrainResult<T extends tf.Tensor> {
@@ -27,15 +27,21 @@ export interface BatchNormTrainResult<T extends tf.Tensor> {
  * Normalizes `x` over every axis but the last with the batch statistics, then scales by `gamma` and shifts by
  * `beta` (both `[C]`). Differentiable with respect to `x`, `gamma` and `beta`.
  */
-export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps: number): BatchNormTrainResult<T> {
+export function batchNormTrain<T extends tf.Tensor>(
+  x: T,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+): BatchNormTrainResult<T> {
   const c = x.shape[x.rank - 1]!;
   const axes = [...Array(x.rank - 1).keys()];
   const m = x.size / c;
   let stats: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null = null;
-  // The wasm backend's SIMD kernels (registered by registerMissingKernels): one pass per direction and statistic.
+  // Fused kernels where registered: wasm's SIMD engine (registerMissingKernels; channels a multiple of 8) and
+  // webgpu's WGSL reductions (patchWebgpuKernels; any channel count).
   const backendName = tf.getBackend();
   const fast =
-    c % 8 === 0 &&
+    (c % 8 === 0 || backendName === 'webgpu') &&
     [BATCHNORM_STATS, BATCHNORM_APPLY, BATCHNORM_GRAD].every((k) => tf.getKernel(k, backendName) !== undefined);
   const f = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xs, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
@@ -49,7 +55,11 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
       variance = tf.mean(tf.squaredDifference(xs, mean), axes) as tf.Tensor1D;
     }
     const y = fast
-      ? (tf.engine().runKernel(BATCHNORM_APPLY, { x: xs, mean, variance, gamma: g, beta: b }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor)
+      ? (tf
+          .engine()
+          .runKernel(BATCHNORM_APPLY, { x: xs, mean, variance, gamma: g, beta: b }, {
+            eps,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor)
       : tf.batchNorm(xs, mean, variance, b, g, eps);
     save([xs, mean, variance, g]);
     stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)) };
@@ -58,11 +68,11 @@ export function batchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sMean, sVar, sGamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         if (fast) {
-          return tf.engine().runKernel(
-            BATCHNORM_GRAD,
-            { dy, x: sx, mean: sMean, variance: sVar, gamma: sGamma },
-            { eps } as unknown as tf.NamedAttrMap,
-          ) as unknown as tf.Tensor[];
+          return tf
+            .engine()
+            .runKernel(BATCHNORM_GRAD, { dy, x: sx, mean: sMean, variance: sVar, gamma: sGamma }, {
+              eps,
+            } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
         }
         return tf.tidy(() => {
           const invStd = tf.rsqrt(tf.add(sVar, eps));

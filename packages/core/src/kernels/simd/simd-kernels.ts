@@ -7,6 +7,9 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { convGeometry, type PadAttr } from '../conv-geometry.js';
 import { simdConvEngine } from './conv-engine.js';
 import { isWasmBackend, wasmBackendThreads, type WasmBackendLike } from './wasm-heap.js';
+import { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS } from '../batchnorm-names.js';
+
+export { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS };
 
 /**
  * Whether a backend runs on the SIMD engine: a wasm backend with one thread, or with kernel threads attached
@@ -72,13 +75,7 @@ export function simdFusedConv2dKernel(backendName: string, fallback: KernelConfi
     };
     const co = filter.shape[3]!;
     const plainBias = !bias || (bias.shape.length === 1 && bias.shape[0] === co);
-    if (
-      act === undefined ||
-      preluActivationWeights ||
-      !plainBias ||
-      !onEngine(backend) ||
-      !nhwc(a.dataFormat)
-    ) {
+    if (act === undefined || preluActivationWeights || !plainBias || !onEngine(backend) || !nhwc(a.dataFormat)) {
       return fallback.kernelFunc(args);
     }
     const g = convGeometry(x.shape, filter.shape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
@@ -87,13 +84,12 @@ export function simdFusedConv2dKernel(backendName: string, fallback: KernelConfi
   return { kernelName: 'FusedConv2D', backendName, kernelFunc };
 }
 
-/** Kernel name: per-channel batch mean and biased variance of x [..., C] (outputs [mean, variance]). */
-export const BATCHNORM_STATS = 'FasttsBatchNormStats';
-/** Kernel name: BatchNorm backward (inputs dy, x, mean, variance, gamma; attr eps; outputs [dx, dGamma, dBeta]). */
-export const BATCHNORM_GRAD = 'FasttsBatchNormGrad';
-
 function vectorOut(backend: { write(v: Float32Array, s: number[], d: 'float32'): unknown }, values: Float32Array): TensorInfo {
-  return { dataId: backend.write(values, [values.length], 'float32') as TensorInfo['dataId'], shape: [values.length], dtype: 'float32' };
+  return {
+    dataId: backend.write(values, [values.length], 'float32') as TensorInfo['dataId'],
+    shape: [values.length],
+    dtype: 'float32',
+  };
 }
 
 /** The per-channel moments on the SIMD engine (channels must be a multiple of 8). */
@@ -122,9 +118,6 @@ export function simdBatchNormGradKernel(backendName: string): KernelConfig {
   }) as KernelFunc;
   return { kernelName: BATCHNORM_GRAD, backendName, kernelFunc };
 }
-
-/** Kernel name: BatchNorm's forward with given statistics (inputs x, mean, variance, gamma, beta; attr eps). */
-export const BATCHNORM_APPLY = 'FasttsBatchNormApply';
 
 /** BatchNorm's forward on the SIMD engine, y = γ(x − μ)/√(σ² + ε) + β in one pass (channels a multiple of 8). */
 export function simdBatchNormApplyKernel(backendName: string): KernelConfig {

@@ -5,10 +5,10 @@
  * Dawn's `GPU` object and the WebGPU globals (`GPUBufferUsage`, ...) on `globalThis` first.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { patchWebgpuKernels } from '@fastts/webgpu/kernels';
+import { describeAdapter, patchWebgpuKernels, summarizeAdapter, type WebGpuAdapterLike } from '@fastts/core/kernels/webgpu';
 import { hasGpuDeviceNode } from './cudaProbe.js';
 import { WebGpuUnavailableError } from './errors.js';
-import type { GpuBackendResult, WebGpuAdapterSummary } from './result.js';
+import type { GpuBackendResult } from './result.js';
 
 /** The npm package of Dawn's Node bindings. */
 export const DAWN_MODULE = 'webgpu';
@@ -17,14 +17,8 @@ export const WEBGPU_TF_BACKEND = 'webgpu';
 /** Chromium's SwiftShader Vulkan ICD on Debian: a software adapter for tests (`VK_ICD_FILENAMES=...`). */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-/** The parts of a WebGPU adapter read here. */
-export interface DawnAdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>> & {
-    isFallbackAdapter?: boolean;
-  };
-  /** Older spelling (before `info.isFallbackAdapter`). */
-  isFallbackAdapter?: boolean;
-}
+/** The parts of a WebGPU adapter read here (core's structural adapter type). */
+export type DawnAdapterLike = WebGpuAdapterLike;
 
 /** The parts of Dawn's `GPU` object used here. */
 export interface DawnGpuLike {
@@ -67,24 +61,7 @@ function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Reads an adapter's identity; `isFallbackAdapter` from `info` (current spec) or the adapter (older spec). */
-export function summarizeAdapter(adapter: DawnAdapterLike): WebGpuAdapterSummary {
-  const info = adapter.info ?? {};
-  return {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    device: info.device ?? '',
-    description: info.description ?? '',
-    isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false,
-  };
-}
-
-/** A one-line name for an adapter, e.g. `nvidia ampere (NVIDIA H100 80GB HBM3)`. */
-export function describeAdapter(a: WebGpuAdapterSummary): string {
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  const detail = a.description || a.device;
-  return `${name}${detail ? ` (${detail})` : ''}${a.isFallbackAdapter ? ', software fallback adapter' : ''}`;
-}
+export { describeAdapter, summarizeAdapter };
 
 /**
  * Makes `gpu` the `navigator.gpu` of this process and copies Dawn's WebGPU globals onto `globalThis` (without

@@ -1,3 +1,4 @@
+import type { WebGpuAdapterSummary } from '@fastts/core/kernels/webgpu';
 import type { GpuBackendName, GpuBackendUnavailableError } from './errors.js';
 
 /**
@@ -31,12 +32,4 @@ export interface GpuBackendFailure {
   adapter?: WebGpuAdapterSummary;
 }
 
-/** The parts of a WebGPU adapter's `info` that identify it. */
-export interface WebGpuAdapterSummary {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for software adapters (SwiftShader): correct but slow, never chosen by `auto`. */
-  isFallbackAdapter: boolean;
-}
+export type { WebGpuAdapterSummary };

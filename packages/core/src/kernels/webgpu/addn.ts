@@ -1,30 +1,25 @@
 /**
- * Fixes for tfjs-backend-webgpu 4.22 kernels that give wrong results on real devices. Platform-neutral (only
- * tfjs-core): used by the browser platform and by the Node platform's Dawn path (`@fastts/webgpu/kernels`).
+ * A fix for tfjs-backend-webgpu 4.22's `AddN`, which gives wrong results on real devices with many inputs.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { WebGpuBackendLike } from './backend-like.js';
 
 const PATCHED = Symbol.for('fastts.webgpuKernelPatched');
-
-interface WebgpuBackendLike {
-  device: { limits: { maxStorageBuffersPerShaderStage: number } };
-  disposeData(dataId: object): boolean;
-}
 
 /**
  * `AddN` with more inputs than the device's storage-buffer limit (8 per shader stage by default, so more than 7
  * tensors) builds an invalid pipeline: WebGPU reports a validation error on the console and the result is garbage
  * (e.g. a finiteness check over 50 gradients reads NaN). This sums chunks that fit, then the partial sums, as
- * tfjs' own Concat does.
+ * tfjs' own Concat does. Returns whether `AddN` is now the patched one.
  */
-function patchAddN(): boolean {
+export function patchAddN(): boolean {
   const original = tf.getKernel('AddN', 'webgpu');
   if (!original) return false;
   if ((original.kernelFunc as unknown as Record<symbol, boolean>)[PATCHED]) return true;
   const base = original.kernelFunc;
   const addN: tf.KernelFunc = (args) => {
     const inputs = args.inputs as unknown as tf.TensorInfo[];
-    const backend = args.backend as unknown as WebgpuBackendLike;
+    const backend = args.backend as unknown as WebGpuBackendLike;
     const max = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1);
     if (inputs.length <= max) return base(args);
     const partial: tf.TensorInfo[] = [];
@@ -39,12 +34,4 @@ function patchAddN(): boolean {
   tf.unregisterKernel('AddN', 'webgpu');
   tf.registerKernel({ ...original, kernelFunc: addN });
   return true;
-}
-
-/**
- * Replaces the broken tfjs-backend-webgpu kernels (see {@link patchAddN}) with safe ones. Idempotent; call after
- * `@tensorflow/tfjs-backend-webgpu` is imported. Returns the kernels patched.
- */
-export function patchWebgpuKernels(): string[] {
-  return patchAddN() ? ['AddN'] : [];
 }
