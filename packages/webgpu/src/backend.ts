@@ -93,7 +93,7 @@ async function register(name: WebBackendName): Promise<void> {
   switch (name) {
     case 'webgpu':
       await import('@tensorflow/tfjs-backend-webgpu');
-      patchWebgpuKernels();
+      patchWebgpuKernels({ softwareAdapter: (await webgpuAdapterInfo().catch(() => null))?.isFallbackAdapter ?? false });
       return;
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');

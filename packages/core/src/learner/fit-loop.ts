@@ -75,7 +75,13 @@ function endBatch(learn: LoopLearner, x: tf.Tensor, y: tf.Tensor): void {
  * One training epoch: for each batch, `beforeBatch`, the step's gradients, a finite check, `afterLoss`, the
  * optimizer step, `afterStep` and `afterBatch`; stops early when the fit is cancelled or `signal` aborted.
  */
-export async function trainEpoch(learn: LoopLearner, control: FitControl, ctx: TrainStepContext, run: RunEvent, opts: TrainEpochOptions): Promise<void> {
+export async function trainEpoch(
+  learn: LoopLearner,
+  control: FitControl,
+  ctx: TrainStepContext,
+  run: RunEvent,
+  opts: TrainEpochOptions,
+): Promise<void> {
   const dl = learn.data.trainDl;
   learn.training = true;
   learn.model.train();
@@ -122,6 +128,7 @@ export async function trainEpoch(learn: LoopLearner, control: FitControl, ctx: T
       endBatch(learn, x, y);
     }
     learn.trainIter += 1;
+    await nextMacrotask();
     if (control.cancelFit) break;
     if (opts.signal?.aborted) await opts.onAbort({ epoch: learn.epoch, batch: learn.iter });
   }
@@ -161,6 +168,16 @@ export async function validateLoader(learn: LoopLearner, dl: LearnerDataLoader, 
     } finally {
       endBatch(learn, x, y);
     }
+    await nextMacrotask();
   }
   return { loss: n ? lossSum / n : Number.NaN, metrics: metricSums.map((s) => (n ? s / n : Number.NaN)) };
+}
+
+/**
+ * Yields to the event loop's task queue. On the synchronous backends (wasm, cpu) every `await` of a batch can
+ * resolve at once, so a whole epoch would run as microtasks: no Ctrl-C (signals), timers, worker messages or
+ * browser rendering until it ends. One task per batch (about a millisecond) keeps all of them live.
+ */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

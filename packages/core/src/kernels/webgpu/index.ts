@@ -5,7 +5,7 @@
  * {@link patchWebgpuKernels} once the backend module is loaded.
  */
 export { patchWebgpuKernels, registerWebgpuKernels, unregisterWebgpuKernels, webgpuKernelNames } from './register.js';
-export type { PatchWebgpuKernelsOptions } from './register.js';
+export type { PatchWebgpuKernelsOptions, RegisterWebgpuKernelsOptions } from './register.js';
 export { describeAdapter, summarizeAdapter } from './adapter.js';
 export type { WebGpuAdapterLike, WebGpuAdapterSummary } from './adapter.js';
 export { isWebGpuBackend } from './backend-like.js';

@@ -33,15 +33,26 @@ export function webgpuKernelNames(): string[] {
   return [...Object.keys(REPLACEMENTS), ...ADDITIONS.map((build) => build().kernelName)];
 }
 
+/** Options of {@link registerWebgpuKernels}. */
+export interface RegisterWebgpuKernelsOptions {
+  /**
+   * Install the convolution-gradient GEMMs (default true). On a software adapter (SwiftShader) they measured 4-5x
+   * slower than tfjs' kernels, whose one-thread-per-output loops suit CPU threads better than workgroup barriers
+   * and shared-memory tiles do, so the platforms pass `false` there; the BatchNorm passes win on both.
+   */
+  convolutionGradients?: boolean;
+}
+
 /**
  * Registers fastts' WGSL kernels for the `webgpu` backend: the convolution gradients as tiled GEMMs and the
  * BatchNorm training passes as fused reductions. Each replaced kernel keeps tfjs' own as the fallback for what it
  * does not handle (NCHW, non-float32). Idempotent; returns the kernels now installed. Call after
  * `@tensorflow/tfjs-backend-webgpu` is imported.
  */
-export function registerWebgpuKernels(): string[] {
+export function registerWebgpuKernels(options: RegisterWebgpuKernelsOptions = {}): string[] {
   const installed: string[] = [];
-  for (const [name, build] of Object.entries(REPLACEMENTS)) {
+  const replacements = (options.convolutionGradients ?? true) ? Object.entries(REPLACEMENTS) : [];
+  for (const [name, build] of replacements) {
     if (originals.has(name)) {
       installed.push(name);
       continue;
@@ -80,6 +91,11 @@ export function unregisterWebgpuKernels(): void {
 export interface PatchWebgpuKernelsOptions {
   /** Also install fastts' WGSL kernels ({@link registerWebgpuKernels}). Default true. */
   fasttsKernels?: boolean;
+  /**
+   * The adapter is a software fallback (SwiftShader): keep tfjs' convolution gradients, which are faster there
+   * (see {@link RegisterWebgpuKernelsOptions.convolutionGradients}). Default false.
+   */
+  softwareAdapter?: boolean;
 }
 
 /**
@@ -89,6 +105,7 @@ export interface PatchWebgpuKernelsOptions {
  */
 export function patchWebgpuKernels(options: PatchWebgpuKernelsOptions = {}): string[] {
   const out = patchAddN() ? ['AddN'] : [];
-  if (options.fasttsKernels ?? true) out.push(...registerWebgpuKernels());
+  if (options.fasttsKernels ?? true)
+    out.push(...registerWebgpuKernels({ convolutionGradients: !(options.softwareAdapter ?? false) }));
   return out;
 }

@@ -171,7 +171,7 @@ export async function tryDawnWebgpu(options: TryDawnWebgpuOptions = {}): Promise
       // The backend module was imported before navigator.gpu existed, so it skipped its registration.
       registerWebgpuFactory(gpu, webgpu.WebGPUBackend);
     }
-    patchWebgpuKernels();
+    patchWebgpuKernels({ softwareAdapter: summary.isFallbackAdapter });
     const ok = await tf.setBackend(WEBGPU_TF_BACKEND);
     if (!ok) throw new Error('tf.setBackend("webgpu") failed to initialize the backend');
   } catch (e) {
