@@ -12,7 +12,7 @@ import type { LossFunction } from './loss.js';
 import type { Metric } from './metrics.js';
 import type { AdamW } from './optimizer.js';
 import type { AbortSignalLike } from './platform.js';
-import { allFinite } from './tensor-utils.js';
+import { allFinite, nextMacrotask } from './tensor-utils.js';
 import type { TrainStep, TrainStepContext } from './train-step.js';
 import type { ValidationStats } from './types.js';
 
@@ -171,13 +171,4 @@ export async function validateLoader(learn: LoopLearner, dl: LearnerDataLoader, 
     await nextMacrotask();
   }
   return { loss: n ? lossSum / n : Number.NaN, metrics: metricSums.map((s) => (n ? s / n : Number.NaN)) };
-}
-
-/**
- * Yields to the event loop's task queue. On the synchronous backends (wasm, cpu) every `await` of a batch can
- * resolve at once, so a whole epoch would run as microtasks: no Ctrl-C (signals), timers, worker messages or
- * browser rendering until it ends. One task per batch (about a millisecond) keeps all of them live.
- */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
 import type { Batch, DatasetType, LearnerDataLoader } from './data.js';
 import { LearnerError } from './errors.js';
-import { argMax } from './tensor-utils.js';
+import { argMax, nextMacrotask } from './tensor-utils.js';
 import { ttaViews } from './tta.js';
 
 /** Options of `Learner.getPreds`. */
@@ -85,7 +85,10 @@ export function itemLosses(probs: readonly (readonly number[])[], targets: reado
 }
 
 /** Softmax probabilities and targets of `forward` over one un-shuffled, un-augmented pass of `dl`, in item order. */
-async function predictPass(dl: LearnerDataLoader, forward: (x: tf.Tensor4D) => tf.Tensor): Promise<{ probs: number[][]; targets: number[] }> {
+async function predictPass(
+  dl: LearnerDataLoader,
+  forward: (x: tf.Tensor4D) => tf.Tensor,
+): Promise<{ probs: number[][]; targets: number[] }> {
   const n = dl.items.length;
   const probs: number[][] = new Array<number[]>(n);
   const targets: number[] = new Array<number>(n);
@@ -99,7 +102,8 @@ async function predictPass(dl: LearnerDataLoader, forward: (x: tf.Tensor4D) => t
       const [rows, c] = p.shape as [number, number];
       for (let i = 0; i < rows; i++) {
         const at = indices ? indices[i]! : next + i;
-        if (!(at >= 0 && at < n)) throw new LearnerError(`the loader yielded more predictions than its ${n} items: item order would be wrong`);
+        if (!(at >= 0 && at < n))
+          throw new LearnerError(`the loader yielded more predictions than its ${n} items: item order would be wrong`);
         probs[at] = Array.from(pv.subarray(i * c, (i + 1) * c));
         targets[at] = yv[i]!;
       }
@@ -107,6 +111,7 @@ async function predictPass(dl: LearnerDataLoader, forward: (x: tf.Tensor4D) => t
     } finally {
       tf.dispose([x, y]);
     }
+    await nextMacrotask();
   }
   if (next !== n || Array.from({ length: n }, (_, i) => i).some((i) => probs[i] === undefined)) {
     throw new LearnerError(`the loader yielded ${next} predictions for ${n} items: item order would be wrong`);

@@ -16,3 +16,12 @@ export async function allFinite(grads: Map<string, tf.Tensor>): Promise<boolean>
   bad.dispose();
   return n === 0;
 }
+
+/**
+ * Yields to the event loop's task queue. On the synchronous backends (wasm, cpu) every `await` of a batch can
+ * resolve at once, so a whole epoch would run as microtasks: no Ctrl-C (signals), timers, worker messages or
+ * browser rendering until it ends. One task per batch (about a millisecond) keeps all of them live.
+ */
+export function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
