@@ -1,0 +1,139 @@
+/**
+ * Batch prediction on the work queue: two `fastts worker`s run a `fastts submit predict` flow over every image of
+ * doraemon-walle (train, valid and test: 318) in shards; the merged predictions.csv names every image exactly once,
+ * with the labels a single-process `fastts predict` gives. Then the same shards on one worker against two (one
+ * thread each): the throughput ratio is printed and saved to /tmp/fastts-queue-throughput.json.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../../test-support/redis.js';
+import { DORAEMON_WALLE, requireShared } from '../../test-support/shared.js';
+import { startWorker, type TestWorker } from './queue-helpers.js';
+import { parseCsv, runCli } from './run-cli.js';
+
+const TMP = mkdtempSync(join(tmpdir(), 'fastts-e2e-queue-predict-'));
+const RUN = join(TMP, 'run');
+const SHARD = 40;
+let redis: TestRedis;
+const workers: TestWorker[] = [];
+
+/** Every image of the data set, relative to it, sorted. */
+function allImages(dir = DORAEMON_WALLE, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.isDirectory()) out.push(...allImages(join(dir, e.name), `${prefix}${e.name}/`));
+    else if (/\.(jpe?g|png)$/i.test(e.name)) out.push(`${prefix}${e.name}`);
+  }
+  return out;
+}
+
+/** Submits a flow over the data set and waits for it; returns its result and the seconds it took. */
+async function predictFlow(out: string): Promise<{ seconds: number; result: { out: string; shards: number; images: number } }> {
+  const t0 = Date.now();
+  const r = await runCli(
+    [
+      'submit',
+      'predict',
+      RUN,
+      DORAEMON_WALLE,
+      '--redis',
+      redis.url,
+      '--shard-size',
+      String(SHARD),
+      '--out',
+      out,
+      '--wait',
+      '--json',
+    ],
+    { cwd: TMP },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return { seconds: (Date.now() - t0) / 1000, result: JSON.parse(r.stdout) as { out: string; shards: number; images: number } };
+}
+
+beforeAll(async () => {
+  requireShared();
+  redis = await startRedis();
+  const trained = await runCli(
+    [
+      'train',
+      DORAEMON_WALLE,
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '64',
+      '--bs',
+      '32',
+      '--epochs',
+      '1',
+      '--seed',
+      '1',
+      '--backend',
+      'wasm',
+      '--threads',
+      '1',
+      '--out',
+      RUN,
+    ],
+    { cwd: TMP },
+  );
+  expect(trained.code, trained.stderr).toBe(0);
+  workers.push(await startWorker(redis.url, TMP), await startWorker(redis.url, TMP));
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await redis?.stop();
+  rmSync(TMP, { recursive: true, force: true });
+});
+
+describe('a prediction flow on two workers', () => {
+  it('names every image exactly once, with the labels of a single-process fastts predict', async () => {
+    const { result } = await predictFlow(join(TMP, 'flow'));
+    const images = allImages();
+    expect(images.length).toBe(318);
+    expect(result).toMatchObject({ shards: Math.ceil(318 / SHARD), images: 318 });
+    const [header, ...rows] = parseCsv(readFileSync(result.out, 'utf8')).filter((r) => r.length > 1);
+    expect(header).toEqual(['file', 'label', 'probability']);
+    expect(rows.map((r) => r[0]).sort()).toEqual(images);
+    expect(new Set(rows.map((r) => r[0])).size).toBe(rows.length);
+    expect(readdirSync(join(TMP, 'flow', 'shards'))).toHaveLength(result.shards);
+    expect(readdirSync(join(TMP, 'flow')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // Both workers took shards.
+    for (const w of workers) expect(w.log()).toMatch(/\(predict-shard\): done/);
+
+    const single = await runCli(['predict', RUN, '.', '--csv', '--backend', 'wasm', '--threads', '1'], { cwd: DORAEMON_WALLE });
+    expect(single.code, single.stderr).toBe(0);
+    const expected = new Map(
+      parseCsv(single.stdout)
+        .slice(1)
+        .map((r) => [r[0]!, r[1]!]),
+    );
+    expect(expected.size).toBe(318);
+    for (const r of rows) expect([r[0], r[1]]).toEqual([r[0], expected.get(r[0]!)]);
+  }, 600_000);
+
+  it('measures throughput: the same shards on one worker and on two (one thread each)', async () => {
+    const two = await predictFlow(join(TMP, 'two'));
+    await workers.pop()!.stop();
+    const one = await predictFlow(join(TMP, 'one'));
+    const ratio = one.seconds / two.seconds;
+    const report = {
+      images: 318,
+      shardSize: SHARD,
+      oneWorkerSeconds: one.seconds,
+      twoWorkersSeconds: two.seconds,
+      speedup: Number(ratio.toFixed(2)),
+    };
+    console.log(
+      `queue predict throughput: 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s: speed-up x${ratio.toFixed(2)}`,
+    );
+    writeFileSync('/tmp/fastts-queue-throughput.json', JSON.stringify(report, null, 2));
+    expect(existsSync(join(TMP, 'one', 'predictions.csv'))).toBe(true);
+    expect(readFileSync(join(TMP, 'one', 'predictions.csv'), 'utf8')).toBe(
+      readFileSync(join(TMP, 'two', 'predictions.csv'), 'utf8'),
+    );
+  }, 600_000);
+});
