@@ -120,6 +120,10 @@ export interface DashboardOptions extends CommonOptions {
   token?: string;
   /** `--no-auth`: no token (loopback only). */
   auth: boolean;
+  /** The Redis of the workers (`--redis`, `FASTTS_REDIS_URL`): the Queue page. */
+  redis?: string;
+  /** Folder of the data sets the Queue page may submit. */
+  dataRoot?: string;
 }
 
 /** Options of every queue command: where Redis is. */

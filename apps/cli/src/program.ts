@@ -406,9 +406,22 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .option('--host <addr>', 'interface to listen on (0.0.0.0 for every interface: then a token is required)', '127.0.0.1')
     .option('--home <dir>', 'FASTTS_HOME whose weight cache the in-browser training reads (default $FASTTS_HOME)')
     .option('--token <token>', 'the access token (default $FASTTS_DASHBOARD_TOKEN, else a random one)')
-    .option('--no-auth', 'no token (only on a loopback address)');
+    .option('--no-auth', 'no token (only on a loopback address)')
+    .addOption(
+      new Option('--redis <url>', 'the Redis of the fastts workers: adds the Queue page (jobs, submitting training)').env(
+        'FASTTS_REDIS_URL',
+      ),
+    )
+    .option('--data-root <dir>', 'the folder whose sub-folders the Queue page may submit as training data sets');
   addJson(dashboard)
-    .addHelpText('after', examples(['fastts dashboard', 'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0']))
+    .addHelpText(
+      'after',
+      examples([
+        'fastts dashboard',
+        'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0',
+        'FASTTS_REDIS_URL=redis://:secret@queue:6379 fastts dashboard --runs /shared/runs --data-root /shared/data',
+      ]),
+    )
     .action(async (options: DashboardOptions, cmd: Command) =>
       withContext(options, cmd, (ctx) => handlers.dashboard(options, ctx)),
     );
