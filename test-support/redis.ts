@@ -12,8 +12,10 @@ import { join } from 'node:path';
 /** A running test Redis. */
 export interface TestRedis {
   port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>` (`rediss://:<password>@...` with a password and TLS) */
   url: string;
+  /** With TLS: the self-signed certificate clients must trust (`NODE_EXTRA_CA_CERTS`). */
+  caFile?: string;
   /** Stops the server (it can be started again with {@link TestRedis.start}). */
   kill(): Promise<void>;
   /** Starts it (again) on the same port. */
@@ -59,18 +61,53 @@ async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   }
 }
 
+/** Options of {@link startRedis}. */
+export interface RedisOptions {
+  /** Require this password (`requirepass`). */
+  password?: string;
+  /** Serve TLS only, with a self-signed certificate for 127.0.0.1 (made with openssl). */
+  tls?: boolean;
+}
+
 /** Starts a redis-server for a test (throws a clear error when it is not installed). */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   if (!hasRedisServer()) throw new Error('redis-server not found: apt-get install -y redis-server (.ci/run installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'fastts-redis-'));
   const port = await freePort();
+  const extra: string[] = [];
+  if (options.password) extra.push('--requirepass', options.password);
+  const caFile = options.tls ? join(dir, 'cert.pem') : undefined;
+  if (caFile) {
+    const key = join(dir, 'key.pem');
+    const subj = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', caFile, '-days', '1', ...subj],
+      { encoding: 'utf8' },
+    );
+    if (made.status !== 0) throw new Error(`openssl could not make a test certificate: ${made.stderr}`);
+    extra.push(
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      caFile,
+      '--tls-key-file',
+      key,
+      '--tls-ca-cert-file',
+      caFile,
+      '--tls-auth-clients',
+      'no',
+    );
+  }
   let proc: ChildProcess | undefined;
   let log = '';
   const start = async () => {
     log = '';
     proc = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -93,9 +130,11 @@ export async function startRedis(): Promise<TestRedis> {
     });
   };
   await start();
+  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`,
+    ...(caFile ? { caFile } : {}),
     kill,
     start,
     stop: async () => {

@@ -3,6 +3,7 @@
  * one thread each), and a BullMQ client to look at jobs.
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Queue, type Job } from 'bullmq';
 import { startCli } from './run-cli.js';
 
@@ -21,11 +22,19 @@ export interface TestWorker {
 export const TEST_LOCK_MS = 5000;
 export const TEST_STALLED_MS = 2000;
 
-/** Starts `fastts worker` on `redisUrl` and waits until it says it is waiting for jobs. */
-export async function startWorker(redisUrl: string, cwd: string, extra: string[] = []): Promise<TestWorker> {
-  const args = ['worker', '--redis', redisUrl, '--backend', 'wasm', '--threads', '1'];
+/**
+ * Starts `fastts worker` on `redisUrl` (given as `--redis`, or as `FASTTS_REDIS_URL` when `env` sets it and
+ * `redisUrl` is null) and waits until it says it is waiting for jobs.
+ */
+export async function startWorker(
+  redisUrl: string | null,
+  cwd: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<TestWorker> {
+  const args = ['worker', ...(redisUrl ? ['--redis', redisUrl] : []), '--backend', 'wasm', '--threads', '1'];
   args.push('--lock-duration', String(TEST_LOCK_MS), '--stalled-interval', String(TEST_STALLED_MS), ...extra);
-  const proc = startCli(args, { cwd });
+  const proc = startCli(args, { cwd, env });
   let out = '';
   proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -54,10 +63,14 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   }
 }
 
-/** A BullMQ client of fastts's queue (close it after). */
-export function openQueue(redisUrl: string): Queue {
+/** A BullMQ client of fastts's queue (close it after); `ca`: the certificate to trust for rediss://. */
+export function openQueue(redisUrl: string, ca?: string): Queue {
   const u = new URL(redisUrl);
-  return new Queue('fastts', { connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null } });
+  const tls = u.protocol === 'rediss:' ? { tls: ca ? { ca: readFileSync(ca) } : {} } : {};
+  const password = u.password ? { password: decodeURIComponent(u.password) } : {};
+  return new Queue('fastts', {
+    connection: { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null, ...tls, ...password },
+  });
 }
 
 /** Waits until job `id` has completed or failed for good, and returns it with its final state. */
