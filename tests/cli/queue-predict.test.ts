@@ -5,12 +5,12 @@
  * thread each): the throughput ratio is printed and saved to /tmp/fastts-queue-throughput.json.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../../test-support/redis.js';
 import { DORAEMON_WALLE, requireShared } from '../../test-support/shared.js';
-import { startWorker, type TestWorker } from './queue-helpers.js';
+import { openQueue, startWorker, waitFor, type TestWorker } from './queue-helpers.js';
 import { parseCsv, runCli } from './run-cli.js';
 
 const TMP = mkdtempSync(join(tmpdir(), 'fastts-e2e-queue-predict-'));
@@ -30,27 +30,18 @@ function allImages(dir = DORAEMON_WALLE, prefix = ''): string[] {
 }
 
 /** Submits a flow over the data set and waits for it; returns its result and the seconds it took. */
-async function predictFlow(out: string): Promise<{ seconds: number; result: { out: string; shards: number; images: number } }> {
-  const t0 = Date.now();
-  const r = await runCli(
-    [
-      'submit',
-      'predict',
-      RUN,
-      DORAEMON_WALLE,
-      '--redis',
-      redis.url,
-      '--shard-size',
-      String(SHARD),
-      '--out',
-      out,
-      '--wait',
-      '--json',
-    ],
-    { cwd: TMP },
-  );
+async function predictFlow(
+  out: string,
+): Promise<{ seconds: number; result: { flowId: string; out: string; shards: number; images: number } }> {
+  const args = ['submit', 'predict', RUN, DORAEMON_WALLE, '--redis', redis.url, '--shard-size', String(SHARD), '--out', out];
+  const r = await runCli([...args, '--wait', '--json'], { cwd: TMP });
   expect(r.code, r.stderr).toBe(0);
-  return { seconds: (Date.now() - t0) / 1000, result: JSON.parse(r.stdout) as { out: string; shards: number; images: number } };
+  const result = JSON.parse(r.stdout) as { flowId: string; out: string; shards: number; images: number };
+  // The flow's own time: from its submission to the merge's end (the submitting process's start-up left out).
+  const queue = openQueue(redis.url);
+  const parent = (await queue.getJob(result.flowId))!;
+  await queue.close();
+  return { seconds: (parent.finishedOn! - parent.timestamp) / 1000, result };
 }
 
 beforeAll(async () => {
@@ -116,9 +107,15 @@ describe('a prediction flow on two workers', () => {
   }, 600_000);
 
   it('measures throughput: the same shards on one worker and on two (one thread each)', async () => {
-    const two = await predictFlow(join(TMP, 'two'));
+    // Each twice, the faster kept: the machine is shared, and its load varies from second to second.
+    const best = async (name: string) => {
+      const a = await predictFlow(join(TMP, `${name}-a`));
+      const b = await predictFlow(join(TMP, name));
+      return a.seconds < b.seconds ? a : b;
+    };
+    const two = await best('two');
     await workers.pop()!.stop();
-    const one = await predictFlow(join(TMP, 'one'));
+    const one = await best('one');
     const ratio = one.seconds / two.seconds;
     const report = {
       images: 318,
@@ -126,14 +123,39 @@ describe('a prediction flow on two workers', () => {
       oneWorkerSeconds: one.seconds,
       twoWorkersSeconds: two.seconds,
       speedup: Number(ratio.toFixed(2)),
+      loadAverage: loadavg()[0],
+      cores: cpus().length,
     };
     console.log(
-      `queue predict throughput: 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s: speed-up x${ratio.toFixed(2)}`,
+      `queue predict throughput: 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s: speed-up x${ratio.toFixed(2)} ` +
+        `(load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
     );
     writeFileSync('/tmp/fastts-queue-throughput.json', JSON.stringify(report, null, 2));
     expect(existsSync(join(TMP, 'one', 'predictions.csv'))).toBe(true);
     expect(readFileSync(join(TMP, 'one', 'predictions.csv'), 'utf8')).toBe(
       readFileSync(join(TMP, 'two', 'predictions.csv'), 'utf8'),
     );
+  }, 600_000);
+
+  it('survives a worker SIGKILLed in the middle of a flow: its shard is retried, every image still once', async () => {
+    workers.push(await startWorker(redis.url, TMP));
+    const victim = workers[1]!;
+    const out = join(TMP, 'killed');
+    const flow = runCli(
+      ['submit', 'predict', RUN, DORAEMON_WALLE, '--redis', redis.url, '--shard-size', '10', '--out', out, '--wait', '--json'],
+      { cwd: TMP },
+    );
+    // Kill it as soon as it starts a shard (shards take a fraction of a second: the kill usually lands inside one).
+    const started = () => (victim.log().match(/\(predict-shard\): started/g) ?? []).length;
+    const before = started();
+    await waitFor(() => started() > before + 1, 120_000, 'the worker to take shards');
+    victim.proc.kill('SIGKILL');
+    await victim.exited;
+    workers.pop();
+    const r = await flow;
+    expect(r.code, r.stderr).toBe(0);
+    const [, ...rows] = parseCsv(readFileSync(join(out, 'predictions.csv'), 'utf8')).filter((x) => x.length > 1);
+    expect(rows.map((x) => x[0]).sort()).toEqual(allImages());
+    expect(readFileSync(join(out, 'predictions.csv'), 'utf8')).toBe(readFileSync(join(TMP, 'two', 'predictions.csv'), 'utf8'));
   }, 600_000);
 });

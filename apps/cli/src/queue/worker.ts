@@ -12,7 +12,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { JOB_NAMES, QUEUE_NAME, type PredictMergeData, type PredictShardData, type TrainJobData } from '@fastts/core/runs';
 import { setupCliBackend, type BackendInfo } from '../backend.js';
 import type { CommandContext } from '../context.js';
-import { ExitCode, oneLine } from '../errors.js';
+import { ExitCode, oneLine, toCliError } from '../errors.js';
 import type { WorkerOptions } from '../options.js';
 import { ModelCache, runMergeJob, runShardJob } from './predict-job.js';
 import { checkRedisUrl, connectRedis, probeRedis, redactRedisUrl, scrubSecret } from './redis.js';
@@ -25,6 +25,20 @@ export function failureReason(o: TrainOutcome): string {
   const line = [...o.stderrTail].reverse().find((l) => /^(error|interrupted):/.test(l));
   if (line) return line.replace(/^(error|interrupted):\s*/, '');
   return o.signal ? `the training process was killed by ${o.signal}` : `the training process exited with code ${o.code}`;
+}
+
+/**
+ * Runs an in-process job: its failure reason is the CLI's one line, and a usage error (a model that does not
+ * exist, say) fails the job at once instead of being retried.
+ */
+async function oneLineErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const cli = toCliError(err);
+    if (cli.exitCode === ExitCode.usage) throw new UnrecoverableError(cli.line);
+    throw new Error(cli.line, { cause: err });
+  }
 }
 
 /** Shared state of one worker process. */
@@ -50,17 +64,18 @@ export async function runWorker(options: WorkerOptions, ctx: CommandContext): Pr
     switch (job.name) {
       case JOB_NAMES.train:
         return trainJob(job as Job<TrainJobData>, token);
-      case JOB_NAMES.predictShard: {
-        // The backend is set up once, on the first shard: a worker that only trains leaves it to its children.
-        state.backend ??= setupCliBackend(backendOptions, reporter).then((b) => {
-          log(`backend: ${b.description}`);
-          return b;
+      case JOB_NAMES.predictShard:
+        return oneLineErrors(async () => {
+          // The backend is set up once, on the first shard: a worker that only trains leaves it to its children.
+          state.backend ??= setupCliBackend(backendOptions, reporter).then((b) => {
+            log(`backend: ${b.description}`);
+            return b;
+          });
+          await state.backend;
+          return runShardJob(job as Job<PredictShardData>, state.models);
         });
-        await state.backend;
-        return runShardJob(job as Job<PredictShardData>, state.models);
-      }
       case JOB_NAMES.predictMerge:
-        return runMergeJob(job as Job<PredictMergeData>);
+        return oneLineErrors(async () => runMergeJob(job as Job<PredictMergeData>));
       default:
         throw new UnrecoverableError(`unknown job name '${job.name}' (this worker runs ${Object.values(JOB_NAMES).join(', ')})`);
     }
