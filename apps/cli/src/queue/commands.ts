@@ -39,6 +39,12 @@ const checkedLr = (t: string): string => {
   return t;
 };
 
+/** An option taking comma-separated values (a sweep), with its default shown as typed. */
+function listOption<T>(flags: string, description: string, parse: (text: string) => T, fallback?: string): Option {
+  const o = new Option(flags, `${description}; a comma list sweeps`).argParser(listOf(parse));
+  return fallback === undefined ? o : o.default(listOf(parse)(fallback), fallback);
+}
+
 function redisOption(): Option {
   return new Option(
     '--redis <url>',
@@ -104,17 +110,12 @@ export function addQueueCommands(program: Command, handlers: QueueHandlers, deps
     )
     .argument('<dataDir>', 'the data folder, as the workers see it')
     .addOption(redisOption())
-    .option(
-      '--arch <names>',
-      "architecture(s) (see 'fastts models')",
-      listOf((s) => s),
-      ['resnet34'],
-    )
-    .option('--size <px>', 'image size(s)', listOf(parsePositiveInt), [224])
-    .option('--lr <n|lo:hi>', 'max learning rate(s) of the frozen phase (default fast.ai 3e-3)', listOf(checkedLr))
-    .option('--epochs <n>', 'epochs with the body frozen', listOf(parseNonNegativeInt), [1])
-    .option('--unfreeze-epochs <n>', 'epochs with the whole network unfrozen', listOf(parseNonNegativeInt), [0])
-    .option('--seed <n>', 'seed(s) (default: random, recorded)', listOf(parseNonNegativeInt))
+    .addOption(listOption('--arch <names>', "architecture(s) (see 'fastts models')", (v) => v, 'resnet34'))
+    .addOption(listOption('--size <px>', 'image size(s)', parsePositiveInt, '224'))
+    .addOption(listOption('--lr <n|lo:hi>', 'max learning rate(s) of the frozen phase (default fast.ai 3e-3)', checkedLr))
+    .addOption(listOption('--epochs <n>', 'epochs with the body frozen', parseNonNegativeInt, '1'))
+    .addOption(listOption('--unfreeze-epochs <n>', 'epochs with the whole network unfrozen', parseNonNegativeInt, '0'))
+    .addOption(listOption('--seed <n>', 'seed(s) (default: random, recorded)', parseNonNegativeInt))
     .addOption(
       new Option('--unfreeze-lr <lo:hi>', 'learning rates of the unfrozen phase')
         .argParser(parseLr)
