@@ -174,7 +174,7 @@ export async function runTrainChild(job: Job<TrainJobData>, o: TrainChildOptions
   const plan = planTrainJob(job.data, o.backend);
   if (plan.finished) return { code: 0, signal: null, json: undefined, stderrTail: [], resumedFrom: undefined };
   if (!plan.resumedFrom) clearRunDir(job.data.runDir);
-  const env = { ...process.env, FASTTS_WORKER_CHILD: '1' }; // it dies with this process (see cli.ts)
+  const env: NodeJS.ProcessEnv = { ...process.env, FASTTS_WORKER_CHILD: '1' }; // it dies with this process (see cli.ts)
   delete env.FASTTS_REDIS_URL; // the child needs no credentials
   const child = spawn(process.execPath, [cliEntry(), ...plan.args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
   o.onSpawn?.(child);
