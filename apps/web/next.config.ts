@@ -35,6 +35,8 @@ const nextConfig: NextConfig = {
   turbopack: { root: repoRoot },
   outputFileTracingRoot: repoRoot,
   poweredByHeader: false,
+  // The queue client (Queue page) loads its Lua scripts from its own folder: required at run time, not bundled.
+  serverExternalPackages: ['bullmq', 'ioredis'],
   reactStrictMode: true,
   // No image optimizer: sharp's install script is denied, and every image comes from the run directory as is.
   images: { unoptimized: true },

@@ -32,6 +32,10 @@ export interface StartDashboardOptions {
   auth?: boolean;
   /** The same as `auth: false`. `--no-auth` */
   noAuth?: boolean;
+  /** The Redis URL of the fastts workers (default `FASTTS_REDIS_URL`): enables the Queue page. `--redis` */
+  redis?: string;
+  /** The folder whose sub-folders the Queue page may submit as training data sets. `--data-root` */
+  dataRoot?: string;
 }
 
 /** A running dashboard. */

@@ -38,8 +38,15 @@ export function isBuilt() {
 /** Builds the app (`next build`), printing its output to stderr. */
 export function buildDashboard() {
   const nextBin = fileURLToPath(import.meta.resolve('next/dist/bin/next'));
-  const r = spawnSync(process.execPath, [nextBin, 'build'], { cwd: APP_DIR, stdio: ['ignore', 2, 2], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-  if (r.status !== 0) throw new DashboardStartError(`building the dashboard failed (exit ${r.status}): run \`npm run build -w @fastts/web\` to see why`);
+  const r = spawnSync(process.execPath, [nextBin, 'build'], {
+    cwd: APP_DIR,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  if (r.status !== 0)
+    throw new DashboardStartError(
+      `building the dashboard failed (exit ${r.status}): run \`npm run build -w @fastts/web\` to see why`,
+    );
 }
 
 /**
@@ -55,10 +62,18 @@ export async function startDashboard(opts = {}) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DashboardStartError(`invalid port ${port}: use 0..65535`);
   const token = resolveToken(opts, host);
   process.env.FASTTS_RUNS = runsDir;
+  // The Queue page: the Redis of the workers (its password stays in this process) and the data sets' folder.
+  const redis = opts.redis ?? process.env.FASTTS_REDIS_URL;
+  if (redis) {
+    if (!/^rediss?:\/\//.test(redis)) throw new DashboardStartError('--redis must be a redis:// or rediss:// URL');
+    process.env.FASTTS_REDIS_URL = redis;
+  }
+  if (opts.dataRoot) process.env.FASTTS_DATA_ROOT = resolve(opts.dataRoot);
   if (opts.home) process.env.FASTTS_HOME = resolve(opts.home);
   process.env.NEXT_TELEMETRY_DISABLED = '1';
   if (!isBuilt()) {
-    if (opts.build === false) throw new DashboardStartError('the dashboard is not built: run `npm run build -w @fastts/web` first');
+    if (opts.build === false)
+      throw new DashboardStartError('the dashboard is not built: run `npm run build -w @fastts/web` first');
     console.error('fastts dashboard: no build found, building it once (a minute or two)…');
     buildDashboard();
   }
@@ -122,7 +137,9 @@ export async function startDashboard(opts = {}) {
 async function warmUp(host, port, token) {
   const h = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   try {
-    const res = await fetch(`http://${h}:${port}/api/runs?limit=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const res = await fetch(`http://${h}:${port}/api/runs?limit=1`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
     await res.arrayBuffer();
   } catch {
     return null; // the first visitor then builds it
@@ -142,7 +159,9 @@ function resolveToken(opts, host) {
   const off = opts.auth === false || opts.noAuth === true;
   if (off) {
     if (!isLoopbackHost(host)) {
-      throw new DashboardStartError(`--no-auth is allowed only on a loopback host (127.0.0.1, ::1, localhost): on ${host} anyone who can reach the port could use the dashboard`);
+      throw new DashboardStartError(
+        `--no-auth is allowed only on a loopback host (127.0.0.1, ::1, localhost): on ${host} anyone who can reach the port could use the dashboard`,
+      );
     }
     if (opts.token !== undefined) throw new DashboardStartError('--token and --no-auth contradict each other: use one');
     return null;
@@ -150,8 +169,14 @@ function resolveToken(opts, host) {
   const fromEnv = process.env[TOKEN_ENV];
   const token = opts.token ?? (fromEnv ? fromEnv : newToken());
   const problem = tokenProblem(token);
-  if (problem) throw new DashboardStartError(`${problem}: use a long random string of letters and digits (${opts.token !== undefined ? '--token' : TOKEN_ENV})`);
-  if (token.length < 16) console.error(`fastts dashboard: warning: the token is short (${token.length} characters): use a long random one where others can reach the port`);
+  if (problem)
+    throw new DashboardStartError(
+      `${problem}: use a long random string of letters and digits (${opts.token !== undefined ? '--token' : TOKEN_ENV})`,
+    );
+  if (token.length < 16)
+    console.error(
+      `fastts dashboard: warning: the token is short (${token.length} characters): use a long random one where others can reach the port`,
+    );
   return token;
 }
 
@@ -175,18 +200,26 @@ export function parseArgs(argv) {
     else if (k === '--host') o.host = val();
     else if (k === '--home') o.home = val();
     else if (k === '--token') o.token = val();
+    else if (k === '--redis') o.redis = val();
+    else if (k === '--data-root') o.dataRoot = val();
     else if (k === '--no-auth' && inline === undefined) o.noAuth = true;
     else if (k === '--help' || k === '-h') o.help = true;
-    else throw new DashboardStartError(`unknown option ${a}: use --runs <dir>, --port <n>, --host <addr>, --home <dir>, --token <token>, --no-auth`);
+    else
+      throw new DashboardStartError(
+        `unknown option ${a}: use --runs <dir>, --port <n>, --host <addr>, --home <dir>, --token <token>, --no-auth, --redis <url>, --data-root <dir>`,
+      );
   }
   return o;
 }
 
 const USAGE = `usage: fastts-dashboard [--runs runs] [--port 3000] [--host 127.0.0.1] [--home <FASTTS_HOME>] [--token <token>] [--no-auth]
+                        [--redis <url>] [--data-root <dir>]
 
   --token <token>  the access token (default: $${TOKEN_ENV}, else a random one); prefer the variable, since
                    other users of this machine can read command lines
   --no-auth        no token (only with a loopback --host)
+  --redis <url>    the Redis of the fastts workers (default $FASTTS_REDIS_URL): a Queue page of their jobs
+  --data-root <dir> the folder whose sub-folders the Queue page can submit as training data sets
 
 Prints the URL to open, with ?token=...; API clients send "Authorization: Bearer <token>".`;
 
@@ -200,7 +233,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     const d = await startDashboard(o);
     // The only line that ever shows the token.
     const indexed = d.indexed ? `; ${d.indexed.runs} runs indexed in ${d.indexed.seconds.toFixed(2)} s` : '';
-    console.log(`fastts dashboard on ${d.loginUrl} (runs: ${d.runsDir}${indexed}${d.auth ? '' : '; no authentication, loopback only'})`);
+    console.log(
+      `fastts dashboard on ${d.loginUrl} (runs: ${d.runsDir}${indexed}${d.auth ? '' : '; no authentication, loopback only'})`,
+    );
     const stop = () => d.close().then(() => process.exit(0));
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

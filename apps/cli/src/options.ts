@@ -120,4 +120,64 @@ export interface DashboardOptions extends CommonOptions {
   token?: string;
   /** `--no-auth`: no token (loopback only). */
   auth: boolean;
+  /** The Redis of the workers (`--redis`, `FASTTS_REDIS_URL`): the Queue page. */
+  redis?: string;
+  /** Folder of the data sets the Queue page may submit. */
+  dataRoot?: string;
+}
+
+/** Options of every queue command: where Redis is. */
+export interface QueueOptions extends CommonOptions {
+  /** The Redis URL (`--redis`, default `FASTTS_REDIS_URL`); may hold a password, never logged as given. */
+  redis: string;
+}
+
+/** `fastts worker`. */
+export interface WorkerOptions extends QueueOptions, BackendOptions {
+  /** Jobs run at the same time. */
+  concurrency: number;
+  /** Milliseconds a job's lock lasts without renewal: a dead worker's job is retried after about this long. */
+  lockDuration: number;
+  /** Milliseconds between checks for stalled jobs (whose worker died). */
+  stalledInterval: number;
+}
+
+/** `fastts submit train`: `fastts train`'s options, with lists for the swept ones. */
+export interface SubmitTrainOptions extends QueueOptions {
+  arch: string[];
+  size: number[];
+  lr?: string[];
+  epochs: number[];
+  unfreezeEpochs: number[];
+  seed?: number[];
+  unfreezeLr: LrSpec;
+  train: string;
+  valid: string;
+  validPct?: number;
+  test: string;
+  bs: number;
+  pretrained: boolean;
+  augment: boolean;
+  rows: number;
+  topLosses: number;
+  /** Folder of the run folders (`<runs>/<job id>`); must be shared with the workers. */
+  runs: string;
+  /** The run folder of a single job (not with a sweep). */
+  out?: string;
+  /** Job priority (1 is the highest; BullMQ's). */
+  priority?: number;
+  /** Attempts before a job fails for good. */
+  attempts: number;
+  /** Follow the jobs until they end. */
+  wait?: boolean;
+}
+
+/** `fastts submit predict`. */
+export interface SubmitPredictOptions extends QueueOptions {
+  /** Images per shard (one child job each). */
+  shardSize: number;
+  /** Folder of the shards' CSVs and the merged predictions.csv (default `<run>/predictions/<flow id>`). */
+  out?: string;
+  attempts: number;
+  wait?: boolean;
 }

@@ -28,6 +28,9 @@ function recording(behaviour?: (command: string, ctx: Parameters<CommandHandlers
     dashboard: record('dashboard'),
     datasetsList: record('datasets list'),
     datasetsGet: record('datasets get'),
+    worker: record('worker'),
+    submitTrain: record('submit train'),
+    submitPredict: record('submit predict'),
   };
   return { calls, handlers };
 }
@@ -62,15 +65,60 @@ describe('fastts command line', () => {
   it('parses every train flag of the contract', async () => {
     const { calls, handlers } = recording();
     const argv = [
-      'train', 'd', '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--bs', '16', '--epochs', '2', '--lr', '1e-3',
-      '--unfreeze-epochs', '1', '--unfreeze-lr', '1e-6:1e-4', '--valid', 'val', '--valid-pct', '0.25', '--test', 'tst',
-      '--seed', '7', '--backend', 'wasm', '--threads', '2', '--out', 'runs/x', '--json', '--verbose', '--parallel', 'off',
+      'train',
+      'd',
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '128',
+      '--bs',
+      '16',
+      '--epochs',
+      '2',
+      '--lr',
+      '1e-3',
+      '--unfreeze-epochs',
+      '1',
+      '--unfreeze-lr',
+      '1e-6:1e-4',
+      '--valid',
+      'val',
+      '--valid-pct',
+      '0.25',
+      '--test',
+      'tst',
+      '--seed',
+      '7',
+      '--backend',
+      'wasm',
+      '--threads',
+      '2',
+      '--out',
+      'runs/x',
+      '--json',
+      '--verbose',
+      '--parallel',
+      'off',
     ];
     expect(await main(argv, memoryIo(), handlers)).toBe(0);
     expect(calls[0]!.options).toMatchObject({
-      arch: 'mobilenet_v1_0.25_224', size: 128, bs: 16, epochs: 2, lr: 1e-3, unfreezeEpochs: 1,
-      unfreezeLr: { lo: 1e-6, hi: 1e-4 }, valid: 'val', validPct: 0.25, test: 'tst', seed: 7, backend: 'wasm',
-      threads: 2, out: 'runs/x', json: true, parallel: 'off', testRequired: true,
+      arch: 'mobilenet_v1_0.25_224',
+      size: 128,
+      bs: 16,
+      epochs: 2,
+      lr: 1e-3,
+      unfreezeEpochs: 1,
+      unfreezeLr: { lo: 1e-6, hi: 1e-4 },
+      valid: 'val',
+      validPct: 0.25,
+      test: 'tst',
+      seed: 7,
+      backend: 'wasm',
+      threads: 2,
+      out: 'runs/x',
+      json: true,
+      parallel: 'off',
+      testRequired: true,
     });
   });
 
@@ -222,7 +270,10 @@ describe('fastts command line', () => {
   });
 
   it('exits 130 for a command stopped by Ctrl-C and 143 for SIGTERM', async () => {
-    for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    for (const [sig, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
       const stopped = recording(async (_c, ctx) => {
         process.emit(sig, sig);
         throw new InterruptedError(`stopped by ${ctx.interrupts.by}`, { hint: 'run it again' });

@@ -3,17 +3,9 @@
  * which runs one command line and returns the exit code (0 ok, 1 runtime failure, 2 usage error, 130 Ctrl-C).
  */
 import { Command, CommanderError, Option } from 'commander';
-import {
-  BACKENDS,
-  parseFraction,
-  parseLr,
-  parseNonNegativeInt,
-  parsePositiveInt,
-  parsePositiveNumber,
-  type LrSpec,
-} from './args.js';
+import { parseLr, parseNonNegativeInt, parsePositiveInt, parsePositiveNumber, type LrSpec } from './args.js';
 import type { CommandContext } from './context.js';
-import { ExitCode, formatError, oneLine, toCliError } from './errors.js';
+import { ExitCode, formatError, toCliError } from './errors.js';
 import { configure as configurePlatform } from '@fastts/node-gpu';
 import { exitCodeFor, handleInterrupts } from '@fastts/node-gpu/platform';
 import type {
@@ -28,10 +20,12 @@ import type {
   TrainOptions,
 } from './options.js';
 import { colorEnabled, processIo, Reporter, type CliIo } from './output.js';
+import { addBackendOptions, addDataOptions, addJson, configure, examples, GLOBAL_HELP } from './program-options.js';
+import { addQueueCommands, type QueueHandlers } from './queue/commands.js';
 import { cliVersion } from './version.js';
 
 /** The implementations behind the commands (replaceable in tests of the argument parsing). */
-export interface CommandHandlers {
+export interface CommandHandlers extends QueueHandlers {
   train(dataDir: string | undefined, options: TrainOptions, ctx: CommandContext): Promise<void>;
   lrFind(dataDir: string, options: LrFindOptions, ctx: CommandContext): Promise<void>;
   predict(model: string, inputs: string[], options: PredictOptions, ctx: CommandContext): Promise<void>;
@@ -47,78 +41,11 @@ export interface CommandHandlers {
 /** Default learning rates for the unfrozen phase (fast.ai's tutorial: `slice(1e-5, 3e-4)`). */
 export const DEFAULT_UNFREEZE_LR: LrSpec = { lo: 1e-5, hi: 3e-4 };
 
-function examples(lines: string[]): string {
-  return `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
-}
-
-const GLOBAL_HELP = `
-Environment:
-  FASTTS_HOME     cache (default ~/.cache/fastts): weights in models/<arch>/, data sets in data/<name>/
-  FASTTS_OFFLINE  set to 1 to forbid downloads of weights and data sets (the error says which file to place where)
-  FASTTS_MIRROR   base URL of a mirror: https://<host>/<path> downloads as $FASTTS_MIRROR/<host>/<path>
-  FASTTS_BACKEND  default of --backend; FASTTS_THREADS default of --threads
-  NO_COLOR        set to turn colours off (https://no-color.org); FORCE_COLOR=1 forces them on
-
-Output:
-  Results go to stdout, progress and errors to stderr. With --json, stdout carries exactly one JSON object
-  (the result, or {"error": {...}} on failure). Errors print one line; --verbose adds the stack trace.
-
-Exit codes:
-  0 success, 1 runtime failure, 2 usage error (bad command line), 130 interrupted by Ctrl-C (143 by SIGTERM)
-${examples([
-  'fastts train data/pets --arch resnet34 --epochs 1 --unfreeze-epochs 3',
-  'fastts lr-find data/pets --arch resnet34',
-  'fastts predict runs/20250101-120000-resnet34 photo.jpg more-photos/ --top 3',
-  'fastts interpret runs/20250101-120000-resnet34',
-  'fastts models',
-])}`;
-
-function addDataOptions(cmd: Command): Command {
-  return cmd
-    .option('--train <dir>', 'training folder under the data folder', 'train')
-    .option('--valid <dir>', 'validation folder under the data folder', 'valid')
-    .option('--valid-pct <p>', 'hold out this fraction of the training images instead of a valid folder', parseFraction)
-    .option('--test <dir>', 'unlabelled test folder under the data folder (used when it exists)', 'test')
-    .option('--size <px>', 'image size fed to the model (square, pixels)', parsePositiveInt, 224)
-    .option('--bs <n>', 'batch size', parsePositiveInt, 64)
-    .option('--seed <n>', 'seed for the split, shuffling, augmentation, head initialisation and dropout (default: random, recorded)', parseNonNegativeInt);
-}
-
-function addBackendOptions(cmd: Command): Command {
-  return cmd
-    .addOption(
-      new Option('--backend <name>', 'where tensors run: auto tries cuda, then webgpu, then wasm (cpu is pure JS, slow)')
-        .choices(BACKENDS)
-        .default('auto')
-        .env('FASTTS_BACKEND'),
-    )
-    .addOption(
-      new Option('--threads <n>', 'CPU threads of the wasm backend (default: the cores, at most 8)').argParser(parsePositiveInt).env('FASTTS_THREADS'),
-    );
-}
-
-function addJson(cmd: Command, what = 'print one JSON object on stdout (progress goes to stderr)'): Command {
-  return cmd.option('--json', what);
-}
-
-/** Commander settings every command shares: output streams, one-line usage errors, our exit codes. */
-function configure(cmd: Command, io: CliIo): Command {
-  const color = colorEnabled(io.stderr, io.env);
-  return cmd
-    .exitOverride()
-    .configureHelp({ showGlobalOptions: true, sortOptions: false })
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => {
-        const names: string[] = [];
-        for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
-        const name = names.join(' '); // `fastts`, `fastts train`, `fastts datasets get`
-        const text = oneLine(s.replace(/^error:\s*/i, '')).replace(/[.;:]\s*$/, '');
-        write(`${color ? '\u001b[31merror:\u001b[39m' : 'error:'} ${text}; run '${name} --help' for usage\n`);
-      },
-    });
-}
+/** What the first Ctrl-C (or SIGTERM) says, for the commands that do not train. */
+const STOPPING: Record<string, string> = {
+  dashboard: 'stopping the dashboard...',
+  worker: 'taking no more jobs; checkpointing training jobs, finishing prediction shards... (again to quit at once)',
+};
 
 /** Mutable state shared between the action wrappers and {@link main}. */
 interface RunState {
@@ -140,11 +67,17 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     const reporter = new Reporter(io, { json: all.json ?? options.json, verbose: all.verbose });
     // The CLI has its own output (tables on the human channel, bars on stderr), Ctrl-C handling and backend choice:
     // the Node platform's defaults for library users step aside.
-    configurePlatform({ reporter: () => undefined, interrupts: false, log: (line) => reporter.log(line), parallel: 'auto', threads: undefined });
+    configurePlatform({
+      reporter: () => undefined,
+      interrupts: false,
+      log: (line) => reporter.log(line),
+      parallel: 'auto',
+      threads: undefined,
+    });
     const interrupts = handleInterrupts({
       onFirst: (sig) =>
         reporter.log(
-          `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: ${cmd.name() === 'dashboard' ? 'stopping the dashboard...' : 'stopping at the end of the current batch... (Ctrl-C again to quit at once)'}`,
+          `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: ${STOPPING[cmd.name()] ?? 'stopping at the end of the current batch... (Ctrl-C again to quit at once)'}`,
         ),
     });
     const ctx: CommandContext = { io, reporter, interrupts };
@@ -191,7 +124,9 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .option('--rows <n>', 'rows of the batch.png grid', parsePositiveInt, 3)
     .option('--top-losses <k>', 'images in top_losses.png', parsePositiveInt, 9)
     .option('--out <runDir>', 'run folder to write (default runs/<timestamp>-<arch>)')
-    .option('--resume <runDir>', 'continue an interrupted run from its checkpoint (uses its config.json)');
+    .option('--resume <runDir>', 'continue an interrupted run from its checkpoint (uses its config.json)')
+    // A queue worker resuming a job whose previous worker died elsewhere: the queue, not the pid, knows it is dead.
+    .addOption(new Option('--take-over', 'with --resume: resume even when status.json says running').hideHelp());
   addJson(train, 'print one JSON object with the results on stdout (progress goes to stderr)')
     .addHelpText(
       'after',
@@ -255,7 +190,10 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .option('--top <k>', 'print the k most likely labels per image', parsePositiveInt, 1)
     .option('--bs <n>', 'images per batch of the --tta pass', parsePositiveInt, 16)
     .addOption(
-      new Option('--engine <name>', 'auto: ONNX Runtime when the model has an export.onnx and onnxruntime-node is installed, else tfjs')
+      new Option(
+        '--engine <name>',
+        'auto: ONNX Runtime when the model has an export.onnx and onnxruntime-node is installed, else tfjs',
+      )
         .choices(['auto', 'onnx', 'tfjs'])
         .default('auto'),
     );
@@ -306,7 +244,11 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .argument('<dataDir>', 'the data folder')
     .option('--rows <n>', 'rows (and columns) of the grid', parsePositiveInt, 3)
     .option('--out <file>', 'where to write the PNG', 'batch.png')
-    .addOption(new Option('--ds <set>', 'which images: the (augmented) training set or the validation set').choices(['train', 'valid']).default('train'))
+    .addOption(
+      new Option('--ds <set>', 'which images: the (augmented) training set or the validation set')
+        .choices(['train', 'valid'])
+        .default('train'),
+    )
     .option('--no-augment', 'show the training images without augmentation');
   addDataOptions(showBatch);
   addJson(showBatch)
@@ -330,9 +272,15 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         "'fastts predict' accepts the file as well as the run folder. From an interrupted run, exports its checkpoint.",
     )
     .argument('<runDir>', 'a run folder written by fastts train')
-    .option('--out <file>', 'the file to write (default ./<run name>.safetensors; with --format onnx, <runDir>/model/export.onnx)')
+    .option(
+      '--out <file>',
+      'the file to write (default ./<run name>.safetensors; with --format onnx, <runDir>/model/export.onnx)',
+    )
     .addOption(
-      new Option('--format <format>', 'safetensors (weights, for fastts) or onnx (the network with its preprocessing, for ONNX Runtime)')
+      new Option(
+        '--format <format>',
+        'safetensors (weights, for fastts) or onnx (the network with its preprocessing, for ONNX Runtime)',
+      )
         .choices(['safetensors', 'onnx'])
         .default('safetensors'),
     );
@@ -352,7 +300,9 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
   // models
   const models = configure(program.command('models'), io)
     .summary('list the known architectures and which weights are in the cache')
-    .description('List the architectures fastts knows, their preprocessing, and whether their ImageNet weights are in the cache ($FASTTS_HOME/models/<arch>/).');
+    .description(
+      'List the architectures fastts knows, their preprocessing, and whether their ImageNet weights are in the cache ($FASTTS_HOME/models/<arch>/).',
+    );
   addJson(models)
     .addHelpText('after', examples(['fastts models', 'FASTTS_HOME=/data/fastts fastts models --json']))
     .action(async (options: ModelsOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.models(options, ctx)));
@@ -370,10 +320,25 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
     .option('--host <addr>', 'interface to listen on (0.0.0.0 for every interface: then a token is required)', '127.0.0.1')
     .option('--home <dir>', 'FASTTS_HOME whose weight cache the in-browser training reads (default $FASTTS_HOME)')
     .option('--token <token>', 'the access token (default $FASTTS_DASHBOARD_TOKEN, else a random one)')
-    .option('--no-auth', 'no token (only on a loopback address)');
+    .option('--no-auth', 'no token (only on a loopback address)')
+    .addOption(
+      new Option('--redis <url>', 'the Redis of the fastts workers: adds the Queue page (jobs, submitting training)').env(
+        'FASTTS_REDIS_URL',
+      ),
+    )
+    .option('--data-root <dir>', 'the folder whose sub-folders the Queue page may submit as training data sets');
   addJson(dashboard)
-    .addHelpText('after', examples(['fastts dashboard', 'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0']))
-    .action(async (options: DashboardOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.dashboard(options, ctx)));
+    .addHelpText(
+      'after',
+      examples([
+        'fastts dashboard',
+        'fastts dashboard --runs /srv/runs --port 8080 --host 0.0.0.0',
+        'FASTTS_REDIS_URL=redis://:secret@queue:6379 fastts dashboard --runs /shared/runs --data-root /shared/data',
+      ]),
+    )
+    .action(async (options: DashboardOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.dashboard(options, ctx)),
+    );
   // datasets list | get
   const datasets = configure(program.command('datasets'), io)
     .summary("list and download data sets (fast.ai's untar_data)")
@@ -382,20 +347,38 @@ export function createProgram(io: CliIo, handlers: CommandHandlers, state: RunSt
         'doraemon-walle. Downloaded once (verified, resumable) into $FASTTS_HOME/data/<name>/; FASTTS_MIRROR ' +
         'fetches them from a mirror. fastts train accepts a name as well as a folder.',
     )
-    .addHelpText('after', examples(['fastts datasets list', 'fastts datasets get doraemon-walle', 'fastts train doraemon-walle --arch resnet34']));
+    .addHelpText(
+      'after',
+      examples(['fastts datasets list', 'fastts datasets get doraemon-walle', 'fastts train doraemon-walle --arch resnet34']),
+    );
   addJson(configure(datasets.command('list'), io).summary('list the data sets, their size and whether they are in the cache'))
     .addHelpText('after', examples(['fastts datasets list', 'FASTTS_HOME=/data/fastts fastts datasets list --json']))
-    .action(async (options: CommonOptions, cmd: Command) => withContext(options, cmd, (ctx) => handlers.datasetsList(options, ctx)));
+    .action(async (options: CommonOptions, cmd: Command) =>
+      withContext(options, cmd, (ctx) => handlers.datasetsList(options, ctx)),
+    );
   addJson(
     configure(datasets.command('get'), io)
       .summary('download and extract a data set (if not cached) and print its folder')
       .argument('<name>', "a name from 'fastts datasets list' (or fast.ai's, e.g. IMAGENETTE_160)"),
   )
-    .addHelpText('after', examples(['fastts datasets get doraemon-walle', 'fastts datasets get IMAGENETTE_160', 'FASTTS_MIRROR=http://mirror.local/fastts fastts datasets get mnist_sample']))
+    .addHelpText(
+      'after',
+      examples([
+        'fastts datasets get doraemon-walle',
+        'fastts datasets get IMAGENETTE_160',
+        'FASTTS_MIRROR=http://mirror.local/fastts fastts datasets get mnist_sample',
+      ]),
+    )
     .action(async (name: string, options: CommonOptions, cmd: Command) =>
       withContext(options, cmd, (ctx) => handlers.datasetsGet(name, options, ctx)),
     );
 
+  addQueueCommands(program, handlers, {
+    configure: (cmd) => configure(cmd, io),
+    run: withContext,
+    addBackendOptions,
+    examples,
+  });
   return program;
 }
 
@@ -415,7 +398,8 @@ export async function main(argv: readonly string[], io: CliIo, handlers: Command
       // --help and --version end with code 0; every other commander error is a usage error it already printed.
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    const reporter = state.ctx?.reporter ?? new Reporter(io, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
+    const reporter =
+      state.ctx?.reporter ?? new Reporter(io, { verbose: argv.includes('--verbose'), json: argv.includes('--json') });
     const code = reportFailure(err, reporter, io);
     return code === ExitCode.interrupted ? exitCodeFor(state.ctx?.interrupts.signalName) : code;
   }

@@ -22,6 +22,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/">Runs</Link>
             <Link href="/predict">Predict</Link>
             <Link href="/train">Train</Link>
+            <Link href="/queue">Queue</Link>
           </nav>
         </header>
         <main>{children}</main>

@@ -11,7 +11,17 @@ export const metadata = { title: 'Runs' };
 type SearchParams = Record<string, string | string[] | undefined>;
 
 /** A column header that sorts by `sort` (toggling the order when it already does). */
-function SortHeader({ query, sort, label, className }: { query: RunsQuery; sort: 'date' | 'accuracy'; label: string; className?: string }) {
+function SortHeader({
+  query,
+  sort,
+  label,
+  className,
+}: {
+  query: RunsQuery;
+  sort: 'date' | 'accuracy';
+  label: string;
+  className?: string;
+}) {
   const active = query.sort === sort;
   const order = active && query.order === 'desc' ? 'asc' : 'desc';
   return (
@@ -59,8 +69,8 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
         <div className="card" data-testid="no-runs">
           <p>No runs yet in the runs directory.</p>
           <p className="muted">
-            Train one with <code>fastts train &lt;dataDir&gt; --out runs/&lt;name&gt;</code>, or point the dashboard
-            at another directory with <code>--runs</code>.
+            Train one with <code>fastts train &lt;dataDir&gt; --out runs/&lt;name&gt;</code>, or point the dashboard at another
+            directory with <code>--runs</code>.
           </p>
         </div>
       ) : (
@@ -80,11 +90,20 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
             </label>
             <label>
               run{' '}
-              <input type="search" name="q" defaultValue={query.q ?? ''} placeholder="id contains…" size={14} data-testid="filter-q" />
+              <input
+                type="search"
+                name="q"
+                defaultValue={query.q ?? ''}
+                placeholder="id contains…"
+                size={14}
+                data-testid="filter-q"
+              />
             </label>
             <input type="hidden" name="sort" value={query.sort} />
             <input type="hidden" name="order" value={query.order} />
-            <button type="submit" data-testid="filter-apply">Apply</button>
+            <button type="submit" data-testid="filter-apply">
+              Apply
+            </button>
             {filtered ? <Link href={runsListUrl({ sort: query.sort, order: query.order })}>clear</Link> : null}
           </form>
           {runs.length === 0 ? (
@@ -96,6 +115,9 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
               <table className="runs" data-testid="runs-table">
                 <thead>
                   <tr>
+                    <th>
+                      <span className="sr-only">compare</span>
+                    </th>
                     <th>run</th>
                     <th>status</th>
                     <th>arch</th>
@@ -110,15 +132,29 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
                   {runs.map((r) => (
                     <tr key={r.id} data-testid="run-row" data-run-id={r.id}>
                       <td>
+                        <input
+                          type="checkbox"
+                          name="run"
+                          value={r.id}
+                          form="compare-form"
+                          aria-label={`compare ${r.id}`}
+                          data-testid="compare-check"
+                        />
+                      </td>
+                      <td>
                         <Link href={runPageUrl(r.id)}>{r.id}</Link>
                       </td>
                       <td>
-                        <span className={`status ${r.status}`} title={r.error ?? undefined}>{r.status}</span>
+                        <span className={`status ${r.status}`} title={r.error ?? undefined}>
+                          {r.status}
+                        </span>
                       </td>
                       <td>{r.arch ?? '—'}</td>
                       <td>{r.dataset ?? '—'}</td>
                       <td className="hide-phone" title={r.classes.join(', ')}>
-                        {r.classes.length > 4 ? `${r.classes.slice(0, 4).join(', ')} … (${r.classes.length})` : r.classes.join(', ') || '—'}
+                        {r.classes.length > 4
+                          ? `${r.classes.slice(0, 4).join(', ')} … (${r.classes.length})`
+                          : r.classes.join(', ') || '—'}
                       </td>
                       <td data-testid="best-accuracy">{pct(r.bestAccuracy)}</td>
                       <td>
@@ -132,6 +168,14 @@ export default async function RunsPage({ searchParams }: { searchParams: Promise
               </table>
             </div>
           )}
+          {runs.length > 1 ? (
+            <form id="compare-form" method="get" action="/compare" className="row" data-testid="compare-form">
+              <button type="submit" data-testid="compare-button">
+                Compare selected
+              </button>
+              <span className="muted">their curves overlaid and what differs in their configs</span>
+            </form>
+          ) : null}
           <nav className="row pager" data-testid="runs-pager">
             {list.page > 1 ? (
               <Link href={runsListUrl({ ...list.query, page: list.page - 1 })} data-testid="page-prev">

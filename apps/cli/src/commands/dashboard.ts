@@ -48,6 +48,8 @@ export async function runDashboard(options: DashboardOptions, ctx: CommandContex
       ...(options.home ? { home: resolve(io.cwd, options.home) } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
       ...(options.auth === false ? { auth: false } : {}),
+      ...(options.redis ? { redis: options.redis } : {}),
+      ...(options.dataRoot ? { dataRoot: resolve(io.cwd, options.dataRoot) } : {}),
     });
   } catch (e) {
     if (e instanceof web.DashboardStartError) throw new UsageError(e.message, { cause: e });

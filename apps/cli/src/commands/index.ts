@@ -9,6 +9,8 @@ import { runModels } from './models.js';
 import { runPredict } from './predict.js';
 import { runShowBatch } from './show-batch.js';
 import { runTrain } from './train.js';
+import { runSubmitPredict, runSubmitTrain } from '../queue/submit.js';
+import { runWorker } from '../queue/worker.js';
 
 /** The handlers `fastts` runs. */
 export const defaultHandlers: CommandHandlers = {
@@ -22,4 +24,7 @@ export const defaultHandlers: CommandHandlers = {
   dashboard: runDashboard,
   datasetsList: runDatasetsList,
   datasetsGet: runDatasetsGet,
+  worker: runWorker,
+  submitTrain: runSubmitTrain,
+  submitPredict: runSubmitPredict,
 };

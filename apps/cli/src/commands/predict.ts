@@ -6,7 +6,16 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { chooseInferenceEngine, DataLoader, decodeImageFile, Learner, loadOnnxLearner, type DecodeTarget, type InferenceLearner, type OnnxLearner } from '@fastts/node-gpu';
+import {
+  chooseInferenceEngine,
+  DataLoader,
+  decodeImageFile,
+  Learner,
+  loadOnnxLearner,
+  type DecodeTarget,
+  type InferenceLearner,
+  type OnnxLearner,
+} from '@fastts/node-gpu';
 import { nodePlatform, probeImageFile } from '@fastts/node-gpu/platform';
 import { ImageCache, ImageDataset } from '@fastts/core/platform';
 import { preprocess } from '@fastts/core/models';
@@ -36,7 +45,8 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   const images = expandImageInputs(inputs, io.cwd);
   // The tfjs backend also resizes and crops the images for ONNX Runtime.
   await setupCliBackend(options, reporter);
-  const learn: InferenceLearner | OnnxLearner = engine === 'onnx' ? await loadOnnxLearner(file, options.threads ? { threads: options.threads } : {}) : await loadExport(file);
+  const learn: InferenceLearner | OnnxLearner =
+    engine === 'onnx' ? await loadOnnxLearner(file, options.threads ? { threads: options.threads } : {}) : await loadExport(file);
   const k = Math.min(options.top, learn.classes.length);
   const on = 'executionProvider' in learn ? `ONNX Runtime, ${learn.executionProvider}` : 'tfjs';
   reporter.debug(`model: ${file} (${learn.arch}, ${learn.info.size} px, classes ${learn.classes.join(', ')}; ${on})`);
@@ -50,7 +60,10 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   }
   try {
     // --tta: fast.ai's test-time augmentation (Learner.tta) over the images that decode, in batches.
-    const tta = options.tta && !('executionProvider' in learn) ? await ttaPredictions(learn, images, options.bs, interrupts.signal) : undefined;
+    const tta =
+      options.tta && !('executionProvider' in learn)
+        ? await ttaPredictions(learn, images, options.bs, interrupts.signal)
+        : undefined;
     for (const [n, image] of images.entries()) {
       if (interrupts.signal.aborted) throw new InterruptedError(`stopped by ${interrupts.by}`, { hint: 'run the command again' });
       let p: ImagePrediction;
@@ -88,7 +101,14 @@ export async function runPredict(model: string, inputs: string[], options: Predi
   } finally {
     await learn.dispose();
   }
-  reporter.result({ model: file, engine, arch: learn.arch, classes: learn.classes, predictions, ...(failures.length ? { errors: failures } : {}) });
+  reporter.result({
+    model: file,
+    engine,
+    arch: learn.arch,
+    classes: learn.classes,
+    predictions,
+    ...(failures.length ? { errors: failures } : {}),
+  });
   if (failures.length) {
     throw new CliError(`${failures.length} of ${images.length} image${images.length === 1 ? '' : 's'} could not be classified`, {
       hint: 'see the error lines above; fix or remove those files',
@@ -112,10 +132,14 @@ async function resolveEngine(
   const asked = options.engine ?? 'auto';
   const givenOnnx = abs.endsWith('.onnx') && existsSync(abs) && statSync(abs).isFile();
   if (givenOnnx && asked === 'tfjs') {
-    throw new UsageError(`'${model}' is an ONNX model: tfjs reads the .safetensors export`, { hint: 'use --engine onnx, or give the run folder' });
+    throw new UsageError(`'${model}' is an ONNX model: tfjs reads the .safetensors export`, {
+      hint: 'use --engine onnx, or give the run folder',
+    });
   }
   if (options.tta && (asked === 'onnx' || givenOnnx)) {
-    throw new UsageError('--tta runs on tfjs, not ONNX Runtime', { hint: 'use --engine tfjs with the run folder or its .safetensors export' });
+    throw new UsageError('--tta runs on tfjs, not ONNX Runtime', {
+      hint: 'use --engine tfjs with the run folder or its .safetensors export',
+    });
   }
   let onnx: string | undefined;
   if (givenOnnx) onnx = abs;
@@ -123,7 +147,9 @@ async function resolveEngine(
     onnx = [join(abs, RUN_FILES.model, ONNX_EXPORT_FILE), join(abs, ONNX_EXPORT_FILE)].find((f) => existsSync(f));
   }
   if (asked === 'onnx' && !onnx) {
-    throw new UsageError(`'${model}' has no ONNX export (${RUN_FILES.model}/${ONNX_EXPORT_FILE})`, { hint: `write one with: fastts export ${model} --format onnx` });
+    throw new UsageError(`'${model}' has no ONNX export (${RUN_FILES.model}/${ONNX_EXPORT_FILE})`, {
+      hint: `write one with: fastts export ${model} --format onnx`,
+    });
   }
   if (onnx && !givenOnnx) {
     const weights = [join(abs, RUN_FILES.model, EXPORT_FILE), join(abs, EXPORT_FILE)].find((f) => existsSync(f));
@@ -137,7 +163,7 @@ async function resolveEngine(
 }
 
 /** How the run decoded its images (recorded in the export). */
-function decodeTargetOf(learn: { decodeTarget: DecodeTarget | undefined; info: { size: number } }): DecodeTarget {
+export function decodeTargetOf(learn: { decodeTarget: DecodeTarget | undefined; info: { size: number } }): DecodeTarget {
   const d = Math.round(1.5 * learn.info.size);
   return learn.decodeTarget ?? { width: d, height: d, fit: 'fill' };
 }

@@ -12,6 +12,7 @@
  *      /test_predictions.csv file,label,probability
  *      /model/export.safetensors (and export.onnx)   the exported model
  *      /checkpoints/epoch-<n>.safetensors, interrupted.safetensors   what --resume continues from
+ *      /queue.json           runs of a queue worker: job id, sweep id, each attempt (host, pid, resumed from)
  *      /batch.png, confusion_matrix.png, top_losses.png, thumbs/{valid,test}/<i>.jpg
  * ```
  * JSON files are replaced atomically; JSON Lines are appended a whole line at a time, so a reader may see a run

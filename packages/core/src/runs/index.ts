@@ -37,3 +37,18 @@ export {
   type ReadStatus,
   type StatusEvidence,
 } from './read.js';
+export {
+  QUEUE_NAME,
+  JOB_NAMES,
+  SWEEP_KEYS,
+  sweepCombinations,
+  newJobGroupId,
+  redactRedisUrl,
+  type SweepKey,
+  type TrainJobOptions,
+  type TrainJobData,
+  type PredictShardData,
+  type PredictMergeData,
+  type TrainJobProgress,
+  type ShardJobProgress,
+} from './queue.js';
