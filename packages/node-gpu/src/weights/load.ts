@@ -130,7 +130,7 @@ export async function pickPretrained(
     } catch (e) {
       if (!(e instanceof PretrainedUnavailableError)) throw e;
       last = e;
-      options.log?.(`${arch}: ${e.message.split('\n')[0]}; trying the next one`);
+      options.log?.(`${arch}: ${e.message.split('\n')[0]!.replace(/[.;:\s]+$/, '')}; trying the next one`);
     }
   }
   throw last ?? new Error('pickPretrained: no architecture given');
