@@ -23,5 +23,7 @@ export async function allFinite(grads: Map<string, tf.Tensor>): Promise<boolean>
  * browser rendering until it ends. One task per batch (about a millisecond) keeps all of them live.
  */
 export function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
+  // setTimeout exists in every JavaScript host core runs in; core's lib has neither DOM nor Node types.
+  const host = globalThis as unknown as { setTimeout(callback: () => void, ms: number): unknown };
+  return new Promise((resolve) => host.setTimeout(resolve, 0));
 }
