@@ -3,7 +3,11 @@ import { spawn } from 'node:child_process';
 import { REPO_ROOT } from '../test-support/shared.js';
 
 /** Spawns `node --import tsx script ...args`; resolves with the last line of stdout parsed as JSON, or an error text. */
-export function runJsonScript<T>(script: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ value: T } | { error: string }> {
+export function runJsonScript<T>(
+  script: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ value: T } | { error: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,

@@ -14,7 +14,11 @@ import { runTorchBaseline } from './torch-baseline.js';
 /** The phases a repetition measures. */
 export const PHASES = ['trainUnfrozen', 'trainFrozen', 'inference'] as const;
 export type Phase = (typeof PHASES)[number];
-export const PHASE_LABELS: Record<Phase, string> = { trainUnfrozen: 'train unfrozen', trainFrozen: 'train frozen', inference: 'inference' };
+export const PHASE_LABELS: Record<Phase, string> = {
+  trainUnfrozen: 'train unfrozen',
+  trainFrozen: 'train frozen',
+  inference: 'inference',
+};
 
 /** What every engine measures: the same model, batch and image size. */
 export interface Workload {
@@ -74,7 +78,8 @@ export class TorchEngine implements Engine {
 }
 
 /** The frozen-body rule of the PyTorch script (fast.ai's train_bn=True): BatchNorm parameters and the head. */
-const frozenTrainable = (name: string): boolean => /(^|\.)fc\./.test(name) || /bn\d*\./.test(name) || name.includes('downsample.1.');
+const frozenTrainable = (name: string): boolean =>
+  /(^|\.)fc\./.test(name) || /bn\d*\./.test(name) || name.includes('downsample.1.');
 
 /** Options of the fastts engine: how the trainer lays out its workers. */
 export interface FasttsLayout {
@@ -108,7 +113,10 @@ export class FasttsEngine implements Engine {
     });
     const { bs, size } = this.w;
     const x = tf.randomNormal([bs, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const y = tf.tensor1d(Array.from({ length: bs }, (_, i) => i % 2), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: bs }, (_, i) => i % 2),
+      'int32',
+    );
     this.batch = { x: (await x.data()) as Float32Array, shape: [bs, size, size, 3], y: (await y.data()) as Int32Array };
     tf.dispose([x, y]);
     this.description =
@@ -145,7 +153,11 @@ export class FasttsEngine implements Engine {
       rep.imgPerSec[phase] = images / t.wall;
       rep.cpuSecPerImg![phase] = t.cpu / images;
       const stats = await trainer.stats();
-      this.memory.push({ phase: `after ${PHASE_LABELS[phase]}`, numTensors: stats.map((s) => s.numTensors), heapMb: stats.map((s) => Math.round(s.heapBytes / 2 ** 20)) });
+      this.memory.push({
+        phase: `after ${PHASE_LABELS[phase]}`,
+        numTensors: stats.map((s) => s.numTensors),
+        heapMb: stats.map((s) => Math.round(s.heapBytes / 2 ** 20)),
+      });
     }
     rep.seconds = (performance.now() - t0) / 1000;
     rep.load = loadavg()[0]!;

@@ -121,7 +121,12 @@ function softmaxRows(logits: Float32Array, rows: number): void {
 export function exportTorchvisionOnnx(python: string, arch: string, size: number, file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(python, ['-c', EXPORT_SCRIPT, arch, String(size), file], { timeout: 300_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`torch.onnx.export of torchvision ${arch} failed: ${(stderr || err.message).trim().split('\n').slice(-2).join(' | ')}`));
+      if (err)
+        reject(
+          new Error(
+            `torch.onnx.export of torchvision ${arch} failed: ${(stderr || err.message).trim().split('\n').slice(-2).join(' | ')}`,
+          ),
+        );
       else resolve(stdout.trim());
     });
   });
@@ -137,7 +142,8 @@ export async function measureOnnxEngines(options: OnnxEngineOptions): Promise<On
   const threads = options.threads ?? 2;
   const { bs, size, steps } = options;
   const log = options.log ?? (() => undefined);
-  if (getArch(arch).family !== 'torchvision-resnet') throw new Error(`the ONNX engine benchmark compares torchvision graphs: '${arch}' is not a torchvision ResNet`);
+  if (getArch(arch).family !== 'torchvision-resnet')
+    throw new Error(`the ONNX engine benchmark compares torchvision graphs: '${arch}' is not a torchvision ResNet`);
   const ort = await loadOnnxRuntime();
   const python = options.python ?? findTorchPython();
   if (!python) throw new Error(`no Python with torch and torchvision to export the torchvision graph; ${TORCH_INSTALL_HINT}`);
@@ -148,14 +154,24 @@ export async function measureOnnxEngines(options: OnnxEngineOptions): Promise<On
     const fasttsFile = join(dir, `fastts-${arch}.onnx`);
     const model = createCnnModel(arch, 2);
     try {
-      writeFileSync(fasttsFile, await toOnnx(model, { classes: ['a', 'b'], size, preprocessing: getArch(arch).preprocessing, arch }));
+      writeFileSync(
+        fasttsFile,
+        await toOnnx(model, { classes: ['a', 'b'], size, preprocessing: getArch(arch).preprocessing, arch }),
+      );
     } finally {
       model.dispose();
     }
-    const sessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const };
+    const sessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all' as const,
+    };
     const tv = await ort.InferenceSession.create(new Uint8Array(readFileSync(tvFile)), sessionOptions);
     const fastts = await loadOnnxLearner(fasttsFile, { device: 'cpu', threads });
-    log(`ONNX engines: onnxruntime-node ${ort.env.versions?.node ?? '?'}, CPU provider, ${threads} intra-op threads; torchvision ${arch} via torch ${torchVersion} torch.onnx.export vs fastts' export (fast.ai head)`);
+    log(
+      `ONNX engines: onnxruntime-node ${ort.env.versions?.node ?? '?'}, CPU provider, ${threads} intra-op threads; torchvision ${arch} via torch ${torchVersion} torch.onnx.export vs fastts' export (fast.ai head)`,
+    );
     const n = bs * 3 * size * size;
     const pixels = new Float32Array(n).map(() => Math.random() * 255);
     const normalized = new Float32Array(n);
@@ -169,7 +185,8 @@ export async function measureOnnxEngines(options: OnnxEngineOptions): Promise<On
     };
     normalize();
     const tvRun = async (): Promise<Float32Array> =>
-      (await tv.run({ [tv.inputNames[0]!]: new ort.Tensor('float32', normalized, [bs, 3, size, size]) }))[tv.outputNames[0]!]!.data as Float32Array;
+      (await tv.run({ [tv.inputNames[0]!]: new ort.Tensor('float32', normalized, [bs, 3, size, size]) }))[tv.outputNames[0]!]!
+        .data as Float32Array;
     const engines = {
       torchvision: async () => void (await tvRun()),
       torchvisionPipeline: async () => {
@@ -226,9 +243,11 @@ export async function measureOnnxEngines(options: OnnxEngineOptions): Promise<On
 /** The result as table lines (img/s median and range per engine, the ratios). */
 export function formatOnnxEngines(r: OnnxEngineResult): string[] {
   const row = (name: string, s: EngineStats): string =>
-    `${name.padEnd(40)}${s.median.toFixed(2).padStart(9)}   [${s.min.toFixed(2)}, ${s.max.toFixed(2)}]`.padEnd(70) + s.cpuSPerImg.toFixed(4).padStart(9);
+    `${name.padEnd(40)}${s.median.toFixed(2).padStart(9)}   [${s.min.toFixed(2)}, ${s.max.toFixed(2)}]`.padEnd(70) +
+    s.cpuSPerImg.toFixed(4).padStart(9);
   return [
-    `${'inference img/s (ONNX Runtime)'.padEnd(40)}${'median'.padStart(9)}   [min, max]`.padEnd(70) + `${'CPU s/img'.padStart(9)}   (${r.reps} interleaved reps x ${r.steps} batches of ${r.bs}, ${r.threads} threads)`,
+    `${'inference img/s (ONNX Runtime)'.padEnd(40)}${'median'.padStart(9)}   [min, max]`.padEnd(70) +
+      `${'CPU s/img'.padStart(9)}   (${r.reps} interleaved reps x ${r.steps} batches of ${r.bs}, ${r.threads} threads)`,
     row(`torchvision ${r.arch}, model only`, r.torchvision),
     row(`torchvision ${r.arch}, pixels -> probs`, r.torchvisionPipeline),
     row(`fastts ${r.arch} + head, pixels -> probs`, r.fastts),
@@ -248,10 +267,26 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const i = process.argv.indexOf('--arch');
   const arch = i >= 0 ? process.argv[i + 1]! : 'resnet34';
   const log = (s: string): void => console.log(s);
-  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   await setupBackend({ backend: 'wasm' });
-  const r = await measureOnnxEngines({ arch, bs: arg('bs', 16), size: arg('size', 224), steps: arg('steps', 3), reps: arg('reps', 7), threads: arg('threads', 2), log });
+  const r = await measureOnnxEngines({
+    arch,
+    bs: arg('bs', 16),
+    size: arg('size', 224),
+    steps: arg('steps', 3),
+    reps: arg('reps', 7),
+    threads: arg('threads', 2),
+    log,
+  });
   for (const line of formatOnnxEngines(r)) log(line);
-  log(`load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `load average now ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(JSON.stringify({ bench: 'onnx-engines', ...r, load_average: loadavg().map((l) => +l.toFixed(2)) }));
 }

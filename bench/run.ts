@@ -24,7 +24,16 @@ import { setupBackend } from '@fastts/node-gpu';
 import { planWorkers } from '@fastts/node-gpu/platform';
 import { REPO_ROOT } from '../test-support/shared.js';
 import { runJsonScript } from './child.js';
-import { FasttsEngine, PHASE_LABELS, PHASES, TorchEngine, type Engine, type Phase, type Repetition, type Workload } from './engines.js';
+import {
+  FasttsEngine,
+  PHASE_LABELS,
+  PHASES,
+  TorchEngine,
+  type Engine,
+  type Phase,
+  type Repetition,
+  type Workload,
+} from './engines.js';
 import { runScaling } from './scaling.js';
 import { fmtSpread, jsonSpread, round, spread, table } from './stats.js';
 import { findTorchPython, runTorchCpuTime, TORCH_INSTALL_HINT, type TorchCpuTime } from './torch-baseline.js';
@@ -40,14 +49,25 @@ function int(name: string, fallback: number): number {
   return v;
 }
 const log = (s: string): void => console.log(s);
-const loadNow = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadNow = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 const arch = arg('arch', 'resnet34');
 const size = int('size', 224);
 
 if (flag('scaling')) {
   const maxThreads = int('threads-max', cpus().length);
-  await runScaling({ arch, size, bs: int('bs', Math.max(16, 4 * maxThreads)), steps: int('steps', 3), reps: int('reps', 3), maxThreads, log });
+  await runScaling({
+    arch,
+    size,
+    bs: int('bs', Math.max(16, 4 * maxThreads)),
+    steps: int('steps', 3),
+    reps: int('reps', 3),
+    maxThreads,
+    log,
+  });
   process.exit(0);
 }
 
@@ -58,13 +78,17 @@ const workers = int('workers', plan.workers);
 const threadsPerWorker = int('threads-per-worker', flag('workers') ? 1 : plan.threadsPerWorker);
 const microBatch = int('micro-batch', Math.ceil(w.bs / workers));
 
-log(`fastts CPU benchmark: ${arch}, ${size} px, batch ${w.bs}; ${reps} repetitions x ${w.steps} timed steps per phase, engines interleaved`);
+log(
+  `fastts CPU benchmark: ${arch}, ${size} px, batch ${w.bs}; ${reps} repetitions x ${w.steps} timed steps per phase, engines interleaved`,
+);
 log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadNow()}`);
 
 const torchPython = flag('skip-torch') ? null : findTorchPython();
 if (flag('skip-torch')) log('PyTorch reference: skipped (--skip-torch)');
-else if (!torchPython) log(`PyTorch reference: not available (no Python with torch and torchvision found); ${TORCH_INSTALL_HINT}`);
-else if (size !== 224) log(`note: the PyTorch reference script always runs at 224 px; fastts runs at ${size} px (the ratios compare unlike work)`);
+else if (!torchPython)
+  log(`PyTorch reference: not available (no Python with torch and torchvision found); ${TORCH_INSTALL_HINT}`);
+else if (size !== 224)
+  log(`note: the PyTorch reference script always runs at 224 px; fastts runs at ${size} px (the ratios compare unlike work)`);
 
 const backend = await setupBackend({ log });
 const fastts = new FasttsEngine(w, { workers, threadsPerWorker, microBatch });
@@ -79,14 +103,18 @@ for (let r = 0; r < reps; r++) {
       const rep = await e.run();
       results.get(e.name)!.push(rep);
       const figures = e.phases.map((p) => `${PHASE_LABELS[p]} ${rep.imgPerSec[p]?.toFixed(2) ?? 'n/a'}`).join(', ');
-      log(`  rep ${r + 1}/${reps} ${e.name.padEnd(7)} ${figures} img/s (${rep.seconds.toFixed(0)} s, load ${rep.load.toFixed(1)})`);
+      log(
+        `  rep ${r + 1}/${reps} ${e.name.padEnd(7)} ${figures} img/s (${rep.seconds.toFixed(0)} s, load ${rep.load.toFixed(1)})`,
+      );
     } catch (err) {
       log(`  rep ${r + 1}/${reps} ${e.name}: failed (${(err as Error).message})`);
     }
   }
 }
 for (const e of engines) log(`${e.name}: ${e.description}`);
-log(`  per worker tf.memory().numTensors / wasm heap MB (last repetition): ${fastts.memory.map((m) => `${m.phase} [${m.numTensors.join(', ')}] / [${m.heapMb.join(', ')}]`).join('; ')}`);
+log(
+  `  per worker tf.memory().numTensors / wasm heap MB (last repetition): ${fastts.memory.map((m) => `${m.phase} [${m.numTensors.join(', ')}] / [${m.heapMb.join(', ')}]`).join('; ')}`,
+);
 for (const e of engines) await e.stop();
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
@@ -103,7 +131,10 @@ if (torchPython && flag('cpu-time')) {
 let pipeline: number | null = null;
 if (flag('skip-pipeline')) log('input pipeline: skipped (--skip-pipeline)');
 else {
-  const p = await runJsonScript<{ epoch1ImgPerSec: number }>(join(REPO_ROOT, 'packages', 'node-gpu', 'bench', 'input-pipeline.ts'), ['--bs', '64', '--size', String(size)]);
+  const p = await runJsonScript<{ epoch1ImgPerSec: number }>(
+    join(REPO_ROOT, 'packages', 'node-gpu', 'bench', 'input-pipeline.ts'),
+    ['--bs', '64', '--size', String(size)],
+  );
   if ('error' in p) log(`input pipeline: could not run (${p.error})`);
   else {
     pipeline = p.value.epoch1ImgPerSec;
@@ -123,7 +154,12 @@ log('');
 log(
   table(
     ['img/s, median (min-max)', 'fastts', 'PyTorch', 'ratio'],
-    PHASES.map((p) => [PHASE_LABELS[p], fmtSpread(spreads('fastts', p)), fmtSpread(spreads('torch', p)), ratio(p)?.toFixed(3) ?? 'n/a']),
+    PHASES.map((p) => [
+      PHASE_LABELS[p],
+      fmtSpread(spreads('fastts', p)),
+      fmtSpread(spreads('torch', p)),
+      ratio(p)?.toFixed(3) ?? 'n/a',
+    ]),
   ),
 );
 log(`(ratio = fastts median / PyTorch median, ${reps} interleaved repetitions of ${w.steps} steps each)`);
@@ -134,7 +170,12 @@ if (torchCpu) {
       ['CPU s/img', 'fastts', 'PyTorch', 'ratio'],
       PHASES.map((p) => {
         const mine = spreads('fastts', p, 'cpuSecPerImg')?.median;
-        return [PHASE_LABELS[p], mine?.toFixed(3) ?? 'n/a', torchCpu![p].toFixed(3), mine ? (torchCpu![p] / mine).toFixed(3) : 'n/a'];
+        return [
+          PHASE_LABELS[p],
+          mine?.toFixed(3) ?? 'n/a',
+          torchCpu![p].toFixed(3),
+          mine ? (torchCpu![p] / mine).toFixed(3) : 'n/a',
+        ];
       }),
     ),
   );
@@ -147,7 +188,9 @@ const engineJson = (name: string) => {
   return {
     repetitions: reps.map((r) => ({
       img_s: Object.fromEntries(Object.entries(r.imgPerSec).map(([k, v]) => [k, round(v!)])),
-      ...(r.cpuSecPerImg ? { cpu_s_per_img: Object.fromEntries(Object.entries(r.cpuSecPerImg).map(([k, v]) => [k, round(v!, 4)])) } : {}),
+      ...(r.cpuSecPerImg
+        ? { cpu_s_per_img: Object.fromEntries(Object.entries(r.cpuSecPerImg).map(([k, v]) => [k, round(v!, 4)])) }
+        : {}),
       load: round(r.load, 2),
       seconds: round(r.seconds, 1),
     })),

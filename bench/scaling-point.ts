@@ -14,13 +14,22 @@ function arg(name: string, fallback: number | string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : String(fallback);
 }
 const threads = Number(arg('threads', 1));
-const w: Workload = { arch: arg('arch', 'resnet34'), bs: Number(arg('bs', 16)), size: Number(arg('size', 224)), steps: Number(arg('steps', 3)) };
+const w: Workload = {
+  arch: arg('arch', 'resnet34'),
+  bs: Number(arg('bs', 16)),
+  size: Number(arg('size', 224)),
+  steps: Number(arg('steps', 3)),
+};
 const reps = Number(arg('reps', 3));
 
 await setupBackend({ log: () => undefined });
 // the layout fastts picks for a machine of `threads` cores: replicas x threads per replica
 const plan = planWorkers({ cores: threads });
-const engine = new FasttsEngine(w, { workers: plan.workers, threadsPerWorker: plan.threadsPerWorker, microBatch: Math.min(8, Math.ceil(w.bs / plan.workers)) });
+const engine = new FasttsEngine(w, {
+  workers: plan.workers,
+  threadsPerWorker: plan.threadsPerWorker,
+  microBatch: Math.min(8, Math.ceil(w.bs / plan.workers)),
+});
 await engine.start();
 const unfrozen: number[] = [];
 const inference: number[] = [];

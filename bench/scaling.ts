@@ -40,7 +40,11 @@ export function threadCounts(max: number): number[] {
 export async function runScaling(o: ScalingOptions): Promise<void> {
   const { log } = o;
   log(`fastts CPU scaling: ${o.arch}, ${o.size} px, batch ${o.bs}, ${o.steps} timed steps x ${o.reps} repetitions per point`);
-  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const points: Point[] = [];
   for (const threads of threadCounts(o.maxThreads)) {
     const t0 = performance.now();
@@ -70,13 +74,27 @@ export async function runScaling(o: ScalingOptions): Promise<void> {
       ['threads', 'train img/s', 'speed-up', 'efficiency', 'inference img/s', 'peak RSS MB'],
       points.map((p) => {
         const up = one ? p.trainUnfrozenMedian / one.trainUnfrozenMedian : NaN;
-        return [String(p.threads), p.trainUnfrozenMedian.toFixed(2), up.toFixed(2), (up / p.threads).toFixed(2), p.inferenceMedian.toFixed(2), String(p.peakRssMb)];
+        return [
+          String(p.threads),
+          p.trainUnfrozenMedian.toFixed(2),
+          up.toFixed(2),
+          (up / p.threads).toFixed(2),
+          p.inferenceMedian.toFixed(2),
+          String(p.peakRssMb),
+        ];
       }),
     ),
   );
   if ('error' in pipe) log(`input pipeline: could not run (${pipe.error})`);
-  else log(`input pipeline with ${o.maxThreads} threads (decode + augment, cold): ${pipe.value.epoch1ImgPerSec.toFixed(1)} img/s; warm (augment only): ${pipe.value.epoch2ImgPerSec.toFixed(1)} img/s`);
-  log(`load average now ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  else
+    log(
+      `input pipeline with ${o.maxThreads} threads (decode + augment, cold): ${pipe.value.epoch1ImgPerSec.toFixed(1)} img/s; warm (augment only): ${pipe.value.epoch2ImgPerSec.toFixed(1)} img/s`,
+    );
+  log(
+    `load average now ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(
     JSON.stringify({
       bench: 'resnet-cpu-scaling',
@@ -95,7 +113,10 @@ export async function runScaling(o: ScalingOptions): Promise<void> {
         inference_img_s: p.inference.map((v) => round(v)),
         peak_rss_mb: p.peakRssMb,
       })),
-      input_pipeline: 'error' in pipe ? null : { threads: o.maxThreads, cold_img_s: pipe.value.epoch1ImgPerSec, warm_img_s: pipe.value.epoch2ImgPerSec },
+      input_pipeline:
+        'error' in pipe
+          ? null
+          : { threads: o.maxThreads, cold_img_s: pipe.value.epoch1ImgPerSec, warm_img_s: pipe.value.epoch2ImgPerSec },
       load_average: loadavg().map((l) => round(l, 2)),
     }),
   );

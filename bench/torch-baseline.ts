@@ -49,7 +49,9 @@ export function findTorchPython(): string | null {
 export function runTorchBaseline(python: string, arch: string, bs: number, steps: number): Promise<TorchResult> {
   const script = torchScript();
   if (!existsSync(script)) {
-    return Promise.reject(new Error(`the PyTorch baseline script is missing: ${script} (set FASTTS_SHARED to the shared folder)`));
+    return Promise.reject(
+      new Error(`the PyTorch baseline script is missing: ${script} (set FASTTS_SHARED to the shared folder)`),
+    );
   }
   const t0 = performance.now();
   return runPython(python, [script, arch, String(bs), String(steps)]).then(({ code, out, err }) => {
@@ -71,7 +73,11 @@ export function runTorchBaseline(python: string, arch: string, bs: number, steps
 }
 
 /** Runs a Python script to its end, collecting stdout and stderr. */
-function runPython(python: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+function runPython(
+  python: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
     let out = '';

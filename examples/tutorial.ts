@@ -66,7 +66,14 @@ const num = (name: keyof typeof a): number => {
   if (!Number.isInteger(v) || v < 0) throw new Error(`--${name} must be a whole number, got "${String(a[name])}"`);
   return v;
 };
-const [size, bs, frozenEpochs, epochs, seed, out] = [num('size'), num('bs'), num('frozen-epochs'), num('epochs'), num('seed'), resolve(a.out!)];
+const [size, bs, frozenEpochs, epochs, seed, out] = [
+  num('size'),
+  num('bs'),
+  num('frozen-epochs'),
+  num('epochs'),
+  num('seed'),
+  resolve(a.out!),
+];
 configure({ ...(a.backend ? { backend: a.backend as NodeBackendName } : {}), ...(a.threads ? { threads: num('threads') } : {}) });
 if (!process.env.FASTTS_HOME && existsSync(join(SHARED, 'models'))) process.env.FASTTS_HOME = SHARED; // this workspace's weight cache
 const sharedData = join(SHARED, 'datasets', 'doraemon-walle');
@@ -76,9 +83,15 @@ process.on('uncaughtException', (e) => {
 });
 /** Prints the test predictions; the file name says the truth (`walle.113.jpg`). */
 const show = (title: string, p: Predictions, classes: readonly string[]) => {
-  const rows = p.items.map((f, i) => ({ file: basename(f), label: classes[p.preds[i]!]!, probability: p.probs[i]![p.preds[i]!]! }));
+  const rows = p.items.map((f, i) => ({
+    file: basename(f),
+    label: classes[p.preds[i]!]!,
+    probability: p.probs[i]![p.preds[i]!]!,
+  }));
   const scored = rows.map((r) => ({ ...r, correct: r.file.startsWith(r.label) }));
-  console.log(`\n${title}\n${scored.map((r) => `  ${r.file.padEnd(18)} ${r.label.padEnd(10)} ${r.probability.toFixed(4)}  ${r.correct ? 'right' : 'WRONG'}`).join('\n')}`);
+  console.log(
+    `\n${title}\n${scored.map((r) => `  ${r.file.padEnd(18)} ${r.label.padEnd(10)} ${r.probability.toFixed(4)}  ${r.correct ? 'right' : 'WRONG'}`).join('\n')}`,
+  );
   console.log(`  ${scored.filter((r) => r.correct).length}/${rows.length} right (the file name says the truth)`);
   return scored;
 };
@@ -90,7 +103,8 @@ const data = await ImageDataBunch.fromFolder(path, { test: 'test', dsTfms: getTr
 await showBatch(data, { rows: 3, path: join(out, 'batch.png') });
 console.log(`${data}\ndata.show_batch(rows=3): ${join(out, 'batch.png')}`);
 // resnet34 as in the reference; offline without its weights, the best ImageNet model in the cache
-const arch = a.arch ?? (await pickPretrained([models.resnet34, models.resnet50_keras, models.mobilenet_v1_0_75], { log: console.log }));
+const arch =
+  a.arch ?? (await pickPretrained([models.resnet34, models.resnet50_keras, models.mobilenet_v1_0_75], { log: console.log }));
 const learn = await ConvLearner(data, arch, { metrics: accuracy, path: out });
 console.log(`\nlearn = ConvLearner(data, ${arch}, metrics=accuracy)\nlearn.fit_one_cycle(${frozenEpochs})`);
 await learn.fitOneCycle(frozenEpochs);
@@ -99,10 +113,19 @@ await learn.save('stage-1');
 const interp = await ClassificationInterpretation.fromLearner(learn);
 console.log('\ninterp.most_confused(min_val=1):', interp.mostConfused(1));
 console.log(`interp.confusion_matrix() (rows actual, columns predicted):\n${interp.confusionMatrixText()}`);
-console.log(`interp.top_losses(9):\n${interp.topLossItems(9).map((t) => `  ${basename(t.item!).padEnd(22)} ${interp.title(t)}`).join('\n')}`);
+console.log(
+  `interp.top_losses(9):\n${interp
+    .topLossItems(9)
+    .map((t) => `  ${basename(t.item!).padEnd(22)} ${interp.title(t)}`)
+    .join('\n')}`,
+);
 await savePlot(interp.plotTopLosses(9), join(out, 'top_losses.png'));
 await savePlot(interp.plotConfusionMatrix(), join(out, 'confusion_matrix.png'), { scale: 2 });
-const testBefore = show('learn.get_preds(is_test=True), after the frozen epoch:', await learn.getPreds({ isTest: true }), data.classes);
+const testBefore = show(
+  'learn.get_preds(is_test=True), after the frozen epoch:',
+  await learn.getPreds({ isTest: true }),
+  data.classes,
+);
 const frozenAccuracy = learn.recorder.lastRow?.metrics.accuracy;
 
 learn.unfreeze();
@@ -112,5 +135,13 @@ const testAfter = show('learn.get_preds(is_test=True), after fine-tuning:', awai
 console.log(`\nexported for inference: ${await learn.export()}\nwall time: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 const finalAccuracy = learn.recorder.lastRow?.metrics.accuracy;
-const summary = { arch, frozenAccuracy, finalAccuracy, testBefore, testAfter, mostConfused: interp.mostConfused(1), seconds: { total: (Date.now() - t0) / 1000 } };
+const summary = {
+  arch,
+  frozenAccuracy,
+  finalAccuracy,
+  testBefore,
+  testAfter,
+  mostConfused: interp.mostConfused(1),
+  seconds: { total: (Date.now() - t0) / 1000 },
+};
 if (a.json) console.log(JSON.stringify(summary));

@@ -19,13 +19,20 @@ export function entryPoints(): Array<{ id: string; name: string; file: string }>
   const out: Array<{ id: string; name: string; file: string }> = [];
   for (const pkg of ['core', 'node-gpu', 'webgpu']) {
     const dir = join(ROOT, 'packages', pkg);
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+      name: string;
+      exports: Record<string, unknown>;
+    };
     for (const sub of Object.keys(manifest.exports)) {
       if (sub.endsWith('.json')) continue;
       const rest = sub === '.' ? 'index' : sub.replace(/^\.\//, '');
       const file = join(dir, 'src', rest === 'index' ? 'index.ts' : `${rest}.ts`);
       const alt = join(dir, 'src', rest, 'index.ts');
-      out.push({ id: `${pkg}${rest === 'index' ? '' : `-${rest.replace(/\//g, '-')}`}`, name: `${manifest.name}${sub === '.' ? '' : sub.slice(1)}`, file: existsSync(file) ? file : alt });
+      out.push({
+        id: `${pkg}${rest === 'index' ? '' : `-${rest.replace(/\//g, '-')}`}`,
+        name: `${manifest.name}${sub === '.' ? '' : sub.slice(1)}`,
+        file: existsSync(file) ? file : alt,
+      });
     }
   }
   return out;
@@ -82,7 +89,10 @@ export function computeReports(): Array<{ file: string; text: string }> {
 function diff(before: string, after: string): string {
   const a = new Set(before.split('\n').filter((l) => l.startsWith('- ')));
   const b = new Set(after.split('\n').filter((l) => l.startsWith('- ')));
-  return [...[...a].filter((l) => !b.has(l)).map((l) => `  removed ${l.slice(2)}`), ...[...b].filter((l) => !a.has(l)).map((l) => `  added   ${l.slice(2)}`)].join('\n');
+  return [
+    ...[...a].filter((l) => !b.has(l)).map((l) => `  removed ${l.slice(2)}`),
+    ...[...b].filter((l) => !a.has(l)).map((l) => `  added   ${l.slice(2)}`),
+  ].join('\n');
 }
 
 /** Compares the reports with `api/`; returns the problems (empty when all match). */
@@ -108,7 +118,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   } else {
     const problems = checkReports();
     if (problems.length > 0) {
-      console.error(`The public API differs from the report in api/:\n${problems.join('\n')}\nIf the change is intended, run: npm run api:update`);
+      console.error(
+        `The public API differs from the report in api/:\n${problems.join('\n')}\nIf the change is intended, run: npm run api:update`,
+      );
       process.exit(1);
     }
     console.log('api-report: the public API matches api/');

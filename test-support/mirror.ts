@@ -25,7 +25,11 @@ import { join, relative, sep } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { Header } from 'tar';
-import { DORAEMON_WALLE_COMMIT, DORAEMON_WALLE_REPO, DORAEMON_WALLE_URL } from '../packages/node-gpu/src/datasets/doraemon-walle-files.js';
+import {
+  DORAEMON_WALLE_COMMIT,
+  DORAEMON_WALLE_REPO,
+  DORAEMON_WALLE_URL,
+} from '../packages/node-gpu/src/datasets/doraemon-walle-files.js';
 import { DORAEMON_WALLE } from './shared.js';
 
 /**
@@ -174,7 +178,7 @@ export async function writeTarGz(dest: string, entries: readonly TarEntry[]): Pr
   };
   const mtime = new Date('2019-04-02T14:20:01Z');
   for (const e of entries) {
-    const data = e.symlink !== undefined ? new Uint8Array() : e.data ?? readFileSync(e.file!);
+    const data = e.symlink !== undefined ? new Uint8Array() : (e.data ?? readFileSync(e.file!));
     const header = new Header({
       path: e.path,
       mode: e.symlink !== undefined ? 0o777 : 0o644,

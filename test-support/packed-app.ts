@@ -60,7 +60,10 @@ export async function packWorkspaces(workspaces: string[], dir: string): Promise
     cwd: REPO_ROOT,
     maxBuffer: 64 * 1024 * 1024,
   });
-  return (JSON.parse(out) as Array<{ name: string; filename: string }>).map((p) => ({ name: p.name, file: join(dir, p.filename) }));
+  return (JSON.parse(out) as Array<{ name: string; filename: string }>).map((p) => ({
+    name: p.name,
+    file: join(dir, p.filename),
+  }));
 }
 
 /**
@@ -69,7 +72,9 @@ export async function packWorkspaces(workspaces: string[], dir: string): Promise
  */
 export async function installPackedApp(appDir: string, tarballs: Array<{ name: string; file: string }>): Promise<string> {
   mkdirSync(appDir, { recursive: true });
-  const rootLock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const rootLock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   const all = rootLock.packages;
   const deps = Object.fromEntries(tarballs.map((t) => [t.name, `file:${t.file}`]));
   const packages: Record<string, LockEntry> = { '': { name: 'fastts-packed-app', dependencies: deps } as LockEntry };
@@ -77,7 +82,9 @@ export async function installPackedApp(appDir: string, tarballs: Array<{ name: s
   // The closure of the tarballs' dependencies, resolved as npm does: nested under the dependent, else hoisted.
   const queue: Array<[string, Record<string, string>, Record<string, string>]> = [];
   for (const t of tarballs) {
-    const manifest = JSON.parse(execFileSync('tar', ['-xOzf', t.file, 'package/package.json'], { encoding: 'utf8' })) as LockEntry & {
+    const manifest = JSON.parse(
+      execFileSync('tar', ['-xOzf', t.file, 'package/package.json'], { encoding: 'utf8' }),
+    ) as LockEntry & {
       name: string;
     };
     const integrity = `sha512-${createHash('sha512').update(readFileSync(t.file)).digest('base64')}`;
@@ -94,7 +101,10 @@ export async function installPackedApp(appDir: string, tarballs: Array<{ name: s
   const local = new Set(tarballs.map((t) => t.name));
   while (queue.length > 0) {
     const [from, required, optional] = queue.shift()!;
-    for (const [name, isOptional] of [...Object.keys(required).map((n) => [n, false] as const), ...Object.keys(optional).map((n) => [n, true] as const)]) {
+    for (const [name, isOptional] of [
+      ...Object.keys(required).map((n) => [n, false] as const),
+      ...Object.keys(optional).map((n) => [n, true] as const),
+    ]) {
       if (local.has(name)) continue;
       let key: string | undefined;
       for (let at = from; ; at = at.slice(0, at.lastIndexOf('/node_modules/'))) {
@@ -112,12 +122,24 @@ export async function installPackedApp(appDir: string, tarballs: Array<{ name: s
       }
       if (packages[key]) continue;
       const { dev: _dev, devOptional: _devOptional, ...entry } = all[key]!;
-      packages[key] = { ...entry, resolved: entry.resolved ?? registryTarball(key.slice(key.lastIndexOf('node_modules/') + 13), entry.version!) } as LockEntry;
+      packages[key] = {
+        ...entry,
+        resolved: entry.resolved ?? registryTarball(key.slice(key.lastIndexOf('node_modules/') + 13), entry.version!),
+      } as LockEntry;
       queue.push([key, all[key]!.dependencies ?? {}, all[key]!.optionalDependencies ?? {}]);
     }
   }
-  writeFileSync(join(appDir, 'package.json'), `${JSON.stringify({ name: 'fastts-packed-app', private: true, type: 'module', dependencies: deps }, null, 2)}\n`);
-  writeFileSync(join(appDir, 'package-lock.json'), `${JSON.stringify({ name: 'fastts-packed-app', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
-  await run(npm, ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: appDir, maxBuffer: 64 * 1024 * 1024 });
+  writeFileSync(
+    join(appDir, 'package.json'),
+    `${JSON.stringify({ name: 'fastts-packed-app', private: true, type: 'module', dependencies: deps }, null, 2)}\n`,
+  );
+  writeFileSync(
+    join(appDir, 'package-lock.json'),
+    `${JSON.stringify({ name: 'fastts-packed-app', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`,
+  );
+  await run(npm, ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], {
+    cwd: appDir,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return appDir;
 }

@@ -8,7 +8,13 @@ const repoRoot = resolve(__dirname, '..', '..');
 export default defineConfig({
   test: {
     root: repoRoot,
-    include: ['apps/web/src/**/*.test.ts', 'apps/web/serve/**/*.test.ts', 'apps/web/lib/**/*.test.ts', 'apps/web/components/**/*.test.ts', 'tests/web/**/*.e2e.ts'],
+    include: [
+      'apps/web/src/**/*.test.ts',
+      'apps/web/serve/**/*.test.ts',
+      'apps/web/lib/**/*.test.ts',
+      'apps/web/components/**/*.test.ts',
+      'tests/web/**/*.e2e.ts',
+    ],
     exclude: ['**/node_modules/**', '**/.next/**'],
     testTimeout: 180_000,
     hookTimeout: 300_000,

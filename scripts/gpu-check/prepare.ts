@@ -11,7 +11,17 @@
  * Then carry `.gpu-check` and run `bash scripts/gpu-check/run.sh` there (see README.md).
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -63,7 +73,11 @@ async function pack(): Promise<void> {
   for (const name of PHOTO_NAMES) {
     const path = join(models, 'imagenet-samples', name);
     const probe = await nodePlatform.probeImage(path);
-    w.addImage(`models/imagenet-samples/${name}`, await nodePlatform.decodeImage(path, { width: probe.width, height: probe.height, fit: 'fill' }), null);
+    w.addImage(
+      `models/imagenet-samples/${name}`,
+      await nodePlatform.decodeImage(path, { width: probe.width, height: probe.height, fit: 'fill' }),
+      null,
+    );
   }
   // The training check's DataBunch decodes at round(1.5 * size), squished (core's fromFolder).
   const d = Math.round(1.5 * TRAIN_SIZE);
@@ -119,10 +133,22 @@ function dawn(): void {
  */
 function glibc(): void {
   const dir = mkdtempSync(join(tmpdir(), 'fastts-glibc-'));
-  const libs = ['ld-linux-x86-64.so.2', 'libc.so.6', 'libm.so.6', 'libstdc++.so.6', 'libgcc_s.so.1', 'libdl.so.2', 'libpthread.so.0', 'librt.so.1'];
+  const libs = [
+    'ld-linux-x86-64.so.2',
+    'libc.so.6',
+    'libm.so.6',
+    'libstdc++.so.6',
+    'libgcc_s.so.1',
+    'libdl.so.2',
+    'libpthread.so.0',
+    'librt.so.1',
+  ];
   for (const lib of libs) copyFileSync(join('/lib/x86_64-linux-gnu', lib), join(dir, lib));
   execFileSync('tar', ['-cf', join(dir, 'glibc.tar'), '-C', dir, ...libs]);
-  writeFileSync(join(OUT, 'glibc.tar.xz'), execFileSync('xz', ['-T0', '-6', '-c', join(dir, 'glibc.tar')], { maxBuffer: 1 << 30 }));
+  writeFileSync(
+    join(OUT, 'glibc.tar.xz'),
+    execFileSync('xz', ['-T0', '-6', '-c', join(dir, 'glibc.tar')], { maxBuffer: 1 << 30 }),
+  );
   rmSync(dir, { recursive: true, force: true });
   console.log(`  glibc.tar.xz (Debian 12 runtime, fallback for older systems)`);
 }

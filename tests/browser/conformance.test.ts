@@ -27,7 +27,10 @@ async function conformance(backend: 'webgpu' | 'wasm'): Promise<ConformanceRepor
 
 function expectAllPass(report: ConformanceReport): void {
   const text = `${formatReport(report)}\n\nbrowser console (last lines):\n${t.consoleLines.slice(-30).join('\n')}`;
-  expect(report.checks.map((c) => c.name), text).toEqual(['forward', 'gradient', 'training', 'memory']);
+  expect(
+    report.checks.map((c) => c.name),
+    text,
+  ).toEqual(['forward', 'gradient', 'training', 'memory']);
   for (const c of report.checks) expect(c.ok, text).toBe(true);
 }
 

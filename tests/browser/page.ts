@@ -25,7 +25,9 @@ async function droppedFolder(urlDir: string): Promise<webgpu.RelativeFile[]> {
   return Promise.all(
     list.map(async (rel) => {
       const bytes = await fetchBytes(`${urlDir}${rel}`);
-      const file = new File([bytes as BlobPart], rel.split('/').pop()!, { type: rel.endsWith('.png') ? 'image/png' : 'image/jpeg' });
+      const file = new File([bytes as BlobPart], rel.split('/').pop()!, {
+        type: rel.endsWith('.png') ? 'image/png' : 'image/jpeg',
+      });
       return { path: `${name}/${rel}`, file };
     }),
   );

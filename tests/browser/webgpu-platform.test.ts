@@ -30,10 +30,20 @@ beforeAll(async () => {
   // Images made from a real photo: an EXIF-rotated JPEG and a PNG with a transparent left half.
   gen = mkdtempSync(join(tmpdir(), 'fastts-gen-'));
   const src = join(DORAEMON_WALLE, pickJpegs()[2]!);
-  await sharp(src).resize(120, 80, { fit: 'fill' }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toFile(join(gen, 'rotated.jpg'));
-  const { data, info } = await sharp(src).resize(40, 20, { fit: 'fill' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  await sharp(src)
+    .resize(120, 80, { fit: 'fill' })
+    .jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 })
+    .toFile(join(gen, 'rotated.jpg'));
+  const { data, info } = await sharp(src)
+    .resize(40, 20, { fit: 'fill' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width / 2; x++) data[(y * info.width + x) * 4 + 3] = 0;
-  await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } }).png().toFile(join(gen, 'alpha.png'));
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: 4 } })
+    .png()
+    .toFile(join(gen, 'alpha.png'));
   writeFileSync(join(gen, 'not-an-image.jpg'), 'this is text');
   const jpeg = readFileSync(src);
   writeFileSync(join(gen, 'truncated.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
@@ -121,8 +131,14 @@ describe('setupBackend in Chromium', () => {
       const { webgpu, tf } = window.fastts;
       const report = await webgpu.setupBackend({ wasmPaths: '/missing/' });
       const conv = async () => {
-        const x = tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i)), [2, 6, 6, 3]);
-        const w = tf.tensor4d(Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)), [3, 3, 3, 4]);
+        const x = tf.tensor4d(
+          Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i)),
+          [2, 6, 6, 3],
+        );
+        const w = tf.tensor4d(
+          Array.from({ length: 3 * 3 * 3 * 4 }, (_, i) => Math.cos(i)),
+          [3, 3, 3, 4],
+        );
         return Array.from(await tf.conv2d(x, w, 1, 'same').data());
       };
       const gl = await conv();

@@ -21,7 +21,8 @@ function makeData(): void {
     for (const cls of ['doraemon', 'walle']) {
       const dir = join(DATA, split, cls);
       mkdirSync(dir, { recursive: true });
-      for (const f of readdirSync(join(DORAEMON_WALLE, split, cls))) symlinkSync(join(DORAEMON_WALLE, split, cls, f), join(dir, f));
+      for (const f of readdirSync(join(DORAEMON_WALLE, split, cls)))
+        symlinkSync(join(DORAEMON_WALLE, split, cls, f), join(dir, f));
     }
   }
   const jpeg = readFileSync(join(DORAEMON_WALLE, 'test', 'walle.113.jpg'));
@@ -48,7 +49,26 @@ afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 describe('Ctrl-C and --resume', () => {
   it('stops at the end of a batch with a checkpoint and exit 130, then --resume finishes the run', async () => {
     // One frozen epoch, then one unfrozen; Ctrl-C lands in the unfrozen phase, so resuming must unfreeze and reload.
-    const args = ['train', DATA, '--arch', 'mobilenet_v1_0.25_224', '--size', '64', '--bs', '32', '--epochs', '1', '--unfreeze-epochs', '1', '--seed', '7', '--backend', 'wasm', '--out', RUN];
+    const args = [
+      'train',
+      DATA,
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '64',
+      '--bs',
+      '32',
+      '--epochs',
+      '1',
+      '--unfreeze-epochs',
+      '1',
+      '--seed',
+      '7',
+      '--backend',
+      'wasm',
+      '--out',
+      RUN,
+    ];
     const child = startCli(args, { cwd: TMP });
     const done = collect(child);
     const unfrozen = () => batches().filter((b) => b.phase === 'unfrozen').length;
@@ -61,7 +81,9 @@ describe('Ctrl-C and --resume', () => {
     expect(stopped.stderr).toMatch(/warning: skipped .*zz-corrupt\.jpg: /);
     expect(stopped.stderr).toContain('stopping at the end of the current batch');
     const last = lines(stopped.stderr).at(-1)!;
-    expect(last).toMatch(/^interrupted: stopped by Ctrl-C during unfrozen epoch 0; the checkpoint is .*checkpoints\/interrupted\.safetensors; resume with: fastts train --resume /);
+    expect(last).toMatch(
+      /^interrupted: stopped by Ctrl-C during unfrozen epoch 0; the checkpoint is .*checkpoints\/interrupted\.safetensors; resume with: fastts train --resume /,
+    );
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(RUN, 'checkpoints', 'interrupted.safetensors'))).toBe(true);
     const status = JSON.parse(readFileSync(join(RUN, 'status.json'), 'utf8'));
@@ -89,6 +111,8 @@ describe('Ctrl-C and --resume', () => {
     // a finished run cannot be resumed again
     const again = await runCli(['train', '--resume', RUN], { cwd: TMP });
     expect(again.code).toBe(2);
-    expect(lines(again.stderr)).toEqual([expect.stringMatching(/^error: run '.*' has no checkpoint to resume from; it finished/)]);
+    expect(lines(again.stderr)).toEqual([
+      expect.stringMatching(/^error: run '.*' has no checkpoint to resume from; it finished/),
+    ]);
   }, 900_000);
 });

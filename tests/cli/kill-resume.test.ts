@@ -27,12 +27,33 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Pr
 }
 
 const jsonl = (file: string): Array<Record<string, unknown>> =>
-  existsSync(join(RUN, file)) ? lines(readFileSync(join(RUN, file), 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+  existsSync(join(RUN, file))
+    ? lines(readFileSync(join(RUN, file), 'utf8')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
 
 describe('a run killed with SIGKILL', () => {
   it('resumes from its last epoch checkpoint: epochs 1-2 kept, each epoch logged once', async () => {
     // 2 frozen + 2 unfrozen epochs; the kill lands in epoch 3 (the first unfrozen one).
-    const args = ['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '64', '--bs', '32', '--epochs', '2', '--unfreeze-epochs', '2', '--seed', '3', '--backend', 'wasm', '--out', RUN];
+    const args = [
+      'train',
+      DORAEMON_WALLE,
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '64',
+      '--bs',
+      '32',
+      '--epochs',
+      '2',
+      '--unfreeze-epochs',
+      '2',
+      '--seed',
+      '3',
+      '--backend',
+      'wasm',
+      '--out',
+      RUN,
+    ];
     const child = startCli(args, { cwd: TMP });
     const done = collect(child);
     const nIter = Math.floor(279 / 32); // batches per epoch: 279 training images, the last partial batch dropped (fast.ai)

@@ -31,7 +31,23 @@ async function predict(args: string[]): Promise<PredictJson> {
 beforeAll(async () => {
   requireShared();
   const train = await runCli(
-    ['train', DORAEMON_WALLE, '--arch', ARCH, '--size', '64', '--bs', '32', '--epochs', '1', '--seed', '3', '--out', RUN, '--json'],
+    [
+      'train',
+      DORAEMON_WALLE,
+      '--arch',
+      ARCH,
+      '--size',
+      '64',
+      '--bs',
+      '32',
+      '--epochs',
+      '1',
+      '--seed',
+      '3',
+      '--out',
+      RUN,
+      '--json',
+    ],
     { cwd: TMP },
   );
   if (train.code !== 0) throw new Error(`fastts train failed (${train.code}):\n${train.stderr}`);
@@ -43,11 +59,20 @@ describe('fastts export --format onnx', () => {
   it("writes the run's model/export.onnx and says how to use it", async () => {
     const r = await runCli(['export', RUN, '--format', 'onnx', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ file: ONNX, source: 'export', format: 'onnx', arch: ARCH, size: 64, classes: ['doraemon', 'walle'] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      file: ONNX,
+      source: 'export',
+      format: 'onnx',
+      arch: ARCH,
+      size: 64,
+      classes: ['doraemon', 'walle'],
+    });
     expect(existsSync(ONNX)).toBe(true);
     const plain = await runCli(['export', RUN, '--format', 'onnx', '--out', join(TMP, 'copy.onnx')], { cwd: TMP });
     expect(plain.code, plain.stderr).toBe(0);
-    expect(lines(plain.stdout)).toEqual([`wrote copy.onnx (${ARCH}, 64 px, classes doraemon, walle); use it with: fastts predict copy.onnx <image>`]);
+    expect(lines(plain.stdout)).toEqual([
+      `wrote copy.onnx (${ARCH}, 64 px, classes doraemon, walle); use it with: fastts predict copy.onnx <image>`,
+    ]);
   });
 });
 
@@ -60,7 +85,9 @@ describe('fastts predict --engine', () => {
     expect(onnx.model).toBe(ONNX);
     expect(tfjs.model).toBe(join(RUN, 'model', 'export.safetensors'));
     expect(onnx.predictions).toHaveLength(6);
-    expect(onnx.predictions.map((p) => [p.file, p.label, p.top.map((t) => t.label)])).toEqual(tfjs.predictions.map((p) => [p.file, p.label, p.top.map((t) => t.label)]));
+    expect(onnx.predictions.map((p) => [p.file, p.label, p.top.map((t) => t.label)])).toEqual(
+      tfjs.predictions.map((p) => [p.file, p.label, p.top.map((t) => t.label)]),
+    );
     onnx.predictions.forEach((p, i) => {
       p.top.forEach((t, k) => expect(Math.abs(t.probability - tfjs.predictions[i]!.top[k]!.probability)).toBeLessThan(1e-4));
     });
@@ -80,7 +107,9 @@ describe('fastts predict --engine', () => {
     const r = await runCli(['predict', stale, join(TEST_DIR, 'walle.113.jpg'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as PredictJson).engine).toBe('tfjs');
-    expect(r.stderr).toMatch(/export\.onnx is older than .*export\.safetensors: re-export it with fastts export .* --format onnx/);
+    expect(r.stderr).toMatch(
+      /export\.onnx is older than .*export\.safetensors: re-export it with fastts export .* --format onnx/,
+    );
   });
 
   it('says what to do when the ONNX engine cannot be used (exit 2)', async () => {
@@ -90,12 +119,20 @@ describe('fastts predict --engine', () => {
     const image = join(TEST_DIR, 'walle.113.jpg');
     const missing = await runCli(['predict', noOnnx, image, '--engine', 'onnx']);
     expect(missing.code).toBe(2);
-    expect(lines(missing.stderr)).toEqual([expect.stringMatching(/^error: '.*no-onnx' has no ONNX export \(model\/export\.onnx\); write one with: fastts export .*no-onnx --format onnx$/)]);
+    expect(lines(missing.stderr)).toEqual([
+      expect.stringMatching(
+        /^error: '.*no-onnx' has no ONNX export \(model\/export\.onnx\); write one with: fastts export .*no-onnx --format onnx$/,
+      ),
+    ]);
     const tta = await runCli(['predict', RUN, image, '--engine', 'onnx', '--tta']);
     expect(tta.code).toBe(2);
-    expect(lines(tta.stderr)).toEqual(['error: --tta runs on tfjs, not ONNX Runtime; use --engine tfjs with the run folder or its .safetensors export']);
+    expect(lines(tta.stderr)).toEqual([
+      'error: --tta runs on tfjs, not ONNX Runtime; use --engine tfjs with the run folder or its .safetensors export',
+    ]);
     const tfjsOnOnnx = await runCli(['predict', ONNX, image, '--engine', 'tfjs']);
     expect(tfjsOnOnnx.code).toBe(2);
-    expect(lines(tfjsOnOnnx.stderr)).toEqual([expect.stringMatching(/is an ONNX model: tfjs reads the \.safetensors export; use --engine onnx, or give the run folder$/)]);
+    expect(lines(tfjsOnOnnx.stderr)).toEqual([
+      expect.stringMatching(/is an ONNX model: tfjs reads the \.safetensors export; use --engine onnx, or give the run folder$/),
+    ]);
   });
 });

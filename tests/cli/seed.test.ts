@@ -14,13 +14,27 @@ const TMP = mkdtempSync(join(tmpdir(), 'fastts-e2e-seed-'));
 
 /** `fastts train` on the tutorial's data, small and fast (1 frozen + 1 unfrozen epoch at 64 px), into `out`. */
 async function train(seed: number, out: string): Promise<void> {
-  const args = ['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '64', '--bs', '32', '--epochs', '1', '--unfreeze-epochs', '1'];
+  const args = [
+    'train',
+    DORAEMON_WALLE,
+    '--arch',
+    'mobilenet_v1_0.25_224',
+    '--size',
+    '64',
+    '--bs',
+    '32',
+    '--epochs',
+    '1',
+    '--unfreeze-epochs',
+    '1',
+  ];
   const r = await runCli([...args, '--seed', String(seed), '--out', join(TMP, out)], { cwd: TMP });
   if (r.code !== 0) throw new Error(`fastts train --seed ${seed} failed (${r.code}):\n${r.stderr}`);
 }
 
 /** metrics.jsonl with the wall-clock seconds blanked (the one field that cannot repeat). */
-const metrics = (run: string): string => readFileSync(join(TMP, run, 'metrics.jsonl'), 'utf8').replace(/"seconds":[0-9.e+-]+/g, '"seconds":0');
+const metrics = (run: string): string =>
+  readFileSync(join(TMP, run, 'metrics.jsonl'), 'utf8').replace(/"seconds":[0-9.e+-]+/g, '"seconds":0');
 const batches = (run: string): string => readFileSync(join(TMP, run, 'batches.jsonl'), 'utf8');
 
 beforeAll(async () => {
@@ -36,7 +50,9 @@ describe('fastts train --seed', () => {
     expect(metrics('a').split('\n').filter(Boolean)).toHaveLength(2);
     expect(metrics('b')).toBe(metrics('a'));
     expect(batches('b')).toBe(batches('a'));
-    expect(readFileSync(join(TMP, 'b', 'test_predictions.csv'), 'utf8')).toBe(readFileSync(join(TMP, 'a', 'test_predictions.csv'), 'utf8'));
+    expect(readFileSync(join(TMP, 'b', 'test_predictions.csv'), 'utf8')).toBe(
+      readFileSync(join(TMP, 'a', 'test_predictions.csv'), 'utf8'),
+    );
   });
 
   it('another seed gives another run', () => {

@@ -30,7 +30,23 @@ let result: TrainJson;
 beforeAll(async () => {
   requireShared();
   train = await runCli(
-    ['train', DORAEMON_WALLE, '--arch', ARCH, '--size', '128', '--bs', '32', '--epochs', String(EPOCHS), '--seed', '42', '--out', RUN, '--json'],
+    [
+      'train',
+      DORAEMON_WALLE,
+      '--arch',
+      ARCH,
+      '--size',
+      '128',
+      '--bs',
+      '32',
+      '--epochs',
+      String(EPOCHS),
+      '--seed',
+      '42',
+      '--out',
+      RUN,
+      '--json',
+    ],
     { cwd: TMP },
   );
   if (train.code !== 0) throw new Error(`fastts train failed (${train.code}):\n${train.stderr}`);
@@ -57,11 +73,21 @@ describe('fastts train --json', () => {
   });
 
   it('writes one metrics.jsonl line per epoch with every field', () => {
-    const rows = lines(readFileSync(join(RUN, 'metrics.jsonl'), 'utf8')).map((l) => JSON.parse(l) as Record<string, number | string>);
+    const rows = lines(readFileSync(join(RUN, 'metrics.jsonl'), 'utf8')).map(
+      (l) => JSON.parse(l) as Record<string, number | string>,
+    );
     expect(rows).toHaveLength(EPOCHS);
     expect(rows).toEqual(result.epochs);
     rows.forEach((row, i) => {
-      expect(Object.keys(row).sort()).toEqual(['accuracy', 'epoch', 'error_rate', 'phase', 'seconds', 'train_loss', 'valid_loss']);
+      expect(Object.keys(row).sort()).toEqual([
+        'accuracy',
+        'epoch',
+        'error_rate',
+        'phase',
+        'seconds',
+        'train_loss',
+        'valid_loss',
+      ]);
       expect(row.epoch).toBe(i);
       expect(row.phase).toBe('frozen');
       for (const k of ['train_loss', 'valid_loss', 'seconds']) expect(row[k]).toBeGreaterThan(0);
@@ -74,7 +100,16 @@ describe('fastts train --json', () => {
 
   it('records the settings in config.json and the outcome in status.json', () => {
     const config = JSON.parse(readFileSync(join(RUN, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ arch: ARCH, size: 128, bs: 32, epochs: EPOCHS, seed: 42, classes: ['doraemon', 'walle'], nValid: 33, nTest: 6 });
+    expect(config).toMatchObject({
+      arch: ARCH,
+      size: 128,
+      bs: 32,
+      epochs: EPOCHS,
+      seed: 42,
+      classes: ['doraemon', 'walle'],
+      nValid: 33,
+      nTest: 6,
+    });
     const status = JSON.parse(readFileSync(join(RUN, 'status.json'), 'utf8'));
     expect(status.status).toBe('finished');
   });
@@ -110,7 +145,10 @@ describe('fastts train --json', () => {
     const cm = j.confusion as number[][];
     expect(cm.flat().reduce((a, b) => a + b, 0)).toBe(33);
     expect((cm[0]![0]! + cm[1]![1]!) / 33).toBeCloseTo(result.valid.accuracy, 9);
-    const isJpeg = (f: string) => readFileSync(join(RUN, f)).subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
+    const isJpeg = (f: string) =>
+      readFileSync(join(RUN, f))
+        .subarray(0, 3)
+        .equals(Buffer.from([0xff, 0xd8, 0xff]));
     for (const item of j.items) expect(isJpeg(item.thumb), item.thumb).toBe(true);
     for (let r = 0; r < 6; r++) expect(isJpeg(`thumbs/test/${r}.jpg`)).toBe(true);
   });
@@ -221,7 +259,23 @@ describe('fastts interpret / export / show-batch / lr-find / models', () => {
 
   it('lr-find prints suggestions and plots the sweep', async () => {
     const out = join(TMP, 'lr_find.png');
-    const r = await runCli(['lr-find', DORAEMON_WALLE, '--arch', ARCH, '--size', '64', '--bs', '32', '--num-it', '16', '--seed', '1', '--out', out, '--json']);
+    const r = await runCli([
+      'lr-find',
+      DORAEMON_WALLE,
+      '--arch',
+      ARCH,
+      '--size',
+      '64',
+      '--bs',
+      '32',
+      '--num-it',
+      '16',
+      '--seed',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.lrs.length).toBeGreaterThan(5);

@@ -40,7 +40,10 @@ function runSuite(backend: string, env: NodeJS.ProcessEnv = {}): Promise<{ repor
 
 function expectAllPass({ report, log }: { report: ConformanceReport; log: string }): void {
   const text = formatReport(report);
-  expect(report.checks.map((c) => c.name), text).toEqual(['forward', 'gradient', 'training', 'memory']);
+  expect(
+    report.checks.map((c) => c.name),
+    text,
+  ).toEqual(['forward', 'gradient', 'training', 'memory']);
   for (const c of report.checks) expect(c.ok, `${text}\n\n${log.slice(-4000)}`).toBe(true);
 }
 
@@ -51,9 +54,13 @@ describe('conformance in Node', () => {
     expectAllPass(r);
   }, 600_000);
 
-  it.runIf(existsSync(SWIFTSHADER_ICD))('passes on WebGPU through Dawn (SwiftShader)', async () => {
-    const r = await runSuite('webgpu', { VK_ICD_FILENAMES: SWIFTSHADER_ICD });
-    expect(r.report.env?.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
-    expectAllPass(r);
-  }, 900_000);
+  it.runIf(existsSync(SWIFTSHADER_ICD))(
+    'passes on WebGPU through Dawn (SwiftShader)',
+    async () => {
+      const r = await runSuite('webgpu', { VK_ICD_FILENAMES: SWIFTSHADER_ICD });
+      expect(r.report.env?.adapter).toMatchObject({ architecture: 'swiftshader', isFallbackAdapter: true });
+      expectAllPass(r);
+    },
+    900_000,
+  );
 });

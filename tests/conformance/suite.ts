@@ -236,10 +236,7 @@ async function timed(name: CheckName, fn: () => Promise<Omit<CheckResult, 'name'
 }
 
 /** Runs the suite on `options.backend` against the reference backend. */
-export async function runConformance(
-  fixtures: ConformanceFixtures,
-  options: ConformanceOptions,
-): Promise<ConformanceReport> {
+export async function runConformance(fixtures: ConformanceFixtures, options: ConformanceOptions): Promise<ConformanceReport> {
   const { backend, reference = 'cpu', checks = CHECKS, epochs = DEFAULT_EPOCHS, log = () => {} } = options;
   const use = async (name: string) => {
     if (tf.getBackend() !== name && !(await tf.setBackend(name))) throw new Error(`backend ${name} failed to start`);
@@ -372,7 +369,12 @@ export async function runConformance(
         }
         const globalRel = Math.sqrt(diff2 / ref2);
         perParam.sort((a, b) => b[1] - a[1]);
-        log(`  worst gradients: ${perParam.slice(0, 5).map(([k, d]) => `${k} ${d.toExponential(2)}`).join(', ')}`);
+        log(
+          `  worst gradients: ${perParam
+            .slice(0, 5)
+            .map(([k, d]) => `${k} ${d.toExponential(2)}`)
+            .join(', ')}`,
+        );
         const lossRel = Math.abs(got.loss - ref.loss) / Math.abs(ref.loss);
         const afterRel = Math.abs(got.lossAfter - ref.lossAfter) / Math.abs(ref.lossAfter);
         const ok =

@@ -34,10 +34,16 @@ beforeAll(async () => {
     .replace('await untarData(URLs.DORAEMON_WALLE)', JSON.stringify(DORAEMON_WALLE))
     .replace("'resnet34'", "'mobilenet_v1_0.25_224'");
   expect(changed, 'the example still loads doraemon-walle with untarData and trains resnet34').not.toBe(source);
-  const app = await installPackedApp(join(tmp, 'app'), await packWorkspaces(['@fastts/core', '@fastts/node-gpu', '@fastts/webgpu'], join(tmp, 'tgz')));
+  const app = await installPackedApp(
+    join(tmp, 'app'),
+    await packWorkspaces(['@fastts/core', '@fastts/node-gpu', '@fastts/webgpu'], join(tmp, 'tgz')),
+  );
   writeFileSync(join(app, 'example.mjs'), changed);
   run = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['example.mjs'], { cwd: app, env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, FASTTS_OFFLINE: '1' } });
+    const child = spawn(process.execPath, ['example.mjs'], {
+      cwd: app,
+      env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, FASTTS_OFFLINE: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -56,7 +62,10 @@ describe("the README's Node example in a new app (packed tarballs)", () => {
   it("runs to the end and prints fast.ai's epoch tables, reaching >= 0.85 valid accuracy", () => {
     expect(run.status, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
     const header = run.stdout.split('\n').filter((l) => l.startsWith('epoch'));
-    expect(header).toEqual(['epoch     train_loss  valid_loss  accuracy  time', 'epoch     train_loss  valid_loss  accuracy  time']);
+    expect(header).toEqual([
+      'epoch     train_loss  valid_loss  accuracy  time',
+      'epoch     train_loss  valid_loss  accuracy  time',
+    ]);
     const rows = run.stdout.split('\n').filter((l) => /^\d+ +\d+\.\d{6} +\d+\.\d{6} +\d\.\d{6} +\d\d:\d\d$/.test(l));
     expect(rows).toHaveLength(4);
     const accuracy = Number(rows.at(-1)!.trim().split(/\s+/)[3]);

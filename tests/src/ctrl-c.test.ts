@@ -16,7 +16,19 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('Ctrl-C during a fit in a script', () => {
   it('stops at the end of the batch with a checkpoint and exits 130', async () => {
     requireShared();
-    const args = ['--import', 'tsx', join(REPO_ROOT, 'examples', 'tutorial.ts'), '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--bs', '16', '--out', out];
+    const args = [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'examples', 'tutorial.ts'),
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '128',
+      '--bs',
+      '16',
+      '--out',
+      out,
+    ];
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, FASTTS_HOME: WEIGHTS_HOME, FASTTS_OFFLINE: '1' },
@@ -38,7 +50,9 @@ describe('Ctrl-C during a fit in a script', () => {
     expect(sent, stdout).toBe(true);
     expect(code, `stderr:\n${stderr}`).toBe(130);
     expect(stderr).toContain('Ctrl-C: stopping at the end of this batch');
-    expect(stderr).toMatch(/training interrupted at epoch 0, after batch \d+; the training state is saved in .*models\/interrupted\.safetensors/);
+    expect(stderr).toMatch(
+      /training interrupted at epoch 0, after batch \d+; the training state is saved in .*models\/interrupted\.safetensors/,
+    );
     expect(stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(join(out, 'models', 'interrupted.safetensors'))).toBe(true);
     expect(existsSync(join(out, 'export.safetensors'))).toBe(false);

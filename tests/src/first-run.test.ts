@@ -28,9 +28,29 @@ interface Run {
 
 function tutorial(out: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, FASTTS_HOME: home, FASTTS_MIRROR: mirror.url, FASTTS_SHARED: join(tmp, 'no-shared') };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FASTTS_HOME: home,
+      FASTTS_MIRROR: mirror.url,
+      FASTTS_SHARED: join(tmp, 'no-shared'),
+    };
     delete env.FASTTS_OFFLINE;
-    const args = ['--import', 'tsx', join(REPO_ROOT, 'examples', 'tutorial.ts'), '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--bs', '16', '--epochs', '1', '--out', out, '--json'];
+    const args = [
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'examples', 'tutorial.ts'),
+      '--arch',
+      'mobilenet_v1_0.25_224',
+      '--size',
+      '128',
+      '--bs',
+      '16',
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -62,7 +82,9 @@ describe('the tutorial on a machine without ../shared (a mirror on 127.0.0.1 as 
   it('downloads the data set and the weights with progress, then trains to its accuracy', async () => {
     first = await tutorial(join(tmp, 'run1'));
     expect(first.code, `stderr:\n${first.stderr}\nstdout:\n${first.stdout}`).toBe(0);
-    expect(first.stderr).toMatch(/fastts: downloading doraemon-walle\S* \(\d+\.\d MB\) from http:\/\/127\.0\.0\.1:\d+\/codeload\.github\.com\//);
+    expect(first.stderr).toMatch(
+      /fastts: downloading doraemon-walle\S* \(\d+\.\d MB\) from http:\/\/127\.0\.0\.1:\d+\/codeload\.github\.com\//,
+    );
     expect(first.stderr).toMatch(/fastts: downloading mobilenet_v1_0\.25_224\/model\.json/);
     expect(mirror.count(archive.url)).toBe(1);
     expect(mirror.requests.filter((r) => r.key.startsWith(MOBILENET)).length).toBeGreaterThan(10); // model.json + shards

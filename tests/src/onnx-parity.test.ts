@@ -31,7 +31,9 @@ let files: string[];
 beforeAll(async () => {
   requireShared();
   await setupTestBackend();
-  files = readdirSync(SAMPLES).filter((f) => f.endsWith('.jpg')).sort();
+  files = readdirSync(SAMPLES)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort();
   const images = await Promise.all(files.map((f) => decodeImageFile(join(SAMPLES, f), { width: 336, height: 336, fit: 'fill' })));
   pixels = transformImages(images, { size: SIZE });
 });
@@ -84,7 +86,10 @@ describe('ONNX export run in onnxruntime-node vs fastts', () => {
       const row = ref.subarray(i * c, (i + 1) * c);
       const scale = Math.max(...row.map(Math.abs));
       const worst = Math.max(...got.subarray(i * c, (i + 1) * c).map((v, k) => Math.abs(v - row[k]!)));
-      expect(worst / scale, `${arch} ${f}: max |onnx - fastts| / max |fastts| (logits ${Array.from(row).join(', ')})`).toBeLessThan(1e-4);
+      expect(
+        worst / scale,
+        `${arch} ${f}: max |onnx - fastts| / max |fastts| (logits ${Array.from(row).join(', ')})`,
+      ).toBeLessThan(1e-4);
     }
     await session.release();
     tf.dispose([want, nchw]);

@@ -44,8 +44,19 @@ function runTutorial(args: string[]): Promise<number | null> {
 beforeAll(async () => {
   requireShared();
   code = await runTutorial([
-    '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--bs', '16', '--epochs', '1',
-    '--data', DORAEMON_WALLE, '--out', out, '--json',
+    '--arch',
+    'mobilenet_v1_0.25_224',
+    '--size',
+    '128',
+    '--bs',
+    '16',
+    '--epochs',
+    '1',
+    '--data',
+    DORAEMON_WALLE,
+    '--out',
+    out,
+    '--json',
   ]);
   const last = stdout.trim().split('\n').pop() ?? '';
   summary = JSON.parse(last.startsWith('{') ? last : '{}') as Summary;
@@ -74,9 +85,12 @@ describe('npm run tutorial (reduced: mobilenet_v1_0.25_224, 128 px)', () => {
 
   it('prints the interpretation and writes its plots', () => {
     expect(stdout).toContain('interp.most_confused(min_val=1):');
-    expect(stdout).toMatch(/interp\.confusion_matrix\(\)[^\n]*\n\s+doraemon\s+walle\n\s+doraemon\s+\d+\s+\d+\n\s+walle\s+\d+\s+\d+/);
+    expect(stdout).toMatch(
+      /interp\.confusion_matrix\(\)[^\n]*\n\s+doraemon\s+walle\n\s+doraemon\s+\d+\s+\d+\n\s+walle\s+\d+\s+\d+/,
+    );
     const top = stdout.split('interp.top_losses(9):\n')[1]!.split('\n').slice(0, 9);
-    for (const l of top) expect(l).toMatch(/^\s+(doraemon|walle)\.\d+\.jpg\s+(doraemon|walle)\/(doraemon|walle) \/ \d+\.\d\d \/ [01]\.\d\d$/);
+    for (const l of top)
+      expect(l).toMatch(/^\s+(doraemon|walle)\.\d+\.jpg\s+(doraemon|walle)\/(doraemon|walle) \/ \d+\.\d\d \/ [01]\.\d\d$/);
     for (const f of ['top_losses.png', 'confusion_matrix.png', 'batch.png']) {
       const png = readFileSync(join(out, f));
       expect(png.subarray(1, 4).toString()).toBe('PNG');
@@ -85,10 +99,16 @@ describe('npm run tutorial (reduced: mobilenet_v1_0.25_224, 128 px)', () => {
   });
 
   it('predicts the 6 test images with their file names', () => {
-    expect(summary.testAfter.map((r) => r.file).sort()).toEqual(
-      ['doraemon.113.jpg', 'doraemon.123.jpg', 'doraemon.137.jpg', 'walle.113.jpg', 'walle.123.jpg', 'walle.137.jpg'],
-    );
-    for (const r of summary.testAfter) expect(stdout).toContain(`  ${r.file.padEnd(18)} ${r.label.padEnd(10)} ${r.probability.toFixed(4)}`);
+    expect(summary.testAfter.map((r) => r.file).sort()).toEqual([
+      'doraemon.113.jpg',
+      'doraemon.123.jpg',
+      'doraemon.137.jpg',
+      'walle.113.jpg',
+      'walle.123.jpg',
+      'walle.137.jpg',
+    ]);
+    for (const r of summary.testAfter)
+      expect(stdout).toContain(`  ${r.file.padEnd(18)} ${r.label.padEnd(10)} ${r.probability.toFixed(4)}`);
     expect(summary.testAfter.filter((r) => r.correct).length).toBeGreaterThanOrEqual(5);
   });
 

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_FORMAT_VERSION, type BatchLine, type Interpretation, type MetricsLine } from '@fastts/core/runs';
-import { appendJsonLine, MetricsLog, predictionsCsv, RUN_FILES, RunStatusFile, writeJson, writeRunConfig } from '../../apps/cli/src/run-dir.js';
+import {
+  appendJsonLine,
+  MetricsLog,
+  predictionsCsv,
+  RUN_FILES,
+  RunStatusFile,
+  writeJson,
+  writeRunConfig,
+} from '../../apps/cli/src/run-dir.js';
 import type { TrainConfig } from '../../apps/cli/src/train/config.js';
 import { readRun } from '../../apps/web/src/server/runs.js';
 
@@ -74,8 +82,26 @@ const interpretation: Interpretation = {
     [1, 16],
   ],
   items: [
-    { index: 0, file: 'valid/walle/walle.1.jpg', thumb: 'thumbs/valid/0.jpg', actual: 1, pred: 0, loss: 2.3, prob: 0.9, probActual: 0.1 },
-    { index: 1, file: 'valid/doraemon/doraemon.1.jpg', thumb: null, actual: 0, pred: 0, loss: 0.01, prob: 0.99, probActual: 0.99 },
+    {
+      index: 0,
+      file: 'valid/walle/walle.1.jpg',
+      thumb: 'thumbs/valid/0.jpg',
+      actual: 1,
+      pred: 0,
+      loss: 2.3,
+      prob: 0.9,
+      probActual: 0.1,
+    },
+    {
+      index: 1,
+      file: 'valid/doraemon/doraemon.1.jpg',
+      thumb: null,
+      actual: 0,
+      pred: 0,
+      loss: 0.01,
+      prob: 0.99,
+      probActual: 0.99,
+    },
   ],
   topLosses: [0, 1],
 };
@@ -91,7 +117,10 @@ describe('the run format: written by the CLI, read by the dashboard', () => {
     for (const m of metrics) log.append(m);
     for (const b of batches) appendJsonLine(join(dir, RUN_FILES.batches), b);
     writeJson(join(dir, RUN_FILES.interpretation), interpretation);
-    writeFileSync(join(dir, RUN_FILES.testPredictions), predictionsCsv([{ file: 'test/walle.113.jpg', label: 'walle', probability: 0.98 }]));
+    writeFileSync(
+      join(dir, RUN_FILES.testPredictions),
+      predictionsCsv([{ file: 'test/walle.113.jpg', label: 'walle', probability: 0.98 }]),
+    );
     writeFileSync(join(dir, 'model', 'export.safetensors'), 'weights');
     mkdirSync(join(dir, 'thumbs', 'valid'), { recursive: true });
     writeFileSync(join(dir, 'thumbs', 'valid', '0.jpg'), 'jpeg');

@@ -5,7 +5,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BatchNorm1d, type Linear, type Sequential } from '@fastts/core/nn';
-import { ImageDataLoaders, accuracy, cnnLearner, decodeImageFile, getTransforms, loadLearner, loadPretrained, type DataBunch, type VisionLearner } from '@fastts/node-gpu';
+import {
+  ImageDataLoaders,
+  accuracy,
+  cnnLearner,
+  decodeImageFile,
+  getTransforms,
+  loadLearner,
+  loadPretrained,
+  type DataBunch,
+  type VisionLearner,
+} from '@fastts/node-gpu';
 import { MemoryStorage, currentPlatform, registerPretrainedLoader } from '@fastts/core/platform';
 import { type PretrainedWeights } from '@fastts/core/weights';
 import { DORAEMON_WALLE, WEIGHTS_HOME, requireShared } from '../../test-support/shared.js';
@@ -35,7 +45,15 @@ describe('cnnLearner', () => {
     const head = (learn.model as Sequential).at(1) as Sequential;
     const kinds = head.children().map((m) => m.constructor.name);
     expect(kinds).toEqual([
-      'AdaptiveConcatPool2d', 'Flatten', 'BatchNorm1d', 'Dropout', 'Linear', 'ReLU', 'BatchNorm1d', 'Dropout', 'Linear',
+      'AdaptiveConcatPool2d',
+      'Flatten',
+      'BatchNorm1d',
+      'Dropout',
+      'Linear',
+      'ReLU',
+      'BatchNorm1d',
+      'Dropout',
+      'Linear',
     ]);
     const lin1 = head.at(4) as Linear;
     const lin2 = head.at(8) as Linear;
@@ -98,7 +116,9 @@ describe('cnnLearner', () => {
     const platformLoader = currentPlatform().loadPretrained;
     registerPretrainedLoader(undefined);
     try {
-      await expect(cnnLearner(data, ARCH)).rejects.toThrow(/no platform provides them\. Import '@fastts\/node-gpu'.*pass \{ weights \}/);
+      await expect(cnnLearner(data, ARCH)).rejects.toThrow(
+        /no platform provides them\. Import '@fastts\/node-gpu'.*pass \{ weights \}/,
+      );
       registerPretrainedLoader((arch) => loadPretrained(arch, { home: WEIGHTS_HOME, offline: true }));
       const auto = await cnnLearner(data, ARCH);
       const explicit = await cnnLearner(data, ARCH, { weights });

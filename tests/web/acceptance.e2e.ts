@@ -37,7 +37,25 @@ beforeAll(async () => {
   // The dashboard watches the run while the CLI trains it.
   dash = await startServer(join(base, 'runs'));
   ({ browser, close: closeBrowser } = await launchBrowser());
-  const args = ['train', DORAEMON_WALLE, '--arch', 'mobilenet_v1_0.25_224', '--size', '128', '--epochs', '1', '--test', 'test', '--seed', '42', '--bs', '32', '--json', '--out', runDir];
+  const args = [
+    'train',
+    DORAEMON_WALLE,
+    '--arch',
+    'mobilenet_v1_0.25_224',
+    '--size',
+    '128',
+    '--epochs',
+    '1',
+    '--test',
+    'test',
+    '--seed',
+    '42',
+    '--bs',
+    '32',
+    '--json',
+    '--out',
+    runDir,
+  ];
   training = collect(startCli(args), 600_000);
   training.catch(() => undefined);
 }, 600_000);
@@ -87,8 +105,13 @@ describe('a real CLI run in the dashboard', () => {
     await p.waitForLoadState('networkidle');
     await p.screenshot({ path: artifact('real-run-1280x800.png'), fullPage: true });
     await p.context().close();
-    const phone = await (await dash.context(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
-    for (const [path, name] of [[`/runs/${RUN_ID}`, 'real-run'], ['/', 'real-runs']] as const) {
+    const phone = await (
+      await dash.context(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })
+    ).newPage();
+    for (const [path, name] of [
+      [`/runs/${RUN_ID}`, 'real-run'],
+      ['/', 'real-runs'],
+    ] as const) {
       await phone.goto(`${dash.url}${path}`);
       await phone.waitForLoadState('networkidle');
       expect(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), path).toBeLessThanOrEqual(0);
@@ -104,15 +127,18 @@ describe('a real CLI run in the dashboard', () => {
     const interp = JSON.parse(readFileSync(join(runDir, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
     let total = 0;
     let diag = 0;
-    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
-      const n = Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
-      expect(n).toBe(interp.confusion[a]![b]);
-      total += n;
-      if (a === b) diag += n;
-    }
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) {
+        const n = Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
+        expect(n).toBe(interp.confusion[a]![b]);
+        total += n;
+        if (a === b) diag += n;
+      }
     expect(total).toBe(33); // doraemon-walle's valid set: 16 + 17
     expect(diag / total).toBeCloseTo(cliJson.valid.accuracy, 6);
-    const curvePoints = Number(await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'));
+    const curvePoints = Number(
+      await p.locator('[data-testid="loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'),
+    );
     expect(curvePoints).toBe(readFileSync(join(runDir, 'batches.jsonl'), 'utf8').trim().split('\n').length);
     expect(await p.getByTestId('test-prediction').count()).toBe(6);
     await p.context().close();
@@ -126,7 +152,12 @@ describe('a real CLI run in the dashboard', () => {
     const k = interp.topLosses?.length ?? Math.min(interp.k ?? 9, 33);
     expect(await p.getByTestId('top-loss').count()).toBe(k);
     // Pictures, not placeholders: the CLI writes thumbs/valid/<i>.jpg (RUN_FORMAT.md), the dashboard serves them.
-    const loaded = () => p.locator('[data-testid="top-loss"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length);
+    const loaded = () =>
+      p
+        .locator('[data-testid="top-loss"] img')
+        .evaluateAll(
+          (imgs) => imgs.filter((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0).length,
+        );
     await expect.poll(loaded, { message: 'top-loss thumbnails loaded (does the CLI write thumbs/valid/<i>.jpg?)' }).toBe(k);
     await p.context().close();
   });
@@ -134,14 +165,24 @@ describe('a real CLI run in the dashboard', () => {
   it('labels the test images on the predict page as the CLI did, in the browser', async () => {
     await trained();
     expect(existsSync(join(runDir, 'model'))).toBe(true);
-    const csv = readFileSync(join(runDir, 'test_predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const csv = readFileSync(join(runDir, 'test_predictions.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const cli = new Map(csv.map(([file, label, prob]) => [basename(file!), { label: label!, prob: Number(prob) }]));
     const p = await (await dash.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
     await p.goto(`${dash.url}/predict?run=${RUN_ID}`);
-    const tests = readdirSync(join(DORAEMON_WALLE, 'test')).sort().map((f) => join(DORAEMON_WALLE, 'test', f));
+    const tests = readdirSync(join(DORAEMON_WALLE, 'test'))
+      .sort()
+      .map((f) => join(DORAEMON_WALLE, 'test', f));
     await p.getByTestId('predict-input').setInputFiles(tests);
     await expect.poll(() => p.getByTestId('predict-status').innerText(), { timeout: 120_000 }).toContain('done: 6 images');
-    const got = await p.getByTestId('prediction').evaluateAll((els) => els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]));
+    const got = await p
+      .getByTestId('prediction')
+      .evaluateAll((els) =>
+        els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]),
+      );
     console.log('predict page:', JSON.stringify(got), 'cli:', JSON.stringify([...cli]));
     expect(got).toHaveLength(6);
     // Same model, same labels wherever the CLI was confident (browser and sharp decoders differ slightly).

@@ -47,14 +47,19 @@ function appRoutes(): Route[] {
         if (!name.startsWith('_')) walk(p); // `_folder`: private, not a route
         continue;
       }
-      const segments = relative(APP, dir).split(sep).filter((s) => s && !/^\(.*\)$/.test(s)); // `(group)`: no URL segment
+      const segments = relative(APP, dir)
+        .split(sep)
+        .filter((s) => s && !/^\(.*\)$/.test(s)); // `(group)`: no URL segment
       const pattern = '/' + segments.join('/');
       if (/^page\.(tsx|ts|jsx|js|mdx)$/.test(name)) out.push({ pattern, method: 'GET', kind: 'page' });
       else if (/^route\.(ts|js)$/.test(name)) {
-        for (const m of readFileSync(p, 'utf8').matchAll(/export\s+(?:async\s+)?function\s+(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b/g)) {
+        for (const m of readFileSync(p, 'utf8').matchAll(
+          /export\s+(?:async\s+)?function\s+(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\b/g,
+        )) {
           out.push({ pattern, method: m[1]!, kind: 'api' });
         }
-      } else if (METADATA.test(name)) out.push({ pattern: `${pattern === '/' ? '' : pattern}/${name}`, method: 'GET', kind: 'metadata' });
+      } else if (METADATA.test(name))
+        out.push({ pattern: `${pattern === '/' ? '' : pattern}/${name}`, method: 'GET', kind: 'metadata' });
     }
   };
   walk(APP);
@@ -65,7 +70,8 @@ function appRoutes(): Route[] {
 function concrete(pattern: string): string {
   return pattern.replace(/\[(\.\.\.)?([^\]]+)\]/g, (_, rest: string | undefined, name: string) => {
     const v = rest ? SAMPLES[`${name}@${pattern}`] : SAMPLES[name];
-    if (v === undefined) throw new Error(`no sample value for [${rest ?? ''}${name}] in ${pattern}: add one to SAMPLES in tests/web/auth.e2e.ts`);
+    if (v === undefined)
+      throw new Error(`no sample value for [${rest ?? ''}${name}] in ${pattern}: add one to SAMPLES in tests/web/auth.e2e.ts`);
     return rest ? v : encodeURIComponent(v);
   });
 }
@@ -83,12 +89,29 @@ function upload(): { type: string; body: Buffer } {
 }
 
 /** Sends one route's request, with `headers`. */
-async function call(dash: Dashboard, r: Route, headers: Record<string, string>): Promise<{ status: number; type: string; body: string }> {
+async function call(
+  dash: Dashboard,
+  r: Route,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string; body: string }> {
   const path = concrete(r.pattern);
   if (r.method === 'GET') return rawGet(dash.url, path, headers);
   if (r.method === 'POST' && r.pattern === '/api/runs') {
     const u = upload();
-    return { ...(await rawPost(dash.url, path, { origin: `http://${new URL(dash.url).host}`, 'content-type': u.type, 'content-length': String(u.body.length), ...headers }, u.body)), type: '' };
+    return {
+      ...(await rawPost(
+        dash.url,
+        path,
+        {
+          origin: `http://${new URL(dash.url).host}`,
+          'content-type': u.type,
+          'content-length': String(u.body.length),
+          ...headers,
+        },
+        u.body,
+      )),
+      type: '',
+    };
   }
   throw new Error(`no request for ${r.method} ${r.pattern}: teach tests/web/auth.e2e.ts how to call it`);
 }
@@ -122,16 +145,30 @@ afterAll(async () => {
 
 describe('the route list', () => {
   it('covers every route of the production build (pages, API methods, metadata files)', () => {
-    const built = JSON.parse(readFileSync(join(REPO_ROOT, 'apps', 'web', '.next', 'app-path-routes-manifest.json'), 'utf8')) as Record<string, string>;
+    const built = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'apps', 'web', '.next', 'app-path-routes-manifest.json'), 'utf8'),
+    ) as Record<string, string>;
     const walked = new Set(routes.map((r) => r.pattern));
     const missing = Object.values(built).filter((p) => !p.startsWith('/_') && !walked.has(p));
     expect(missing, 'routes in the build that the walk of apps/web/app did not find').toEqual([]);
     expect(routes.length).toBeGreaterThanOrEqual(14);
-    expect(routes.map((r) => `${r.method} ${r.pattern}`)).toEqual(expect.arrayContaining(['GET /', 'GET /runs/[id]', 'GET /api/runs', 'POST /api/runs', 'GET /api/runs/[id]/events', 'GET /icon.svg']));
+    expect(routes.map((r) => `${r.method} ${r.pattern}`)).toEqual(
+      expect.arrayContaining([
+        'GET /',
+        'GET /runs/[id]',
+        'GET /api/runs',
+        'POST /api/runs',
+        'GET /api/runs/[id]/events',
+        'GET /icon.svg',
+      ]),
+    );
   });
 
   it('prints the tokened URL for 0.0.0.0 on its first line', () => {
-    const first = dash.log().split('\n').find((l) => l.includes('fastts dashboard on'))!;
+    const first = dash
+      .log()
+      .split('\n')
+      .find((l) => l.includes('fastts dashboard on'))!;
     expect(first).toMatch(/fastts dashboard on http:\/\/0\.0\.0\.0:\d+\/\?token=t0ken \(runs: /);
   });
 });
@@ -191,7 +228,9 @@ describe('in a browser', () => {
     // Images and API calls of the pages go through on the cookie too.
     expect(await p.evaluate(async () => (await fetch('/api/runs')).status)).toBe(200);
     await p.goto(`${dash.url}/runs/${RUN}`);
-    await expect.poll(() => p.locator('[data-testid="batch-grid"]').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(64);
+    await expect
+      .poll(() => p.locator('[data-testid="batch-grid"]').evaluate((i) => (i as HTMLImageElement).naturalWidth))
+      .toBe(64);
     await ctx.close();
   });
 
@@ -230,7 +269,8 @@ describe('secrets', () => {
 describe('failed attempts', () => {
   it('answers 429 after 10 wrong tokens from one address, even to the right token then', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await rawGet(dash.url, '/api/runs', { authorization: `Bearer wrong-${i}` })).status);
+    for (let i = 0; i < 12; i++)
+      statuses.push((await rawGet(dash.url, '/api/runs', { authorization: `Bearer wrong-${i}` })).status);
     expect(statuses.slice(0, 11)).toEqual(Array(11).fill(401));
     expect(statuses[11]).toBe(429);
     const right = await dash.get('/api/runs', { accept: 'application/json' });

@@ -2,7 +2,17 @@
  * The dashboard against fabricated run directories (RUN_FORMAT.md): runs list, run page contents, live updates
  * while a run trains, path-traversal attempts on every named route, and screenshots at desktop and phone sizes.
  */
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -22,7 +32,14 @@ beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), 'fastts-web-e2e-'));
   runs = join(base, 'runs');
   mkdirSync(runs);
-  await makeFakeRun(runs, '20261128-010000-mobilenet_v1_0.25_224', { epochs: 3, confusion: [[15, 1], [2, 15]], k: 9 });
+  await makeFakeRun(runs, '20261128-010000-mobilenet_v1_0.25_224', {
+    epochs: 3,
+    confusion: [
+      [15, 1],
+      [2, 15],
+    ],
+    k: 9,
+  });
   await makeFakeRun(runs, '20261128-020000-live', { status: 'running', epochs: 1, itersPerEpoch: 4 });
   // Things outside the runs directory that must never be served.
   writeFileSync(join(base, 'secret.txt'), SECRET);
@@ -34,7 +51,9 @@ beforeAll(async () => {
   symlinkSync(join(base, 'secret.png'), join(runs, '20261128-010000-mobilenet_v1_0.25_224', 'leak.png'));
   // A weight cache with one real arch, a symlinked arch folder pointing outside, and a symlinked file inside one.
   const home = join(base, 'home');
-  cpSync(join(WEIGHTS_HOME, 'models', 'mobilenet_v1_0.25_224'), join(home, 'models', 'mobilenet_v1_0.25_224'), { recursive: true });
+  cpSync(join(WEIGHTS_HOME, 'models', 'mobilenet_v1_0.25_224'), join(home, 'models', 'mobilenet_v1_0.25_224'), {
+    recursive: true,
+  });
   mkdirSync(join(base, 'outside-arch'));
   writeFileSync(join(base, 'outside-arch', 'model.json'), JSON.stringify({ secret: SECRET }));
   symlinkSync(join(base, 'outside-arch'), join(home, 'models', 'evil'));
@@ -88,13 +107,17 @@ describe('runs list as the runs folder grows', () => {
     await expect.poll(() => p.getByTestId('runs-total').innerText()).toMatch(/^page 2 of /);
     await p.goto(dash.url);
     await p.getByTestId('sort-accuracy').click();
-    await expect.poll(() => p.getByTestId('run-row').first().getAttribute('data-run-id')).toBe('20261128-010000-mobilenet_v1_0.25_224');
+    await expect
+      .poll(() => p.getByTestId('run-row').first().getAttribute('data-run-id'))
+      .toBe('20261128-010000-mobilenet_v1_0.25_224');
     expect(p.url()).toContain('sort=accuracy');
     await p.getByTestId('filter-status').selectOption('running');
     await p.getByTestId('filter-apply').click();
     await expect.poll(() => p.getByTestId('run-row').count()).toBe(1);
     expect(await p.getByTestId('run-row').first().getAttribute('data-run-id')).toBe('20261128-020000-live');
-    const api = JSON.parse((await dash.get('/api/runs?status=finished&sort=accuracy&limit=1', { accept: 'application/json' })).body) as { runs: { id: string }[]; total: number; pages: number };
+    const api = JSON.parse(
+      (await dash.get('/api/runs?status=finished&sort=accuracy&limit=1', { accept: 'application/json' })).body,
+    ) as { runs: { id: string }[]; total: number; pages: number };
     expect(api.runs.map((r) => r.id)).toEqual(['20261128-010000-mobilenet_v1_0.25_224']);
     expect(api.pages).toBe(api.total);
     expect((await dash.get('/api/runs?sort=loss', { accept: 'application/json' })).status).toBe(400);
@@ -132,15 +155,20 @@ describe('run page', () => {
     expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(3);
     // Confusion matrix counts are the interpretation's.
     const interp = JSON.parse(readFileSync(join(runs, id, 'interpretation.json'), 'utf8')) as { confusion: number[][] };
-    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
-      expect(Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText())).toBe(interp.confusion[a]![b]);
-    }
-    expect(await p.getByTestId('most-confused').innerText()).toBe('Most confused (actual → predicted): walle → doraemon (2), doraemon → walle (1)');
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) {
+        expect(Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText())).toBe(interp.confusion[a]![b]);
+      }
+    expect(await p.getByTestId('most-confused').innerText()).toBe(
+      'Most confused (actual → predicted): walle → doraemon (2), doraemon → walle (1)',
+    );
     await p.getByTestId('cm-cell-1-0').click();
     await expect.poll(() => p.getByTestId('cm-item').count()).toBe(2);
     expect(await p.getByTestId('cm-items').innerText()).toContain('walle predicted as doraemon: 2 images');
     const thumbs = p.locator('[data-testid="cm-item"] img');
-    await expect.poll(() => thumbs.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth === 96))).toBe(true);
+    await expect
+      .poll(() => thumbs.evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth === 96)))
+      .toBe(true);
     // Top losses: k tiles, the wrong ones first.
     expect(await p.getByTestId('top-loss').count()).toBe(9);
     expect(await p.getByTestId('top-loss').first().innerText()).toMatch(/doraemon\/walle|walle\/doraemon/);
@@ -258,7 +286,10 @@ describe('security', () => {
     expect(files.files).toContain('mobilenet_group1-shard1of1');
     expect(files.files).not.toContain('LICENSE.appinventor');
     const run = JSON.parse((await dash.get(`/api/runs/${id}`)).body) as { interpretation: { confusion: number[][] } };
-    expect(run.interpretation.confusion).toEqual([[15, 1], [2, 15]]);
+    expect(run.interpretation.confusion).toEqual([
+      [15, 1],
+      [2, 15],
+    ]);
   });
 
   it('ignores a predict-page model choice that is not a run', async () => {
@@ -295,14 +326,31 @@ describe('saving a browser-trained run (POST /api/runs)', () => {
   const good = () => ({
     config: JSON.stringify({ arch: 'mobilenet_v1_0.25_224', classes: ['doraemon', 'walle'] }),
     metrics: '{"epoch":0,"phase":"frozen","train_loss":0.4,"valid_loss":0.2,"accuracy":0.95,"error_rate":0.05,"seconds":3}\n',
-    interpretation: JSON.stringify({ classes: ['doraemon', 'walle'], confusion: [[1, 0], [0, 1]], items: [{ actual: 0, pred: 0, loss: 0.1, prob: 0.9, file: 'a.jpg', thumb: '../../../etc/passwd' }, { actual: 1, pred: 1, loss: 0.2, prob: 0.8, file: 'b.jpg' }] }),
+    interpretation: JSON.stringify({
+      classes: ['doraemon', 'walle'],
+      confusion: [
+        [1, 0],
+        [0, 1],
+      ],
+      items: [
+        { actual: 0, pred: 0, loss: 0.1, prob: 0.9, file: 'a.jpg', thumb: '../../../etc/passwd' },
+        { actual: 1, pred: 1, loss: 0.2, prob: 0.8, file: 'b.jpg' },
+      ],
+    }),
     model: { bytes: safetensors, filename: 'export.safetensors' },
     'thumb:0': { bytes: jpeg, filename: '0.jpg' },
   });
-  const post = (parts: ReturnType<typeof good> | Record<string, string | { bytes: Uint8Array; filename: string }>, headers: Record<string, string> = {}) => {
+  const post = (
+    parts: ReturnType<typeof good> | Record<string, string | { bytes: Uint8Array; filename: string }>,
+    headers: Record<string, string> = {},
+  ) => {
     const m = multipart(parts);
     const u = new URL(dash.url);
-    return dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': m.type, 'content-length': String(m.body.length), ...headers }, m.body);
+    return dash.post(
+      '/api/runs',
+      { origin: `http://${u.host}`, 'content-type': m.type, 'content-length': String(m.body.length), ...headers },
+      m.body,
+    );
   };
 
   it('accepts a same-origin upload and writes it as a finished run with fixed file names', async () => {
@@ -310,7 +358,11 @@ describe('saving a browser-trained run (POST /api/runs)', () => {
     expect(r.status, r.body).toBe(201);
     const { id } = JSON.parse(r.body) as { id: string };
     expect(id).toMatch(/^browser-\d{8}-\d{6}-mobilenet_v1_0\.25_224(-\d+)?$/);
-    const run = JSON.parse((await dash.get(`/api/runs/${id}`)).body) as { status: string; modelFiles: string[]; interpretation: { items: { thumb: string | null }[] } };
+    const run = JSON.parse((await dash.get(`/api/runs/${id}`)).body) as {
+      status: string;
+      modelFiles: string[];
+      interpretation: { items: { thumb: string | null }[] };
+    };
     expect(run.status).toBe('finished');
     expect(run.modelFiles).toEqual(['model/export.safetensors']);
     expect(run.interpretation.items.map((i) => i.thumb)).toEqual(['thumbs/valid/0.jpg', null]);
@@ -324,15 +376,31 @@ describe('saving a browser-trained run (POST /api/runs)', () => {
     expect((await dash.post('/api/runs', { ...base, origin: 'http://evil.example' }, m.body)).status).toBe(403);
     expect((await post(good(), { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
     const u = new URL(dash.url);
-    expect((await dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': 'application/json' }, Buffer.from('{}'))).status).toBe(415);
+    expect(
+      (await dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': 'application/json' }, Buffer.from('{}')))
+        .status,
+    ).toBe(415);
     // Over the limit (lowered to 1 MiB for this server), with an honest Content-Length and with chunked encoding.
     const big = { ...good(), model: { bytes: new Uint8Array(2 * 1024 * 1024), filename: 'big.safetensors' } };
     expect((await post(big)).status).toBe(413);
     const mb = multipart(big);
-    expect((await dash.post('/api/runs', { origin: `http://${u.host}`, 'content-type': mb.type, 'transfer-encoding': 'chunked' }, mb.body)).status).toBe(413);
+    expect(
+      (
+        await dash.post(
+          '/api/runs',
+          { origin: `http://${u.host}`, 'content-type': mb.type, 'transfer-encoding': 'chunked' },
+          mb.body,
+        )
+      ).status,
+    ).toBe(413);
     expect((await post({ ...good(), '../../evil': 'x' })).status).toBe(400);
-    expect((await post({ ...good(), model: { bytes: new TextEncoder().encode('not a model at all'), filename: 'x.safetensors' } })).status).toBe(415);
-    expect((await post({ ...good(), 'thumb:0': { bytes: new TextEncoder().encode('<svg/>'), filename: '0.jpg' } })).status).toBe(415);
+    expect(
+      (await post({ ...good(), model: { bytes: new TextEncoder().encode('not a model at all'), filename: 'x.safetensors' } }))
+        .status,
+    ).toBe(415);
+    expect((await post({ ...good(), 'thumb:0': { bytes: new TextEncoder().encode('<svg/>'), filename: '0.jpg' } })).status).toBe(
+      415,
+    );
     expect((await post({ ...good(), config: JSON.stringify({ arch: '../x' }) })).status).toBe(400);
     expect((await post({ ...good(), config: '{nope' })).status).toBe(400);
   });

@@ -38,7 +38,17 @@ export function batchLine(iter: number, total: number, itersPerEpoch: number): s
 
 export function metricsLine(epoch: number): string {
   const acc = Math.min(1, 0.8 + 0.07 * epoch);
-  return JSON.stringify({ epoch, phase: 'frozen', train_loss: 0.5 / (epoch + 1), valid_loss: 0.4 / (epoch + 1), accuracy: acc, error_rate: 1 - acc, seconds: 12.5 }) + '\n';
+  return (
+    JSON.stringify({
+      epoch,
+      phase: 'frozen',
+      train_loss: 0.5 / (epoch + 1),
+      valid_loss: 0.4 / (epoch + 1),
+      accuracy: acc,
+      error_rate: 1 - acc,
+      seconds: 12.5,
+    }) + '\n'
+  );
 }
 
 /** Creates `<runsDir>/<id>` and returns its path. */
@@ -50,11 +60,24 @@ export async function makeFakeRun(runsDir: string, id: string, o: FakeRunOptions
   const totalEpochs = o.complete === false || o.status === 'running' ? epochs + 2 : epochs;
   writeFileSync(
     join(dir, 'config.json'),
-    JSON.stringify({ arch: 'mobilenet_v1_0.25_224', dataDir: DORAEMON_WALLE, size: 128, bs: 16, epochs: totalEpochs, classes: CLASSES, createdAt: new Date().toISOString() }),
+    JSON.stringify({
+      arch: 'mobilenet_v1_0.25_224',
+      dataDir: DORAEMON_WALLE,
+      size: 128,
+      bs: 16,
+      epochs: totalEpochs,
+      classes: CLASSES,
+      createdAt: new Date().toISOString(),
+    }),
   );
   writeFileSync(
     join(dir, 'status.json'),
-    JSON.stringify({ status: o.status ?? 'finished', pid: o.status === 'running' ? process.pid : undefined, totalIters: totalEpochs * ipe, startedAt: new Date().toISOString() }),
+    JSON.stringify({
+      status: o.status ?? 'finished',
+      pid: o.status === 'running' ? process.pid : undefined,
+      totalIters: totalEpochs * ipe,
+      startedAt: new Date().toISOString(),
+    }),
   );
   for (let e = 0; e < epochs; e++) {
     for (let i = 0; i < ipe; i++) appendFileSync(join(dir, 'batches.jsonl'), batchLine(e * ipe + i, totalEpochs * ipe, ipe));
@@ -62,8 +85,15 @@ export async function makeFakeRun(runsDir: string, id: string, o: FakeRunOptions
   }
   if (o.complete === false || o.status === 'running') return dir;
 
-  const confusion = o.confusion ?? [[15, 1], [2, 15]];
-  const validFiles = CLASSES.map((c) => readdirSync(join(DORAEMON_WALLE, 'valid', c)).sort().map((f) => `valid/${c}/${f}`));
+  const confusion = o.confusion ?? [
+    [15, 1],
+    [2, 15],
+  ];
+  const validFiles = CLASSES.map((c) =>
+    readdirSync(join(DORAEMON_WALLE, 'valid', c))
+      .sort()
+      .map((f) => `valid/${c}/${f}`),
+  );
   const items: object[] = [];
   mkdirSync(join(dir, 'thumbs', 'valid'), { recursive: true });
   mkdirSync(join(dir, 'thumbs', 'test'), { recursive: true });
@@ -74,8 +104,19 @@ export async function makeFakeRun(runsDir: string, id: string, o: FakeRunOptions
       for (let n = 0; n < confusion[a]![p]!; n++) {
         const file = validFiles[a]![f++ % validFiles[a]!.length]!;
         const wrong = a !== p;
-        items.push({ index, file, thumb: `thumbs/valid/${index}.jpg`, actual: a, pred: p, loss: wrong ? 1.5 + index / 100 : 0.02 + index / 1000, prob: wrong ? 0.78 : 0.97 });
-        await sharp(join(DORAEMON_WALLE, file)).resize(96, 96, { fit: 'cover' }).jpeg({ quality: 70 }).toFile(join(dir, 'thumbs', 'valid', `${index}.jpg`));
+        items.push({
+          index,
+          file,
+          thumb: `thumbs/valid/${index}.jpg`,
+          actual: a,
+          pred: p,
+          loss: wrong ? 1.5 + index / 100 : 0.02 + index / 1000,
+          prob: wrong ? 0.78 : 0.97,
+        });
+        await sharp(join(DORAEMON_WALLE, file))
+          .resize(96, 96, { fit: 'cover' })
+          .jpeg({ quality: 70 })
+          .toFile(join(dir, 'thumbs', 'valid', `${index}.jpg`));
         index++;
       }
     }
@@ -86,10 +127,15 @@ export async function makeFakeRun(runsDir: string, id: string, o: FakeRunOptions
   const rows = ['file,label,probability'];
   for (const [r, f] of testFiles.entries()) {
     rows.push(`test/${f},${f.startsWith('walle') ? 'walle' : 'doraemon'},0.9${r}`);
-    await sharp(join(DORAEMON_WALLE, 'test', f)).resize(96, 96, { fit: 'cover' }).jpeg({ quality: 70 }).toFile(join(dir, 'thumbs', 'test', `${r}.jpg`));
+    await sharp(join(DORAEMON_WALLE, 'test', f))
+      .resize(96, 96, { fit: 'cover' })
+      .jpeg({ quality: 70 })
+      .toFile(join(dir, 'thumbs', 'test', `${r}.jpg`));
   }
   writeFileSync(join(dir, 'test_predictions.csv'), rows.join('\n') + '\n');
-  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#88aaff' } }).png().toBuffer();
+  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#88aaff' } })
+    .png()
+    .toBuffer();
   for (const f of ['batch.png', 'confusion_matrix.png', 'top_losses.png']) writeFileSync(join(dir, f), png);
   mkdirSync(join(dir, 'model'));
   writeFileSync(join(dir, 'model', 'model.json'), JSON.stringify({ format: 'fake' }));

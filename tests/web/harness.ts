@@ -81,7 +81,8 @@ export async function startServer(runsDir: string, env: NodeJS.ProcessEnv = {}, 
       const ctx = await browser.newContext(options);
       const p = await ctx.newPage();
       const res = await p.goto(loginUrl);
-      if (res?.status() !== 200 || p.url().includes('token=')) throw new Error(`logging in with the tokened URL failed: ${res?.status()} at ${p.url()}`);
+      if (res?.status() !== 200 || p.url().includes('token='))
+        throw new Error(`logging in with the tokened URL failed: ${res?.status()} at ${p.url()}`);
       await p.close();
       return ctx;
     },
@@ -104,25 +105,46 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
 }
 
 /** A GET with the path sent byte for byte (no normalization of `..` or percent-encoding). */
-export function rawGet(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string; location?: string }> {
+export function rawGet(
+  base: string,
+  rawPath: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; type: string; location?: string }> {
   const u = new URL(base);
   return new Promise((ok, fail) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'GET', path: rawPath, agent: false, headers: { accept: 'text/html,application/json', ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        body += d;
-        if (body.length > 2_000_000) res.destroy();
-      });
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? ''), ...(res.headers.location ? { location: res.headers.location } : {}) }));
-      // SSE answers stream forever: read the head, then stop.
-      if (String(res.headers['content-type']).startsWith('text/event-stream')) {
-        setTimeout(() => {
-          res.destroy();
-          ok({ status: res.statusCode ?? 0, body, type: 'text/event-stream' });
-        }, 300);
-      }
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method: 'GET',
+        path: rawPath,
+        agent: false,
+        headers: { accept: 'text/html,application/json', ...headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          body += d;
+          if (body.length > 2_000_000) res.destroy();
+        });
+        res.on('end', () =>
+          ok({
+            status: res.statusCode ?? 0,
+            body,
+            type: String(res.headers['content-type'] ?? ''),
+            ...(res.headers.location ? { location: res.headers.location } : {}),
+          }),
+        );
+        // SSE answers stream forever: read the head, then stop.
+        if (String(res.headers['content-type']).startsWith('text/event-stream')) {
+          setTimeout(() => {
+            res.destroy();
+            ok({ status: res.statusCode ?? 0, body, type: 'text/event-stream' });
+          }, 300);
+        }
+      },
+    );
     req.on('error', fail);
     req.end();
   });
@@ -135,15 +157,23 @@ export function artifact(name: string): string {
 }
 
 /** A POST with the given headers and body, over plain HTTP (so tests can set Origin, Content-Length...). */
-export function rawPost(base: string, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }> {
+export function rawPost(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; body: string }> {
   const u = new URL(base);
   return new Promise((ok, fail) => {
-    const req = request({ host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { host: u.host, ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method: 'POST', path, agent: false, headers: { host: u.host, ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     // The server may answer (413) and close before the whole body is sent: the answer is what counts. The headers
     // go first and the body only if no early answer came within 250 ms, so that an answer to the headers alone
     // (a Content-Length over the limit) is not lost to a reset while the body is still being written.
@@ -156,7 +186,10 @@ export function rawPost(base: string, path: string, headers: Record<string, stri
 }
 
 /** Encodes multipart/form-data parts (name -> text, or a file's bytes). */
-export function multipart(parts: Record<string, string | { bytes: Uint8Array; filename: string }>): { type: string; body: Buffer } {
+export function multipart(parts: Record<string, string | { bytes: Uint8Array; filename: string }>): {
+  type: string;
+  body: Buffer;
+} {
   const boundary = `----fastts${Math.random().toString(16).slice(2)}`;
   const chunks: Buffer[] = [];
   for (const [name, v] of Object.entries(parts)) {

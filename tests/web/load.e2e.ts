@@ -24,13 +24,19 @@ describe('load test (small)', () => {
   it('200 runs, 10 clients x 30 requests: no error, p95 <= 500 ms, flat RSS, a new run listed within 2 s', async () => {
     const json = join(out, 'result.json');
     const script = join(REPO_ROOT, 'apps', 'web', 'scripts', 'load-test.mjs');
-    const proc = spawn(process.execPath, [script, '--runs', '200', '--clients', '10', '--requests', '30', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [script, '--runs', '200', '--clients', '10', '--requests', '30', '--json', json], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     proc.stdout.on('data', (d) => (text += d));
     proc.stderr.on('data', (d) => (text += d));
     const code = await new Promise<number | null>((ok) => proc.on('exit', ok));
     console.log(text);
-    const r = JSON.parse(readFileSync(json, 'utf8')) as { indexed: number; checks: Check[]; load: { errors: number; total: number } };
+    const r = JSON.parse(readFileSync(json, 'utf8')) as {
+      indexed: number;
+      checks: Check[];
+      load: { errors: number; total: number };
+    };
     expect(r.indexed).toBe(200);
     expect(r.load).toMatchObject({ errors: 0, total: 300 });
     expect(r.checks.filter((c) => !c.pass)).toEqual([]);

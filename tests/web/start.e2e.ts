@@ -78,12 +78,22 @@ describe('startDashboard', () => {
     await expect(mod.startDashboard({ host: '0.0.0.0', port: 0, build: false, auth: false })).rejects.toThrow(
       '--no-auth is allowed only on a loopback host (127.0.0.1, ::1, localhost): on 0.0.0.0 anyone who can reach the port could use the dashboard',
     );
-    await expect(mod.startDashboard({ port: 0, build: false, token: 'has space' })).rejects.toThrow('the token must be printable ASCII without spaces');
-    await expect(mod.startDashboard({ port: 0, build: false, token: 'x', noAuth: true })).rejects.toThrow('--token and --no-auth contradict each other');
+    await expect(mod.startDashboard({ port: 0, build: false, token: 'has space' })).rejects.toThrow(
+      'the token must be printable ASCII without spaces',
+    );
+    await expect(mod.startDashboard({ port: 0, build: false, token: 'x', noAuth: true })).rejects.toThrow(
+      '--token and --no-auth contradict each other',
+    );
   });
 
   it('parses the command line into the same options', () => {
-    expect(mod.parseArgs(['--runs', 'r', '--port=8080', '--host', '0.0.0.0', '--token', 't0ken', '--home', 'h'])).toEqual({ runsDir: 'r', port: 8080, host: '0.0.0.0', token: 't0ken', home: 'h' });
+    expect(mod.parseArgs(['--runs', 'r', '--port=8080', '--host', '0.0.0.0', '--token', 't0ken', '--home', 'h'])).toEqual({
+      runsDir: 'r',
+      port: 8080,
+      host: '0.0.0.0',
+      token: 't0ken',
+      home: 'h',
+    });
     expect(mod.parseArgs(['--no-auth'])).toEqual({ noAuth: true });
     expect(() => mod.parseArgs(['--token'])).toThrow('--token needs a value');
     expect(() => mod.parseArgs(['--token', '--no-auth'])).toThrow('--token needs a value');
@@ -95,7 +105,9 @@ describe('startDashboard', () => {
     await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      await expect(mod.startDashboard({ runsDir: join(base, 'runs'), port, build: false })).rejects.toThrow(`port ${port} on 127.0.0.1 is in use: pick another with --port`);
+      await expect(mod.startDashboard({ runsDir: join(base, 'runs'), port, build: false })).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is in use: pick another with --port`,
+      );
     } finally {
       blocker.close();
     }

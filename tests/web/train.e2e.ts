@@ -72,7 +72,9 @@ describe('train in the browser', () => {
     await done.waitFor({ timeout: 420_000 });
     const seconds = (Date.now() - t0) / 1000;
     if (await p.getByTestId('train-error').isVisible()) {
-      throw new Error(`training failed in the browser: ${await p.getByTestId('train-error').innerText()}\n${consoleLines.slice(-20).join('\n')}`);
+      throw new Error(
+        `training failed in the browser: ${await p.getByTestId('train-error').innerText()}\n${consoleLines.slice(-20).join('\n')}`,
+      );
     }
     const status = await p.getByTestId('train-status').innerText();
     console.log(`in-browser training: ${seconds.toFixed(0)} s wall; ${status}`);
@@ -80,16 +82,19 @@ describe('train in the browser', () => {
     expect(acc).toBeGreaterThanOrEqual(0.9);
     expect(await p.locator('[data-testid="epoch-table"] tbody tr').count()).toBe(EPOCHS + UNFREEZE);
     if (UNFREEZE > 0) expect(await p.getByTestId('epoch-table').innerText()).toContain('unfrozen');
-    const batches = Number(await p.locator('[data-testid="train-loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'));
+    const batches = Number(
+      await p.locator('[data-testid="train-loss-chart"] [data-series="train (batch)"]').getAttribute('data-points'),
+    );
     expect(batches).toBe((EPOCHS + UNFREEZE) * Math.floor((TRAIN_PER_CLASS * 2) / 16)); // fast.ai drops the last partial training batch
     // The interpretation covers the whole valid set and agrees with the accuracy.
     let total = 0;
     let diag = 0;
-    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) {
-      const n = Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
-      total += n;
-      if (a === b) diag += n;
-    }
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) {
+        const n = Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
+        total += n;
+        if (a === b) diag += n;
+      }
     expect(total).toBe(33);
     expect(diag / total).toBeGreaterThanOrEqual(0.9);
     expect(await p.getByTestId('top-loss').count()).toBe(9);
@@ -105,9 +110,16 @@ describe('train in the browser', () => {
     await link.click();
     await p.waitForURL(`**/runs/${savedRun}`);
     let runTotal = 0;
-    for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) runTotal += Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) runTotal += Number(await p.getByTestId(`cm-cell-${a}-${b}`).innerText());
     expect(runTotal).toBe(33);
-    await expect.poll(() => p.locator('[data-testid="top-loss"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth === 96).length)).toBe(9);
+    await expect
+      .poll(() =>
+        p
+          .locator('[data-testid="top-loss"] img')
+          .evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth === 96).length),
+      )
+      .toBe(9);
     await ctx.close();
   });
 
@@ -117,10 +129,16 @@ describe('train in the browser', () => {
     const p = await ctx.newPage();
     await p.goto(`${dash.url}/predict?run=${savedRun}`);
     expect(await p.getByTestId('run-select').inputValue()).toBe(savedRun);
-    const tests = readdirSync(join(DORAEMON_WALLE, 'test')).sort().map((f) => join(DORAEMON_WALLE, 'test', f));
+    const tests = readdirSync(join(DORAEMON_WALLE, 'test'))
+      .sort()
+      .map((f) => join(DORAEMON_WALLE, 'test', f));
     await p.getByTestId('predict-input').setInputFiles(tests);
     await expect.poll(() => p.getByTestId('predict-status').innerText(), { timeout: 120_000 }).toContain('done: 6 images');
-    const labels = await p.getByTestId('prediction').evaluateAll((els) => els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]));
+    const labels = await p
+      .getByTestId('prediction')
+      .evaluateAll((els) =>
+        els.map((e) => [e.querySelector('.file')?.textContent ?? '', e.getAttribute('data-label') ?? ''] as [string, string]),
+      );
     const right = labels.filter(([file, label]) => file.startsWith(`${label}.`)).length;
     console.log('predict page:', JSON.stringify(labels));
     expect(right).toBeGreaterThanOrEqual(5);

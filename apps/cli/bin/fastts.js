@@ -15,7 +15,9 @@ if (!existsSync(cli)) {
     process.stderr.write(`fastts: ${cli} is missing: reinstall fastts\n`);
     process.exit(1);
   }
-  process.stderr.write('fastts: first run in this checkout: building the CLI and its packages (npx turbo run build --filter=fastts)...\n');
+  process.stderr.write(
+    'fastts: first run in this checkout: building the CLI and its packages (npx turbo run build --filter=fastts)...\n',
+  );
   const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
   const built = spawnSync(npx, ['turbo', 'run', 'build', '--filter=fastts', '--output-logs=errors-only'], {
     cwd: root,

@@ -14,6 +14,10 @@ export interface CommandContext {
 }
 
 /** A context with the given options, for tests and embedding. */
-export function makeContext(io: CliIo, options: { json?: boolean; verbose?: boolean }, interrupts: InterruptHandle): CommandContext {
+export function makeContext(
+  io: CliIo,
+  options: { json?: boolean; verbose?: boolean },
+  interrupts: InterruptHandle,
+): CommandContext {
   return { io, reporter: new Reporter(io, options), interrupts };
 }

@@ -32,26 +32,32 @@ describe('resolveDataSettings', () => {
 
   it('names the problem and the fix for each layout mistake', () => {
     /** The one line the CLI prints for the error resolving `dir` throws. */
-    const bad = (dir: string, opts: Partial<DataOptions> = {}) => () => {
-      try {
-        resolveDataSettings(dir, { ...defaults, ...opts }, tmp);
-      } catch (e) {
-        expect(e).toBeInstanceOf(UsageError);
-        throw new Error((e as UsageError).line);
-      }
-    };
+    const bad =
+      (dir: string, opts: Partial<DataOptions> = {}) =>
+      () => {
+        try {
+          resolveDataSettings(dir, { ...defaults, ...opts }, tmp);
+        } catch (e) {
+          expect(e).toBeInstanceOf(UsageError);
+          throw new Error((e as UsageError).line);
+        }
+      };
     expect(bad('missing')).toThrow(/data folder 'missing' does not exist; give the folder that holds train\/<class>/);
     writeFileSync(join(tmp, 'afile'), 'x');
     expect(bad('afile')).toThrow("data folder 'afile' is a file, not a folder");
     folder('no-train', 'images');
     expect(bad('no-train')).toThrow("data folder 'no-train' has no 'train' folder (its subfolders are: images)");
     folder('no-valid', 'train', 'cat');
-    expect(bad('no-valid')).toThrow(/has no 'valid' folder \(its subfolders are: train\); name the validation folder with --valid, or .* --valid-pct 0\.2/);
+    expect(bad('no-valid')).toThrow(
+      /has no 'valid' folder \(its subfolders are: train\); name the validation folder with --valid, or .* --valid-pct 0\.2/,
+    );
     expect(bad('no-valid', { validPct: 0.2 })).not.toThrow();
     folder('flat', 'train');
     folder('flat', 'valid', 'cat');
     writeFileSync(join(tmp, 'flat', 'train', 'a.jpg'), 'x');
-    expect(bad('flat')).toThrow(/'flat\/train' has no class subfolders; put each class's images in its own folder, e\.g\. flat\/train\/<class>\/image\.jpg/);
+    expect(bad('flat')).toThrow(
+      /'flat\/train' has no class subfolders; put each class's images in its own folder, e\.g\. flat\/train\/<class>\/image\.jpg/,
+    );
     folder('pct-flat', 'test');
     expect(bad('pct-flat', { validPct: 0.2 })).toThrow("data folder 'pct-flat' has no class subfolders");
     expect(bad('ok', { test: 'tst', testRequired: true })).toThrow(/test folder 'ok\/tst' does not exist/);

@@ -25,7 +25,7 @@ export interface DataSettings {
 
 /** What to say when the data folder is wrong. */
 export const DATA_DIR_HINT =
-  'give the folder that holds train/<class>/*.jpg and valid/<class>/*.jpg (or use --valid-pct), fast.ai\'s ImageNet layout';
+  "give the folder that holds train/<class>/*.jpg and valid/<class>/*.jpg (or use --valid-pct), fast.ai's ImageNet layout";
 
 /** Checks the data folder and resolves the options into {@link DataSettings} (a random seed when none was given). */
 export function resolveDataSettings(dataDir: string, options: DataOptions & { augment?: boolean }, cwd: string): DataSettings {
@@ -43,9 +43,12 @@ export function resolveDataSettings(dataDir: string, options: DataOptions & { au
   if (options.validPct === undefined) {
     const valid = join(abs, options.valid);
     if (!existsSync(valid) || !statSync(valid).isDirectory()) {
-      throw new UsageError(`data folder '${dataDir}' has no '${options.valid}' folder (its subfolders are: ${subfolders(abs).join(', ')})`, {
-        hint: 'name the validation folder with --valid, or hold out a random part of the training images with --valid-pct 0.2',
-      });
+      throw new UsageError(
+        `data folder '${dataDir}' has no '${options.valid}' folder (its subfolders are: ${subfolders(abs).join(', ')})`,
+        {
+          hint: 'name the validation folder with --valid, or hold out a random part of the training images with --valid-pct 0.2',
+        },
+      );
     }
   }
   // A folder of loose images (no class subfolders) is the most common layout mistake: say so before scanning.
@@ -80,13 +83,19 @@ export function resolveDataSettings(dataDir: string, options: DataOptions & { au
 /** Names of the visible subfolders of `dir`. */
 function subfolders(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => (e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isDirectory())) && !e.name.startsWith('.'))
+    .filter(
+      (e) => (e.isDirectory() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isDirectory())) && !e.name.startsWith('.'),
+    )
     .map((e) => e.name)
     .sort();
 }
 
 /** Builds the DataBunch; data warnings (skipped files, empty class folders) go to stderr as `warning:` lines. */
-export async function loadData(settings: DataSettings, reporter: Reporter, extra: Partial<FromFolderOptions> = {}): Promise<DataBunch> {
+export async function loadData(
+  settings: DataSettings,
+  reporter: Reporter,
+  extra: Partial<FromFolderOptions> = {},
+): Promise<DataBunch> {
   const opts: FromFolderOptions = {
     train: settings.train,
     valid: settings.valid,

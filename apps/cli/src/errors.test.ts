@@ -34,7 +34,9 @@ describe('toCliError', () => {
   });
   it('maps library errors to exit 1 and unknown-architecture errors to exit 2', () => {
     expect(toCliError(new Error('corrupt image')).exitCode).toBe(1);
-    const unknown = Object.assign(new Error("unknown architecture 'resnet343'; did you mean resnet34?"), { name: 'UnknownArchError' });
+    const unknown = Object.assign(new Error("unknown architecture 'resnet343'; did you mean resnet34?"), {
+      name: 'UnknownArchError',
+    });
     const mapped = toCliError(unknown);
     expect(mapped.exitCode).toBe(2);
     expect(mapped.line).toContain('did you mean resnet34');

@@ -97,7 +97,7 @@ export function toCliError(err: unknown): CliError {
     const sys = err as SystemErrorLike;
     if (typeof sys.code === 'string' && SYSTEM_ERRORS[sys.code]) {
       const known = SYSTEM_ERRORS[sys.code]!;
-      const where = sys.path ? `'${sys.path}'` : sys.syscall ?? 'file operation';
+      const where = sys.path ? `'${sys.path}'` : (sys.syscall ?? 'file operation');
       return new CliError(`${where}: ${known.what}`, { hint: known.hint, cause: err });
     }
     if (err.name === 'AbortError' || err.name === 'FitInterruptedError') {

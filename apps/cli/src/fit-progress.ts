@@ -13,7 +13,12 @@ import { appendJsonLine, MetricsLog, RUN_FILES, type EpochMetrics, type Phase } 
  * channels: the table on the human channel (stdout, or stderr under `--json`) after a blank line, the bar on stderr.
  */
 export function fitProgress(reporter: Reporter, label: string): ProgressReporter {
-  const show = terminalReporter({ label, print: (line) => reporter.out(line), stream: reporter.io.stderr, bar: reporter.interactive });
+  const show = terminalReporter({
+    label,
+    print: (line) => reporter.out(line),
+    stream: reporter.io.stderr,
+    bar: reporter.interactive,
+  });
   return (e) => {
     if (e.type === 'begin') reporter.out();
     show(e);

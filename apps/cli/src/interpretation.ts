@@ -34,9 +34,17 @@ export interface WriteInterpretationOptions {
  * Interprets `learn`'s validation predictions and writes the plots, `interpretation.json` and the validation
  * thumbnails (`thumbs/valid/<i>.jpg`) into `outDir`.
  */
-export async function writeInterpretation(learn: Learner, outDir: string, options: WriteInterpretationOptions): Promise<InterpretationSummary> {
+export async function writeInterpretation(
+  learn: Learner,
+  outDir: string,
+  options: WriteInterpretationOptions,
+): Promise<InterpretationSummary> {
   const interp = await ClassificationInterpretation.fromLearner(learn);
-  const files = [join(outDir, RUN_FILES.confusionMatrix), join(outDir, RUN_FILES.topLosses), join(outDir, RUN_FILES.interpretation)];
+  const files = [
+    join(outDir, RUN_FILES.confusionMatrix),
+    join(outDir, RUN_FILES.topLosses),
+    join(outDir, RUN_FILES.interpretation),
+  ];
   await writeFile(files[0]!, await svgToPng(interp.plotConfusionMatrix()));
   const k = Math.min(options.topLosses, interp.n);
   await writeFile(files[1]!, await svgToPng(await interp.plotTopLosses(k)));

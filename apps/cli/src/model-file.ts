@@ -25,7 +25,9 @@ export function findExport(model: string, cwd: string): string {
   }
   const interrupted = existsSync(join(abs, RUN_FILES.status)) && !existsSync(join(abs, RUN_FILES.model));
   throw new UsageError(`'${model}' holds no exported model (no ${RUN_FILES.model}/${EXPORT_FILE})`, {
-    hint: interrupted ? `the run did not finish: continue it with fastts train --resume ${model}, or fastts export ${model}` : hint,
+    hint: interrupted
+      ? `the run did not finish: continue it with fastts train --resume ${model}, or fastts export ${model}`
+      : hint,
   });
 }
 

@@ -57,8 +57,12 @@ export function lrFindSvg(lrs: readonly number[], losses: readonly number[], mar
     parts.push(`<line x1="${m.l}" y1="${y}" x2="${W - m.r}" y2="${y}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 8}" y="${y}" dy="4" text-anchor="end" font-size="12">${v.toFixed(2)}</text>`);
   }
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle" font-size="13">Learning Rate (log scale)</text>`);
-  parts.push(`<text x="18" y="${(m.t + H - m.b) / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${(m.t + H - m.b) / 2})">Loss</text>`);
+  parts.push(
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 14}" text-anchor="middle" font-size="13">Learning Rate (log scale)</text>`,
+  );
+  parts.push(
+    `<text x="18" y="${(m.t + H - m.b) / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${(m.t + H - m.b) / 2})">Loss</text>`,
+  );
   const d = pts.map(([lr, l], i) => `${i ? 'L' : 'M'}${px(Math.log10(lr)).toFixed(1)},${py(l).toFixed(1)}`).join('');
   parts.push(`<path d="${d}" fill="none" stroke="#1f77b4" stroke-width="2"/>`);
   const legend: string[] = [];
@@ -77,7 +81,8 @@ export function lrFindSvg(lrs: readonly number[], losses: readonly number[], mar
   mark(marks.lrValley, '#2ca02c', 'valley');
   mark(marks.lrSteep, '#d62728', 'steep');
   mark(marks.lrMin, '#ff7f0e', 'min/10');
-  if (legend.length) parts.push(`<text x="${W - m.r - 6}" y="${m.t + 18}" text-anchor="end" font-size="12">${legend.join('  ')}</text>`);
+  if (legend.length)
+    parts.push(`<text x="${W - m.r - 6}" y="${m.t + 18}" text-anchor="end" font-size="12">${legend.join('  ')}</text>`);
   parts.push('</svg>');
   return parts.join('');
 }

@@ -4,7 +4,15 @@ import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsv } from './csv.js';
 import { UsageError } from './errors.js';
-import { defaultRunDir, MetricsLog, predictionsCsv, prepareOutputDir, prepareOutputFile, readMetrics, timestamp } from './run-dir.js';
+import {
+  defaultRunDir,
+  MetricsLog,
+  predictionsCsv,
+  prepareOutputDir,
+  prepareOutputFile,
+  readMetrics,
+  timestamp,
+} from './run-dir.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'fastts-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -30,8 +38,10 @@ describe('run directory', () => {
     const file = join(tmp, 'blocker');
     writeFileSync(file, 'x');
     expect(() => prepareOutputDir(join(file, 'run'))).toThrow(UsageError);
-    expect(() => prepareOutputDir(join(file, 'run'))).toThrow(/cannot write to --out '.*blocker\/run' \(a part of the path is a file\)/);
-    expect(() => prepareOutputDir(file)).toThrow("is a file, not a folder");
+    expect(() => prepareOutputDir(join(file, 'run'))).toThrow(
+      /cannot write to --out '.*blocker\/run' \(a part of the path is a file\)/,
+    );
+    expect(() => prepareOutputDir(file)).toThrow('is a file, not a folder');
     const locked = join(tmp, 'locked');
     prepareOutputDir(locked);
     chmodSync(locked, 0o500);
@@ -42,7 +52,9 @@ describe('run directory', () => {
     }
     if (process.platform === 'linux') {
       // the kernel refuses folders in /proc to anyone, root included (and Node's recursive mkdir would hang there)
-      expect(() => prepareOutputDir('/proc/fastts-run/x')).toThrow("cannot write to --out '/proc/fastts-run/x' (the folder cannot be created there)");
+      expect(() => prepareOutputDir('/proc/fastts-run/x')).toThrow(
+        "cannot write to --out '/proc/fastts-run/x' (the folder cannot be created there)",
+      );
     }
     expect(() => prepareOutputFile(tmp)).toThrow('is a folder, expected a file name');
     expect(prepareOutputFile(join(tmp, 'new', 'plot.png'))).toBe(join(tmp, 'new', 'plot.png'));
@@ -54,7 +66,15 @@ describe('run directory', () => {
     prepareOutputDir(dir);
     const log = new MetricsLog(dir);
     expect(log.read()).toEqual([]);
-    const row = { epoch: 0, phase: 'frozen' as const, train_loss: 0.5, valid_loss: 0.25, accuracy: 0.9, error_rate: 0.1, seconds: 12.5 };
+    const row = {
+      epoch: 0,
+      phase: 'frozen' as const,
+      train_loss: 0.5,
+      valid_loss: 0.25,
+      accuracy: 0.9,
+      error_rate: 0.1,
+      seconds: 12.5,
+    };
     log.append(row);
     log.append({ ...row, epoch: 1 });
     const text = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');

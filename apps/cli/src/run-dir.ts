@@ -32,7 +32,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { decideStatus, jsonLine, runConfigText, RUN_FILES, type MetricsLine, type Prediction, type ResumePoint, type RunConfig, type RunStatus, type StatusFile } from '@fastts/core/runs';
+import {
+  decideStatus,
+  jsonLine,
+  runConfigText,
+  RUN_FILES,
+  type MetricsLine,
+  type Prediction,
+  type ResumePoint,
+  type RunConfig,
+  type RunStatus,
+  type StatusFile,
+} from '@fastts/core/runs';
 import { csvRow } from './csv.js';
 import { UsageError } from './errors.js';
 
@@ -125,20 +136,28 @@ function writeFailureReason(err: unknown): string {
 export function prepareOutputFile(file: string, option = '--out'): string {
   const abs = resolve(file);
   if (existsSync(abs) && statSync(abs).isDirectory()) {
-    throw new UsageError(`${option} '${file}' is a folder, expected a file name`, { hint: `give a file path such as ${option} out.png` });
+    throw new UsageError(`${option} '${file}' is a folder, expected a file name`, {
+      hint: `give a file path such as ${option} out.png`,
+    });
   }
   try {
     prepareOutputDir(dirname(abs), option);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     const why = /\(([^)]*)\)$/.exec(err.message)?.[1] ?? 'its folder is a file';
-    throw new UsageError(`cannot write to ${option} '${file}' (${why})`, { hint: `choose a writable location with ${option}`, cause: err });
+    throw new UsageError(`cannot write to ${option} '${file}' (${why})`, {
+      hint: `choose a writable location with ${option}`,
+      cause: err,
+    });
   }
   if (existsSync(abs)) {
     try {
       accessSync(abs, constants.W_OK);
     } catch (err) {
-      throw new UsageError(`cannot overwrite ${option} '${file}' (permission denied)`, { hint: `choose another file with ${option}`, cause: err });
+      throw new UsageError(`cannot overwrite ${option} '${file}' (permission denied)`, {
+        hint: `choose another file with ${option}`,
+        cause: err,
+      });
     }
   }
   return abs;
@@ -179,7 +198,9 @@ export function readMetrics(pathOrRunDir: string): EpochMetrics[] {
 
 /** The CSV text of `test_predictions.csv` / `predict --csv`: header `file,label,probability`, one row per image. */
 export function predictionsCsv(rows: readonly Prediction[]): string {
-  return [csvRow(['file', 'label', 'probability']), ...rows.map((r) => csvRow([r.file, r.label, r.probability]))].join('\n') + '\n';
+  return (
+    [csvRow(['file', 'label', 'probability']), ...rows.map((r) => csvRow([r.file, r.label, r.probability]))].join('\n') + '\n'
+  );
 }
 
 /** Writes `value` as pretty JSON to `path`, atomically (temporary file, then rename). */
@@ -262,7 +283,13 @@ export function truncateLines(path: string, n: number): void {
   const lines = readFileSync(path, 'utf8').split('\n');
   const complete = lines.slice(0, -1); // the text after the last newline is an unfinished line
   if (complete.length <= n && lines.at(-1) === '') return;
-  writeFileAtomic(path, complete.slice(0, n).map((l) => `${l}\n`).join(''));
+  writeFileAtomic(
+    path,
+    complete
+      .slice(0, n)
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
 }
 
 /** Whether process `pid` is alive (on Linux a zombie counts as gone). */
@@ -305,10 +332,20 @@ export function runState(runDir: string): RunState {
   } catch {
     file = undefined;
   }
-  if (!file || typeof file.status !== 'string') return { status: 'unknown', file: undefined, processGone: false, resume: undefined };
+  if (!file || typeof file.status !== 'string')
+    return { status: 'unknown', file: undefined, processGone: false, resume: undefined };
   // The run format's rule: a pid is asked on the machine that wrote it; elsewhere a run silent for 10 minutes is gone.
-  const lastWriteMs = Math.max(0, ...[RUN_FILES.status, RUN_FILES.batches].map((f) => (existsSync(join(runDir, f)) ? statSync(join(runDir, f)).mtimeMs : 0)));
-  const decided = decideStatus(file as unknown as Record<string, unknown>, { hasModel: false, lastWriteMs, now: Date.now(), host: hostname(), alive: isProcessAlive });
+  const lastWriteMs = Math.max(
+    0,
+    ...[RUN_FILES.status, RUN_FILES.batches].map((f) => (existsSync(join(runDir, f)) ? statSync(join(runDir, f)).mtimeMs : 0)),
+  );
+  const decided = decideStatus(file as unknown as Record<string, unknown>, {
+    hasModel: false,
+    lastWriteMs,
+    now: Date.now(),
+    host: hostname(),
+    alive: isProcessAlive,
+  });
   const processGone = file.status === 'running' && decided.status === 'interrupted';
   const resume = file.resume && existsSync(resolve(runDir, file.resume.checkpoint)) ? file.resume : undefined;
   return { status: processGone ? 'interrupted' : file.status, file, processGone, resume };

@@ -33,7 +33,11 @@ export async function learnerFromExport(
   reporter: Reporter,
   options: { dataDir?: string; cwd: string },
 ): Promise<VisionLearner> {
-  const settings = resolveDataSettings(options.dataDir ?? config.dataDir, { ...config, test: config.test ?? 'test', augment: false }, options.cwd);
+  const settings = resolveDataSettings(
+    options.dataDir ?? config.dataDir,
+    { ...config, test: config.test ?? 'test', augment: false },
+    options.cwd,
+  );
   delete settings.test;
   const data = await loadData(settings, reporter, { classes: config.classes });
   const learn = await cnnLearner(data, config.arch, { pretrained: false, metrics: [accuracy, errorRate] });

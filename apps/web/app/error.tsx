@@ -4,7 +4,10 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
   return (
     <div className="card error-box" data-testid="error-page">
       <h1>Something went wrong</h1>
-      <p>The dashboard could not show this page. The server log has the details{error.digest ? ` (reference ${error.digest})` : ''}.</p>
+      <p>
+        The dashboard could not show this page. The server log has the details{error.digest ? ` (reference ${error.digest})` : ''}
+        .
+      </p>
       <button type="button" onClick={() => reset()}>
         Try again
       </button>

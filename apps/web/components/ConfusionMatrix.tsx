@@ -39,7 +39,10 @@ export function ConfusionMatrix({ runId, interp }: { runId: string | null; inter
                       <button
                         type="button"
                         className={`cm-cell${a === p ? ' diag' : ''}${selected ? ' selected' : ''}`}
-                        style={{ background: `rgba(${a === p ? '37,99,235' : '220,38,38'},${0.08 + 0.8 * alpha})`, color: alpha > 0.55 ? '#fff' : 'inherit' }}
+                        style={{
+                          background: `rgba(${a === p ? '37,99,235' : '220,38,38'},${0.08 + 0.8 * alpha})`,
+                          color: alpha > 0.55 ? '#fff' : 'inherit',
+                        }}
                         data-testid={`cm-cell-${a}-${p}`}
                         data-count={n}
                         aria-pressed={selected}

@@ -141,7 +141,9 @@ export function LineChart({ title, series, xLabel, yLabel, xMax, testId, width =
         ) : null}
         {series.map((s) => {
           const p = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-          const d = decimate(p).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+          const d = decimate(p)
+            .map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+            .join('');
           return (
             <g key={s.name} data-series={s.name} data-points={p.length}>
               {p.length > 1 ? <path d={d} fill="none" stroke={s.color} strokeWidth={1.6} /> : null}

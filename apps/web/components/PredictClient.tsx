@@ -73,7 +73,13 @@ export function PredictClient({ runs, initialRun }: { runs: PredictRun[]; initia
       ok = ok.slice(0, MAX_PREDICT_FILES);
     }
     setErrors(errs);
-    const batch: Result[] = ok.map((f, i) => ({ key: `${Date.now()}-${i}`, name: f.name, url: URL.createObjectURL(f), top: null, error: null }));
+    const batch: Result[] = ok.map((f, i) => ({
+      key: `${Date.now()}-${i}`,
+      name: f.name,
+      url: URL.createObjectURL(f),
+      top: null,
+      error: null,
+    }));
     setResults(batch);
     if (batch.length === 0) return;
     try {
@@ -118,7 +124,14 @@ export function PredictClient({ runs, initialRun }: { runs: PredictRun[]; initia
         </label>
         <label>
           top{' '}
-          <input type="number" min={1} max={Math.max(1, run?.classes.length ?? 5)} value={k} onChange={(e) => setK(Math.max(1, Number(e.target.value) || 1))} style={{ width: '4.5rem' }} />
+          <input
+            type="number"
+            min={1}
+            max={Math.max(1, run?.classes.length ?? 5)}
+            value={k}
+            onChange={(e) => setK(Math.max(1, Number(e.target.value) || 1))}
+            style={{ width: '4.5rem' }}
+          />
         </label>
         <label>
           backend{' '}

@@ -14,24 +14,24 @@ export function TopLosses({ runId, interp, png }: { runId: string | null; interp
         // eslint-disable-next-line @next/next/no-img-element
         <img className="plot" src={runFileUrl(runId, 'top_losses.png')} alt="top losses" data-testid="top-losses-png" />
       ) : null}
-    <div className={`grid${pictures ? '' : ' captions'}`} data-testid="top-losses" data-k={items.length}>
-      {items.map((it) => (
-        <figure key={it.index} className={`tile${it.actual !== it.pred ? ' wrong' : ''}`} data-testid="top-loss">
-          <Thumb runId={runId} thumb={it.thumb} alt={it.file} />
-          <figcaption>
-            <strong>
-              {interp.classes[it.pred]}/{interp.classes[it.actual]}
-            </strong>
-            <span title="loss / probability of the actual class">
-              {it.loss.toFixed(2)} / {(it.probActual ?? it.prob).toFixed(2)}
-            </span>
-            <span className="file" title={it.file}>
-              {it.file.split('/').pop()}
-            </span>
-          </figcaption>
-        </figure>
-      ))}
-    </div>
+      <div className={`grid${pictures ? '' : ' captions'}`} data-testid="top-losses" data-k={items.length}>
+        {items.map((it) => (
+          <figure key={it.index} className={`tile${it.actual !== it.pred ? ' wrong' : ''}`} data-testid="top-loss">
+            <Thumb runId={runId} thumb={it.thumb} alt={it.file} />
+            <figcaption>
+              <strong>
+                {interp.classes[it.pred]}/{interp.classes[it.actual]}
+              </strong>
+              <span title="loss / probability of the actual class">
+                {it.loss.toFixed(2)} / {(it.probActual ?? it.prob).toFixed(2)}
+              </span>
+              <span className="file" title={it.file}>
+                {it.file.split('/').pop()}
+              </span>
+            </figcaption>
+          </figure>
+        ))}
+      </div>
     </>
   );
 }

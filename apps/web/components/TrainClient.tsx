@@ -44,7 +44,10 @@ export function TrainClient({ archs }: { archs: string[] }) {
   const [saved, setSaved] = useState<{ id: string } | { error: string } | 'saving' | null>(null);
   const abort = useRef<AbortController | null>(null);
   const layout = useMemo(() => describeLayout(files.map((f) => f.path)), [files]);
-  const download = useMemo(() => (result ? URL.createObjectURL(new Blob([result.exportBytes as BlobPart], { type: 'application/octet-stream' })) : null), [result]);
+  const download = useMemo(
+    () => (result ? URL.createObjectURL(new Blob([result.exportBytes as BlobPart], { type: 'application/octet-stream' })) : null),
+    [result],
+  );
   useEffect(() => () => (download ? URL.revokeObjectURL(download) : undefined), [download]);
 
   function accept(rel: RelFile[]) {
@@ -88,7 +91,9 @@ export function TrainClient({ archs }: { archs: string[] }) {
         abort.current.signal,
       );
       setResult(r);
-      setStatus(`done in ${r.seconds.toFixed(0)} s on ${r.backend}: ${r.counts.train} training and ${r.counts.valid} validation images`);
+      setStatus(
+        `done in ${r.seconds.toFixed(0)} s on ${r.backend}: ${r.counts.train} training and ${r.counts.valid} validation images`,
+      );
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
       setStatus('');
@@ -102,14 +107,25 @@ export function TrainClient({ archs }: { archs: string[] }) {
     setSaved('saving');
     try {
       const name = layout.root.split('/').pop() || 'dropped folder';
-      const id = await saveRun({ options: { arch, size, bs, epochs, maxLr, unfreezeEpochs, validPct, seed, backend }, result, files, itemFiles: result.itemFiles, batches, metrics, dataset: name });
+      const id = await saveRun({
+        options: { arch, size, bs, epochs, maxLr, unfreezeEpochs, validPct, seed, backend },
+        result,
+        files,
+        itemFiles: result.itemFiles,
+        batches,
+        metrics,
+        dataset: name,
+      });
       setSaved({ id });
     } catch (e) {
       setSaved({ error: e instanceof Error ? e.message : String(e) });
     }
   }
 
-  const best = metrics.reduce<number | null>((b, m) => (m.accuracy !== null && (b === null || m.accuracy > b) ? m.accuracy : b), null);
+  const best = metrics.reduce<number | null>(
+    (b, m) => (m.accuracy !== null && (b === null || m.accuracy > b) ? m.accuracy : b),
+    null,
+  );
   return (
     <div data-testid="train">
       <Dropzone onFiles={onDrop} directory testId="train-input">
@@ -117,7 +133,10 @@ export function TrainClient({ archs }: { archs: string[] }) {
       </Dropzone>
       {files.length ? (
         <p data-testid="train-files">
-          {files.length} images · {layout.train ? `train/${layout.valid ? ' + valid/' : ` + ${Math.round(validPct * 100)}% held out`}` : `label folders + ${Math.round(validPct * 100)}% held out`}
+          {files.length} images ·{' '}
+          {layout.train
+            ? `train/${layout.valid ? ' + valid/' : ` + ${Math.round(validPct * 100)}% held out`}`
+            : `label folders + ${Math.round(validPct * 100)}% held out`}
           {layout.test ? ' + test/' : ''} · classes: {layout.labels.join(', ') || '—'}
         </p>
       ) : null}
@@ -139,22 +158,77 @@ export function TrainClient({ archs }: { archs: string[] }) {
           </select>
         </label>
         <label>
-          size <input type="number" min={32} max={512} step={16} value={size} onChange={(e) => setSize(Number(e.target.value))} style={{ width: '5rem' }} data-testid="size" />
+          size{' '}
+          <input
+            type="number"
+            min={32}
+            max={512}
+            step={16}
+            value={size}
+            onChange={(e) => setSize(Number(e.target.value))}
+            style={{ width: '5rem' }}
+            data-testid="size"
+          />
         </label>
         <label>
-          bs <input type="number" min={1} max={256} value={bs} onChange={(e) => setBs(Number(e.target.value))} style={{ width: '4.5rem' }} data-testid="bs" />
+          bs{' '}
+          <input
+            type="number"
+            min={1}
+            max={256}
+            value={bs}
+            onChange={(e) => setBs(Number(e.target.value))}
+            style={{ width: '4.5rem' }}
+            data-testid="bs"
+          />
         </label>
         <label>
-          epochs <input type="number" min={1} max={50} value={epochs} onChange={(e) => setEpochs(Number(e.target.value))} style={{ width: '4.5rem' }} data-testid="epochs" />
+          epochs{' '}
+          <input
+            type="number"
+            min={1}
+            max={50}
+            value={epochs}
+            onChange={(e) => setEpochs(Number(e.target.value))}
+            style={{ width: '4.5rem' }}
+            data-testid="epochs"
+          />
         </label>
         <label>
-          max lr <input type="number" min={1e-6} max={1} step="any" value={maxLr} onChange={(e) => setMaxLr(Number(e.target.value))} style={{ width: '6rem' }} data-testid="max-lr" />
+          max lr{' '}
+          <input
+            type="number"
+            min={1e-6}
+            max={1}
+            step="any"
+            value={maxLr}
+            onChange={(e) => setMaxLr(Number(e.target.value))}
+            style={{ width: '6rem' }}
+            data-testid="max-lr"
+          />
         </label>
         <label title="fast.ai's second stage: unfreeze, then fitOneCycle with slice(1e-5, 3e-4)">
-          unfrozen epochs <input type="number" min={0} max={50} value={unfreezeEpochs} onChange={(e) => setUnfreezeEpochs(Number(e.target.value))} style={{ width: '4.5rem' }} data-testid="unfreeze-epochs" />
+          unfrozen epochs{' '}
+          <input
+            type="number"
+            min={0}
+            max={50}
+            value={unfreezeEpochs}
+            onChange={(e) => setUnfreezeEpochs(Number(e.target.value))}
+            style={{ width: '4.5rem' }}
+            data-testid="unfreeze-epochs"
+          />
         </label>
         <label>
-          valid % <input type="number" min={5} max={50} value={Math.round(validPct * 100)} onChange={(e) => setValidPct(Number(e.target.value) / 100)} style={{ width: '4.5rem' }} />
+          valid %{' '}
+          <input
+            type="number"
+            min={5}
+            max={50}
+            value={Math.round(validPct * 100)}
+            onChange={(e) => setValidPct(Number(e.target.value) / 100)}
+            style={{ width: '4.5rem' }}
+          />
         </label>
         <label>
           seed <input type="number" value={seed} onChange={(e) => setSeed(Number(e.target.value))} style={{ width: '5rem' }} />
@@ -168,7 +242,13 @@ export function TrainClient({ archs }: { archs: string[] }) {
             <option value="webgl">WebGL</option>
           </select>
         </label>
-        <button type="button" className="primary" disabled={running || files.length === 0 || !arch} onClick={start} data-testid="train-start">
+        <button
+          type="button"
+          className="primary"
+          disabled={running || files.length === 0 || !arch}
+          onClick={start}
+          data-testid="train-start"
+        >
           Train
         </button>
         {running ? (
@@ -177,7 +257,9 @@ export function TrainClient({ archs }: { archs: string[] }) {
           </button>
         ) : null}
       </div>
-      {archs.length === 0 ? <p className="error-box">No pretrained weights in the server&apos;s cache (FASTTS_HOME/models).</p> : null}
+      {archs.length === 0 ? (
+        <p className="error-box">No pretrained weights in the server&apos;s cache (FASTTS_HOME/models).</p>
+      ) : null}
       <p className="muted" data-testid="train-status" aria-live="polite">
         {status}
       </p>
@@ -189,7 +271,10 @@ export function TrainClient({ archs }: { archs: string[] }) {
       {batches.length || metrics.length ? (
         <>
           <h2>
-            Training <span data-testid="train-accuracy" data-value={best ?? ''}>{best !== null ? `· best accuracy ${pct(best)}` : ''}</span>
+            Training{' '}
+            <span data-testid="train-accuracy" data-value={best ?? ''}>
+              {best !== null ? `· best accuracy ${pct(best)}` : ''}
+            </span>
           </h2>
           <div className="charts">
             <LineChart
@@ -198,8 +283,16 @@ export function TrainClient({ archs }: { archs: string[] }) {
               xLabel="iteration"
               series={[{ name: 'train (batch)', color: '#2563eb', points: batches.map((b) => [b.iter, b.loss] as const) }]}
             />
-            <LineChart title="Learning rate (head)" xLabel="iteration" series={[{ name: 'lr', color: '#16a34a', points: batches.map((b) => [b.iter, b.lr ?? NaN] as const) }]} />
-            <LineChart title="Momentum (beta1)" xLabel="iteration" series={[{ name: 'mom', color: '#9333ea', points: batches.map((b) => [b.iter, b.mom ?? NaN] as const) }]} />
+            <LineChart
+              title="Learning rate (head)"
+              xLabel="iteration"
+              series={[{ name: 'lr', color: '#16a34a', points: batches.map((b) => [b.iter, b.lr ?? NaN] as const) }]}
+            />
+            <LineChart
+              title="Momentum (beta1)"
+              xLabel="iteration"
+              series={[{ name: 'mom', color: '#9333ea', points: batches.map((b) => [b.iter, b.mom ?? NaN] as const) }]}
+            />
           </div>
           <EpochTable metrics={metrics} />
         </>
@@ -217,7 +310,12 @@ export function TrainClient({ archs }: { archs: string[] }) {
             </a>
           </p>
           <p className="row">
-            <button type="button" onClick={save} disabled={saved !== null && saved !== 'saving' && 'id' in saved} data-testid="save-run">
+            <button
+              type="button"
+              onClick={save}
+              disabled={saved !== null && saved !== 'saving' && 'id' in saved}
+              data-testid="save-run"
+            >
               Save to the runs list
             </button>
             {saved === 'saving' ? <span className="muted">saving…</span> : null}

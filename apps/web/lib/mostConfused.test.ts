@@ -16,6 +16,14 @@ describe('mostConfused', () => {
       ['dog', 'fox', 1],
     ]);
     expect(mostConfused(classes, cm, 2)).toHaveLength(3);
-    expect(mostConfused(['a', 'b'], [[4, 0], [0, 5]])).toEqual([]);
+    expect(
+      mostConfused(
+        ['a', 'b'],
+        [
+          [4, 0],
+          [0, 5],
+        ],
+      ),
+    ).toEqual([]);
   });
 });

@@ -1,5 +1,9 @@
 /** fast.ai's `most_confused(min_val)`: off-diagonal cells of the confusion matrix, largest first. */
-export function mostConfused(classes: readonly string[], confusion: readonly (readonly number[])[], minVal = 1): [actual: string, predicted: string, count: number][] {
+export function mostConfused(
+  classes: readonly string[],
+  confusion: readonly (readonly number[])[],
+  minVal = 1,
+): [actual: string, predicted: string, count: number][] {
   const out: [string, string, number][] = [];
   confusion.forEach((row, a) =>
     row.forEach((n, p) => {

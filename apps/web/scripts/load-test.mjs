@@ -34,9 +34,31 @@ const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** @param {string[]} argv @returns {Options} */
 function parseOptions(argv) {
   /** @type {Options} */
-  const o = { runs: 1000, clients: 20, requests: 100, template: null, mix: 'all', apiMs: 100, pageMs: 300, p95Ms: 500, appearMs: 2000, rssGrowthMb: 64, json: null, keep: false };
+  const o = {
+    runs: 1000,
+    clients: 20,
+    requests: 100,
+    template: null,
+    mix: 'all',
+    apiMs: 100,
+    pageMs: 300,
+    p95Ms: 500,
+    appearMs: 2000,
+    rssGrowthMb: 64,
+    json: null,
+    keep: false,
+  };
   /** @type {Record<string, keyof Options>} */
-  const numeric = { '--runs': 'runs', '--clients': 'clients', '--requests': 'requests', '--api-ms': 'apiMs', '--page-ms': 'pageMs', '--p95-ms': 'p95Ms', '--appear-ms': 'appearMs', '--rss-growth-mb': 'rssGrowthMb' };
+  const numeric = {
+    '--runs': 'runs',
+    '--clients': 'clients',
+    '--requests': 'requests',
+    '--api-ms': 'apiMs',
+    '--page-ms': 'pageMs',
+    '--p95-ms': 'p95Ms',
+    '--appear-ms': 'appearMs',
+    '--rss-growth-mb': 'rssGrowthMb',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '--keep') o.keep = true;
@@ -66,23 +88,85 @@ const STATUSES = ['finished', 'finished', 'finished', 'failed', 'interrupted'];
 function fabricateTemplate(dir) {
   mkdirSync(dir, { recursive: true });
   const classes = ['doraemon', 'walle'];
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: 'resnet18', dataDir: '/data/doraemon-walle', size: 224, bs: 32, epochs: 2, unfreezeEpochs: 3, classes, createdAt: '2026-01-01T00:00:00.000Z' }, null, 2));
-  writeFileSync(join(dir, 'status.json'), JSON.stringify({ status: 'finished', pid: 1, startedAt: '2026-01-01T00:00:00.000Z', totalIters: 250 }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify(
+      {
+        arch: 'resnet18',
+        dataDir: '/data/doraemon-walle',
+        size: 224,
+        bs: 32,
+        epochs: 2,
+        unfreezeEpochs: 3,
+        classes,
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(dir, 'status.json'),
+    JSON.stringify({ status: 'finished', pid: 1, startedAt: '2026-01-01T00:00:00.000Z', totalIters: 250 }),
+  );
   let batches = '';
-  for (let i = 0; i < 250; i++) batches += JSON.stringify({ iter: i, epoch: Math.floor(i / 50), phase: i < 100 ? 'frozen' : 'unfrozen', loss: 0.7 * Math.exp(-i / 40) + 0.05, lr: 1e-3, mom: 0.9 }) + '\n';
+  for (let i = 0; i < 250; i++)
+    batches +=
+      JSON.stringify({
+        iter: i,
+        epoch: Math.floor(i / 50),
+        phase: i < 100 ? 'frozen' : 'unfrozen',
+        loss: 0.7 * Math.exp(-i / 40) + 0.05,
+        lr: 1e-3,
+        mom: 0.9,
+      }) + '\n';
   writeFileSync(join(dir, 'batches.jsonl'), batches);
   let metrics = '';
-  for (let e = 0; e < 5; e++) metrics += JSON.stringify({ epoch: e % 2, phase: e < 2 ? 'frozen' : 'unfrozen', train_loss: 0.4 / (e + 1), valid_loss: 0.3 / (e + 1), accuracy: 0.85 + 0.02 * e, error_rate: 0.15 - 0.02 * e, seconds: 30 }) + '\n';
+  for (let e = 0; e < 5; e++)
+    metrics +=
+      JSON.stringify({
+        epoch: e % 2,
+        phase: e < 2 ? 'frozen' : 'unfrozen',
+        train_loss: 0.4 / (e + 1),
+        valid_loss: 0.3 / (e + 1),
+        accuracy: 0.85 + 0.02 * e,
+        error_rate: 0.15 - 0.02 * e,
+        seconds: 30,
+      }) + '\n';
   writeFileSync(join(dir, 'metrics.jsonl'), metrics);
-  const items = Array.from({ length: 33 }, (_, i) => ({ index: i, file: `valid/x/${i}.jpg`, actual: i % 2, pred: i % 7 === 0 ? 1 - (i % 2) : i % 2, loss: i % 7 === 0 ? 1.5 : 0.05, prob: 0.9 }));
-  writeFileSync(join(dir, 'interpretation.json'), JSON.stringify({ classes, confusion: [[15, 2], [3, 13]], items, k: 9 }));
-  writeFileSync(join(dir, 'test_predictions.csv'), 'file,label,probability\n' + Array.from({ length: 6 }, (_, i) => `test/${i}.jpg,${classes[i % 2]},0.9`).join('\n') + '\n');
+  const items = Array.from({ length: 33 }, (_, i) => ({
+    index: i,
+    file: `valid/x/${i}.jpg`,
+    actual: i % 2,
+    pred: i % 7 === 0 ? 1 - (i % 2) : i % 2,
+    loss: i % 7 === 0 ? 1.5 : 0.05,
+    prob: 0.9,
+  }));
+  writeFileSync(
+    join(dir, 'interpretation.json'),
+    JSON.stringify({
+      classes,
+      confusion: [
+        [15, 2],
+        [3, 13],
+      ],
+      items,
+      k: 9,
+    }),
+  );
+  writeFileSync(
+    join(dir, 'test_predictions.csv'),
+    'file,label,probability\n' + Array.from({ length: 6 }, (_, i) => `test/${i}.jpg,${classes[i % 2]},0.9`).join('\n') + '\n',
+  );
 }
 
 /** Copies the template into `runsDir/id` (without `model/`), with its own date, arch, dataset, status and accuracy. */
 function copyRun(template, runsDir, id, i) {
   const dir = join(runsDir, id);
-  cpSync(template, dir, { recursive: true, filter: (src) => src !== join(template, 'model') && !src.startsWith(join(template, 'model') + '/') && !src.endsWith('.tmp') });
+  cpSync(template, dir, {
+    recursive: true,
+    filter: (src) => src !== join(template, 'model') && !src.startsWith(join(template, 'model') + '/') && !src.endsWith('.tmp'),
+  });
   const config = JSON.parse(readFileSync(join(template, 'config.json'), 'utf8'));
   const date = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
   config.createdAt = date;
@@ -90,15 +174,21 @@ function copyRun(template, runsDir, id, i) {
   config.dataDir = `/data/${DATASETS[i % DATASETS.length]}`;
   delete config.dataset;
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  writeFileSync(join(dir, 'status.json'), JSON.stringify({ status: STATUSES[i % STATUSES.length], pid: 1, startedAt: date, finishedAt: date }));
+  writeFileSync(
+    join(dir, 'status.json'),
+    JSON.stringify({ status: STATUSES[i % STATUSES.length], pid: 1, startedAt: date, finishedAt: date }),
+  );
   const metricsFile = join(template, 'metrics.jsonl');
   if (existsSync(metricsFile)) {
     const scale = 0.9 + ((i * 7919) % 100) / 1000;
-    const lines = readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((l) => {
-      const m = JSON.parse(l);
-      if (typeof m.accuracy === 'number') m.accuracy = Math.min(1, m.accuracy * scale);
-      return JSON.stringify(m);
-    });
+    const lines = readFileSync(metricsFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const m = JSON.parse(l);
+        if (typeof m.accuracy === 'number') m.accuracy = Math.min(1, m.accuracy * scale);
+        return JSON.stringify(m);
+      });
     writeFileSync(join(dir, 'metrics.jsonl'), lines.join('\n') + '\n');
   }
 }
@@ -116,7 +206,9 @@ function rssMb(pid) {
 /** CPU seconds (user + system) a process has used so far (Linux /proc; clock ticks of 10 ms). */
 function cpuSeconds(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return NaN;
@@ -162,20 +254,29 @@ function watchList(base, token) {
   /** @type {number[]} */
   const changes = [];
   let open = false;
-  const req = request({ host: u.hostname, port: u.port, path: '/api/events', headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' }, agent: false }, (res) => {
-    open = res.statusCode === 200;
-    res.setEncoding('utf8');
-    let buf = '';
-    res.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        if (buf.slice(0, i).startsWith('event: change')) changes.push(performance.now());
-        buf = buf.slice(i + 2);
-      }
-    });
-    res.on('error', () => undefined);
-  });
+  const req = request(
+    {
+      host: u.hostname,
+      port: u.port,
+      path: '/api/events',
+      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      agent: false,
+    },
+    (res) => {
+      open = res.statusCode === 200;
+      res.setEncoding('utf8');
+      let buf = '';
+      res.on('data', (d) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          if (buf.slice(0, i).startsWith('event: change')) changes.push(performance.now());
+          buf = buf.slice(i + 2);
+        }
+      });
+      res.on('error', () => undefined);
+    },
+  );
   req.on('error', () => undefined);
   req.end();
   return { changes, isOpen: () => open, close: () => req.destroy() };
@@ -190,7 +291,10 @@ function startDashboard(runsDir, token) {
   });
   let out = '';
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the dashboard did not start in 300 s:\n${out.replaceAll(token, '<token>')}`)), 300_000);
+    const timer = setTimeout(
+      () => fail(new Error(`the dashboard did not start in 300 s:\n${out.replaceAll(token, '<token>')}`)),
+      300_000,
+    );
     const onData = (d) => {
       out += d;
       const m = /on (http:\/\/[^/\s]+)\S* \(runs: .*?; (\d+) runs indexed in ([\d.]+) s/.exec(out);
@@ -228,7 +332,14 @@ export async function runLoadTest(o) {
   const page = { ...auth, accept: 'text/html' };
   const d = await startDashboard(runsDir, token);
   /** @type {Record<string, any>} */
-  const results = { runs: o.runs, template: o.template ?? 'fabricated', copySeconds, indexed: d.indexed, indexSeconds: d.indexSeconds, startSeconds: d.startSeconds };
+  const results = {
+    runs: o.runs,
+    template: o.template ?? 'fabricated',
+    copySeconds,
+    indexed: d.indexed,
+    indexSeconds: d.indexSeconds,
+    startSeconds: d.startSeconds,
+  };
   try {
     // One request at a time (after a warm-up that loads the route code).
     const single = async (path, headers, n = 15) => {
@@ -250,18 +361,28 @@ export async function runLoadTest(o) {
     const paths = (i) => {
       const id = ids[(i * 37) % ids.length];
       const k = o.mix === 'list' ? (i % 2) * 3 + 2 : i % 10;
-      if (k < 3) return ['/api/runs' + ['', '?page=3', '?sort=accuracy', '?arch=resnet18&status=finished', '?dataset=pets&sort=accuracy&order=asc&page=2'][i % 5], auth, 'api list'];
+      if (k < 3)
+        return [
+          '/api/runs' +
+            ['', '?page=3', '?sort=accuracy', '?arch=resnet18&status=finished', '?dataset=pets&sort=accuracy&order=asc&page=2'][
+              i % 5
+            ],
+          auth,
+          'api list',
+        ];
       if (k < 6) return ['/' + ['', '?page=2', '?sort=accuracy', '?status=failed'][i % 4], page, 'runs page'];
       if (k < 8) return [`/api/runs/${id}`, auth, 'run json'];
       return [`/runs/${id}`, page, 'run page'];
     };
     // Warm-up: every route's code loaded and the heap grown to its working size before RSS is measured.
-    await Promise.all(Array.from({ length: o.clients }, async (_, c) => {
-      for (let i = 0; i < 10; i++) {
-        const [path, headers] = paths(1_000_000 + c * 10 + i);
-        await get(d.url, path, headers);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: o.clients }, async (_, c) => {
+        for (let i = 0; i < 10; i++) {
+          const [path, headers] = paths(1_000_000 + c * 10 + i);
+          await get(d.url, path, headers);
+        }
+      }),
+    );
     const watchers = Array.from({ length: 3 }, () => watchList(d.url, token));
     // The new run is written outside the runs folder first, then moved in at once (as a finished copy).
     const newId = '99999-new-run';
@@ -335,7 +456,9 @@ export async function runLoadTest(o) {
       p95: percentile(lat, 95),
       p99: percentile(lat, 99),
       max: Math.max(...lat),
-      byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { n: v.length, p50: percentile(v, 50), p95: percentile(v, 95) }])),
+      byKind: Object.fromEntries(
+        Object.entries(byKind).map(([k, v]) => [k, { n: v.length, p50: percentile(v, 50), p95: percentile(v, 95) }]),
+      ),
       rssMb: { before: rss0, quarters, firstHalfMax, secondHalfMax, end: rss.at(-1) },
     };
     results.appear = appear;
@@ -364,16 +487,26 @@ function report(r) {
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
   const L = r.load;
   console.log(`runs: ${r.runs} (${r.template}; copied in ${f(r.copySeconds)} s)`);
-  console.log(`start-up: ${r.indexed} runs indexed in ${f(r.indexSeconds, 2)} s; dashboard listening ${f(r.startSeconds, 1)} s after spawn`);
+  console.log(
+    `start-up: ${r.indexed} runs indexed in ${f(r.indexSeconds, 2)} s; dashboard listening ${f(r.startSeconds, 1)} s after spawn`,
+  );
   console.log(`GET /api/runs (first page): median ${f(r.apiRunsFirstPage.median)} ms, max ${f(r.apiRunsFirstPage.max)} ms`);
   console.log(`GET /:                      median ${f(r.runsPage.median)} ms, max ${f(r.runsPage.max)} ms`);
-  console.log(`load (--mix ${L.mix}): ${L.clients} clients x ${L.requestsEach} = ${L.total} requests in ${f(L.seconds)} s (${f(L.perSecond)}/s), ${L.errors} errors`);
-  console.log(`  server CPU: ${f(L.serverCpuSeconds)} s over ${f(L.seconds)} s (${f((100 * L.serverCpuSeconds) / L.seconds, 0)}% of one core), ${f(L.serverCpuMsPerRequest)} ms per request`);
+  console.log(
+    `load (--mix ${L.mix}): ${L.clients} clients x ${L.requestsEach} = ${L.total} requests in ${f(L.seconds)} s (${f(L.perSecond)}/s), ${L.errors} errors`,
+  );
+  console.log(
+    `  server CPU: ${f(L.serverCpuSeconds)} s over ${f(L.seconds)} s (${f((100 * L.serverCpuSeconds) / L.seconds, 0)}% of one core), ${f(L.serverCpuMsPerRequest)} ms per request`,
+  );
   console.log(`  latency ms: p50 ${f(L.p50)}, p95 ${f(L.p95)}, p99 ${f(L.p99)}, max ${f(L.max)}`);
   for (const [k, v] of Object.entries(L.byKind)) console.log(`  ${k.padEnd(10)} n=${v.n} p50 ${f(v.p50)} p95 ${f(v.p95)}`);
-  console.log(`  server RSS MiB: before ${f(L.rssMb.before)}; max per quarter of the run ${L.rssMb.quarters.map((x) => f(x)).join(', ')}; end ${f(L.rssMb.end)}`);
+  console.log(
+    `  server RSS MiB: before ${f(L.rssMb.before)}; max per quarter of the run ${L.rssMb.quarters.map((x) => f(x)).join(', ')}; end ${f(L.rssMb.end)}`,
+  );
   for (const s of L.errorSamples) console.log(`  error: ${s}`);
-  console.log(`new run while ${r.appear.watchers} list watchers and the clients run: in GET /api/runs after ${f(r.appear.listedMs, 0)} ms, SSE change after ${f(r.appear.eventMs, 0)} ms`);
+  console.log(
+    `new run while ${r.appear.watchers} list watchers and the clients run: in GET /api/runs after ${f(r.appear.listedMs, 0)} ms, SSE change after ${f(r.appear.eventMs, 0)} ms`,
+  );
   console.log(`load average (1, 5, 15 min): ${r.loadavg.map((x) => x.toFixed(2)).join(', ')}`);
   for (const c of r.checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.what}: ${f(c.value)} (bound ${c.bound})`);
 }

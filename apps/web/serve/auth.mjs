@@ -197,7 +197,8 @@ const PAGE_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 /**
@@ -212,7 +213,12 @@ function answer(res, status, req, body) {
     res.writeHead(status, { ...PAGE_HEADERS, ...headers });
     res.end(req.method === 'HEAD' ? undefined : page(body.title, body.html, body.form ?? false));
   } else {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...headers,
+    });
     res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: body.json }));
   }
 }
@@ -299,7 +305,12 @@ export function createAuthGate({ token, cookieName, limiter = new FailureLimiter
       }
     }
     if (!ok) {
-      answer(res, 401, req, clearCookie ? { ...unauthorized, headers: { ...unauthorized.headers, 'set-cookie': clearCookie } } : unauthorized);
+      answer(
+        res,
+        401,
+        req,
+        clearCookie ? { ...unauthorized, headers: { ...unauthorized.headers, 'set-cookie': clearCookie } } : unauthorized,
+      );
       return false;
     }
     if (queryToken !== null) {
@@ -312,9 +323,16 @@ export function createAuthGate({ token, cookieName, limiter = new FailureLimiter
           // Arriving from another site, a redirect would still count as cross-site and the Strict cookie would
           // not be sent with it: a page of our own that moves on makes the next request same-site.
           res.writeHead(200, { ...PAGE_HEADERS, 'set-cookie': setCookie });
-          res.end(`<!doctype html><meta http-equiv="refresh" content="0;url=${escapeHtml(clean)}"><a href="${escapeHtml(clean)}">Open the dashboard</a>`);
+          res.end(
+            `<!doctype html><meta http-equiv="refresh" content="0;url=${escapeHtml(clean)}"><a href="${escapeHtml(clean)}">Open the dashboard</a>`,
+          );
         } else {
-          res.writeHead(302, { location: clean, 'set-cookie': setCookie, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+          res.writeHead(302, {
+            location: clean,
+            'set-cookie': setCookie,
+            'cache-control': 'no-store',
+            'referrer-policy': 'no-referrer',
+          });
           res.end();
         }
         return false;

@@ -120,7 +120,9 @@ describe('the token gate', () => {
   it('keeps the same-origin check for cookie-authenticated changes', async () => {
     const cookie = `${COOKIE}=${cookieValue(TOKEN)}`;
     expect((await send(server, '/api/runs', { cookie, 'sec-fetch-site': 'cross-site' }, 'POST')).status).toBe(403);
-    expect((await send(server, '/api/runs', { cookie, origin: 'http://evil.example', host: 'dash:3000' }, 'POST')).status).toBe(403);
+    expect((await send(server, '/api/runs', { cookie, origin: 'http://evil.example', host: 'dash:3000' }, 'POST')).status).toBe(
+      403,
+    );
     expect((await send(server, '/api/runs', { cookie, 'sec-fetch-site': 'same-origin' }, 'POST')).status).toBe(200);
     expect((await send(server, '/api/runs', { authorization: `Bearer ${TOKEN}` }, 'POST')).status).toBe(200);
   });
@@ -134,7 +136,8 @@ describe('the token gate', () => {
   // Last: it blocks this client's address.
   it('answers 429 to an address past the limit of wrong tokens, even with the right token then', async () => {
     const before = limiter.byAddress.get('127.0.0.1')?.fails.length ?? 0; // the stale cookie above counted once
-    for (let i = before; i <= 5; i++) expect((await send(server, '/api/runs', { authorization: `Bearer wrong-${i}` })).status).toBe(401);
+    for (let i = before; i <= 5; i++)
+      expect((await send(server, '/api/runs', { authorization: `Bearer wrong-${i}` })).status).toBe(401);
     const blocked = await send(server, '/api/runs', { authorization: `Bearer ${TOKEN}` });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(50);
@@ -185,8 +188,10 @@ describe('helpers', () => {
     expect(secretsEqual('', TOKEN)).toBe(false);
   });
   it('tells loopback hosts apart', () => {
-    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', 'app.localhost', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
-    for (const h of ['0.0.0.0', '::', '192.168.1.2', 'example.com', '128.0.0.1', 'localhost.example.com']) expect(isLoopbackHost(h), h).toBe(false);
+    for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]', 'app.localhost', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '192.168.1.2', 'example.com', '128.0.0.1', 'localhost.example.com'])
+      expect(isLoopbackHost(h), h).toBe(false);
   });
   it('checks given tokens', () => {
     expect(tokenProblem('t0ken')).toBeNull();

@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   const out = execFileSync(python, [script, arch, String(bs), String(steps)], { encoding: 'utf8' });
   process.stdout.write(out);
   const torchInfer = Number(/infer_img_per_s=([\d.]+)/.exec(out)?.[1]);
-  console.log(`ratio tfjs/torch inference = ${(tfjs / torchInfer).toFixed(3)} (torch is ${(torchInfer / tfjs).toFixed(1)}x faster)`);
+  console.log(
+    `ratio tfjs/torch inference = ${(tfjs / torchInfer).toFixed(3)} (torch is ${(torchInfer / tfjs).toFixed(1)}x faster)`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -31,7 +31,13 @@ export {
 } from './data/errors.js';
 
 // ---- transforms
-export { getTransforms, NO_AUGMENTATION, type Augmentation, type GetTransformsOptions, type TransformSet } from './transforms/augmentation.js';
+export {
+  getTransforms,
+  NO_AUGMENTATION,
+  type Augmentation,
+  type GetTransformsOptions,
+  type TransformSet,
+} from './transforms/augmentation.js';
 export { imagenetStats, type ChannelStats } from './transforms/normalize.js';
 
 // ---- models: names of the zoo (`models.resnet34`)
@@ -60,9 +66,24 @@ export {
 } from './learner/vision.js';
 export type { LearnerExportOptions, ExportFormat } from './onnx/learner-export.js';
 export { slice, type LrSlice, type LrSpec } from './learner/lr.js';
-export { crossEntropyFlat, crossEntropyLoss, type CrossEntropyOptions, type LossFunction, type Reduction } from './learner/loss.js';
+export {
+  crossEntropyFlat,
+  crossEntropyLoss,
+  type CrossEntropyOptions,
+  type LossFunction,
+  type Reduction,
+} from './learner/loss.js';
 export { accuracy, errorRate, defineMetric, type Metric } from './learner/metrics.js';
-export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './learner/schedule.js';
+export {
+  OneCycleSchedule,
+  annealingCos,
+  annealingExp,
+  annealingLinear,
+  annealingNo,
+  type Annealer,
+  type OneCycleOptions,
+  type OneCyclePoint,
+} from './learner/schedule.js';
 export type { LrSuggestions } from './learner/suggest.js';
 
 // ---- callbacks (fast.ai's events; the one-cycle scheduler and LR finder are callbacks too)

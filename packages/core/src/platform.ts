@@ -19,7 +19,12 @@ export {
   type InterruptScope,
   type PretrainedLoader,
 } from './learner/platform.js';
-export { registerTrainStepFactory, createCnnModel, type VisionTrainStepFactory, type VisionTrainStepRequest } from './learner/vision.js';
+export {
+  registerTrainStepFactory,
+  createCnnModel,
+  type VisionTrainStepFactory,
+  type VisionTrainStepRequest,
+} from './learner/vision.js';
 
 // ---- data: what a platform implements, and the loaders built on it
 export { assertDecodedImage, type ImageProbe } from './data/image.js';
@@ -46,7 +51,13 @@ export {
   type TrainStepContext,
   type StepResult,
 } from './learner/train-step.js';
-export { chunkedGradients, chunkRanges, type ChunkedGradients, type ChunkedGradientsOptions, type HeadMode } from './learner/chunked-gradients.js';
+export {
+  chunkedGradients,
+  chunkRanges,
+  type ChunkedGradients,
+  type ChunkedGradientsOptions,
+  type HeadMode,
+} from './learner/chunked-gradients.js';
 export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './learner/optimizer.js';
 export { lrRange, evenMults, isLrSlice, formatLr } from './learner/lr.js';
 export { metricName } from './learner/metrics.js';

@@ -69,7 +69,9 @@ function timeMin(f: (w: tf.Tensor4D) => tf.Tensor): number {
 const setting = ab ? SETTINGS[ab] : undefined;
 if (ab && !setting) throw new Error(`--ab: unknown setting '${ab}' (known: ${Object.keys(SETTINGS).join(', ')})`);
 console.log(`single-threaded wasm, batch ${bs}, min of ${reps} runs (CPU ms)${setting ? `; A = ${ab} off, B = ${ab} on` : ''}`);
-console.log(`${'layer'.padEnd(24)}${['fwd', 'bwd-input', 'bwd-filter'].map((h) => (setting ? `${h} A/B`.padStart(22) : h.padStart(12))).join('')}`);
+console.log(
+  `${'layer'.padEnd(24)}${['fwd', 'bwd-input', 'bwd-filter'].map((h) => (setting ? `${h} A/B`.padStart(22) : h.padStart(12))).join('')}`,
+);
 const totals = [0, 0];
 let filter: tf.Tensor4D | undefined;
 for (const l of layers) {
@@ -82,8 +84,20 @@ for (const l of layers) {
   // (new weights every step) pays for it once per step
   const runs: Array<(w: tf.Tensor4D) => tf.Tensor> = [
     (w) => tf.conv2d(x, w, l.s, pad),
-    (w) => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: [l.s, l.s], pad, dataFormat: 'NHWC', inputShape: x.shape } as never) as tf.Tensor,
-    () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [l.s, l.s], pad, dataFormat: 'NHWC', filterShape: [l.k, l.k, l.ci, l.co] } as never) as tf.Tensor,
+    (w) =>
+      tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, {
+        strides: [l.s, l.s],
+        pad,
+        dataFormat: 'NHWC',
+        inputShape: x.shape,
+      } as never) as tf.Tensor,
+    () =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+        strides: [l.s, l.s],
+        pad,
+        dataFormat: 'NHWC',
+        filterShape: [l.k, l.k, l.ci, l.co],
+      } as never) as tf.Tensor,
   ];
   const cells: string[] = [];
   for (const run of runs) {
@@ -109,7 +123,11 @@ for (const l of layers) {
   console.log(`${l.name.padEnd(24)}${cells.join('')}`);
   tf.dispose([x, filter, dy]);
 }
-console.log(setting ? `total A ${totals[0]!.toFixed(0)} ms, B ${totals[1]!.toFixed(0)} ms (${(totals[0]! / totals[1]!).toFixed(2)}x)` : `total ${totals[0]!.toFixed(0)} ms`);
+console.log(
+  setting
+    ? `total A ${totals[0]!.toFixed(0)} ms, B ${totals[1]!.toFixed(0)} ms (${(totals[0]! / totals[1]!).toFixed(2)}x)`
+    : `total ${totals[0]!.toFixed(0)} ms`,
+);
 
 /** CPU milliseconds of one call (on a fresh copy of the layer's filter). */
 function timeMinOnce(f: (w: tf.Tensor4D) => tf.Tensor): number {

@@ -58,14 +58,18 @@ const t0 = performance.now();
 const data = await fromFolder(dataDir, { size, bs, tfms: getTransforms(), seed: 42, test: 'test' });
 const setupSeconds = (performance.now() - t0) / 1000;
 console.log(`backend ${backend}; ${data.toString().split('\n').join('; ')}`);
-console.log(`setup (scan + header checks of ${data.trainDl.n + data.validDl.n + (data.testDl?.n ?? 0)} files): ${setupSeconds.toFixed(2)} s`);
+console.log(
+  `setup (scan + header checks of ${data.trainDl.n + data.validDl.n + (data.testDl?.n ?? 0)} files): ${setupSeconds.toFixed(2)} s`,
+);
 
 const cold = await epoch(data);
 const coldRate = cold.images / cold.seconds;
 console.log(`epoch 1 (decode + augment): ${cold.images} images in ${cold.seconds.toFixed(2)} s = ${coldRate.toFixed(1)} img/s`);
 const warm = await epoch(data);
 const warmRate = warm.images / warm.seconds;
-console.log(`epoch 2 (cached pixels, augment only): ${warm.images} images in ${warm.seconds.toFixed(2)} s = ${warmRate.toFixed(1)} img/s`);
+console.log(
+  `epoch 2 (cached pixels, augment only): ${warm.images} images in ${warm.seconds.toFixed(2)} s = ${warmRate.toFixed(1)} img/s`,
+);
 const tensorsAfter = tf.memory().numTensors;
 console.log(`tf.memory().numTensors: ${tensorsBefore} before, ${tensorsAfter} after two epochs`);
 console.log(

@@ -34,7 +34,10 @@ const trainable = params
   .filter(([n]) => !frozen || /(^|\.)fc\./.test(n) || /bn\d*\./.test(n) || n.includes('downsample.1.') || n.startsWith('head'))
   .map(([, v]) => v);
 const x = tf.randomNormal([bs, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-const y = tf.tensor1d(Array.from({ length: bs }, (_, i) => i % 2), 'int32');
+const y = tf.tensor1d(
+  Array.from({ length: bs }, (_, i) => i % 2),
+  'int32',
+);
 const step = async (): Promise<void> => {
   const r = await chunkedGradients(model, (l, t) => crossEntropyFlat(l, t), x, y, trainable, { chunkSize: bs });
   for (const g of r.grads.values()) g.dispose();
@@ -58,8 +61,11 @@ for (const k of info.kernels) {
 }
 const byName = new Map<string, number>();
 for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-console.log(`${arch} bs ${bs} ${size}px ${frozen ? 'frozen' : 'unfrozen'}: step ${wall.toFixed(0)} ms wall, kernels ${total.toFixed(0)} ms`);
-for (const [n, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${n.padEnd(28)} ${ms.toFixed(0).padStart(7)} ms`);
+console.log(
+  `${arch} bs ${bs} ${size}px ${frozen ? 'frozen' : 'unfrozen'}: step ${wall.toFixed(0)} ms wall, kernels ${total.toFixed(0)} ms`,
+);
+for (const [n, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  console.log(`  ${n.padEnd(28)} ${ms.toFixed(0).padStart(7)} ms`);
 console.log('by kernel and input shapes:');
 for (const [key, e] of [...byKind].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
   console.log(`  ${e.ms.toFixed(0).padStart(6)} ms  x${e.n}  ${key}`);

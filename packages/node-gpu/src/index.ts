@@ -16,7 +16,13 @@ export * from '@fastts/core';
 
 // ---- the platform's defaults and the backend
 export { configure, nodeDefaults, type NodeDefaults } from './platform/binding.js';
-export { setupBackend, activeBackend, type SetupBackendOptions, type BackendReport, type NodeBackendName } from './backend/setup.js';
+export {
+  setupBackend,
+  activeBackend,
+  type SetupBackendOptions,
+  type BackendReport,
+  type NodeBackendName,
+} from './backend/setup.js';
 export { BackendSetupError, DataParallelError } from './backend/errors.js';
 export { GpuBackendUnavailableError, CudaUnavailableError, WebGpuUnavailableError } from './backend/gpu/errors.js';
 
@@ -41,7 +47,13 @@ export {
 } from './datasets/index.js';
 
 // ---- pretrained weights
-export { loadPretrained, fetchPretrained, pickPretrained, type LoadPretrainedOptions, type PretrainedFiles } from './weights/load.js';
+export {
+  loadPretrained,
+  fetchPretrained,
+  pickPretrained,
+  type LoadPretrainedOptions,
+  type PretrainedFiles,
+} from './weights/load.js';
 export { fasttsHome, pretrainedDir, isOffline } from './weights/cache.js';
 export { PretrainedUnavailableError, DownloadError, ChecksumError, CachedWeightsError } from './weights/errors.js';
 

@@ -7,7 +7,12 @@ describe('fitRect', () => {
   });
   it('fill squishes the whole image to the target', () => {
     expect(fitRect(640, 480, { width: 96, height: 96, fit: 'fill' })).toEqual({
-      sx: 0, sy: 0, sw: 640, sh: 480, width: 96, height: 96,
+      sx: 0,
+      sy: 0,
+      sw: 640,
+      sh: 480,
+      width: 96,
+      height: 96,
     });
   });
   it('cover crops the centre with the target aspect ratio', () => {

@@ -36,10 +36,7 @@ async function toBitmap(src: ImageSource, name: string): Promise<{ bitmap: Image
       return { bitmap, owned: true };
     } catch (e) {
       const type = src.type ? ` (${src.type})` : '';
-      throw new ImageDecodeError(
-        name,
-        `the browser cannot decode it${type}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+      throw new ImageDecodeError(name, `the browser cannot decode it${type}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
   if (typeof HTMLImageElement !== 'undefined' && src instanceof HTMLImageElement) {

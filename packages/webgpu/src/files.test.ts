@@ -15,9 +15,6 @@ describe('filesFromFileList', () => {
       value: 'doraemon-walle/train/walle/1.jpg',
     });
     const loose = new File(['y'], 'loose.png');
-    expect(filesFromFileList([picked, loose]).map((f) => f.path)).toEqual([
-      'doraemon-walle/train/walle/1.jpg',
-      'loose.png',
-    ]);
+    expect(filesFromFileList([picked, loose]).map((f) => f.path)).toEqual(['doraemon-walle/train/walle/1.jpg', 'loose.png']);
   });
 });

@@ -2,7 +2,15 @@
  * Core's `DataPlatform` over files the user dropped or picked: a read-only folder tree built from relative paths,
  * decoded by the browser. Feeds core's `fromFolder` so the browser gets the same DataBunch as Node.
  */
-import { FolderNotFoundError, ImageDecodeError, NotAFolderError, type DataBunch, type DecodedImage, type DecodeTarget, type FromFolderOptions } from '@fastts/core';
+import {
+  FolderNotFoundError,
+  ImageDecodeError,
+  NotAFolderError,
+  type DataBunch,
+  type DecodedImage,
+  type DecodeTarget,
+  type FromFolderOptions,
+} from '@fastts/core';
 import { fromFolderWith, type DataPlatform, type DirEntry, type ImageProbe } from '@fastts/core/platform';
 import { decodeImage } from './decode.js';
 import { filesFromFileList, normalizePath, type RelativeFile } from './files.js';

@@ -33,9 +33,20 @@ describe('resolveDataArgument', () => {
 describe('listDatasetInfo', () => {
   it("lists the tutorial's data set first, then fast.ai's, none cached in an empty home", () => {
     const rows = listDatasetInfo(TMP);
-    expect(rows[0]).toMatchObject({ name: 'doraemon-walle', key: 'DORAEMON_WALLE', cached: false, folder: join(TMP, 'data', 'doraemon-walle') });
-    expect(rows.map((r) => r.key)).toEqual(expect.arrayContaining(['PETS', 'IMAGENETTE_160', 'IMAGENETTE_320', 'MNIST_SAMPLE', 'CIFAR']));
-    expect(rows.find((r) => r.key === 'PETS')).toMatchObject({ name: 'oxford-iiit-pet', bytes: 811706944, verified: 'fast.ai size + md5' });
+    expect(rows[0]).toMatchObject({
+      name: 'doraemon-walle',
+      key: 'DORAEMON_WALLE',
+      cached: false,
+      folder: join(TMP, 'data', 'doraemon-walle'),
+    });
+    expect(rows.map((r) => r.key)).toEqual(
+      expect.arrayContaining(['PETS', 'IMAGENETTE_160', 'IMAGENETTE_320', 'MNIST_SAMPLE', 'CIFAR']),
+    );
+    expect(rows.find((r) => r.key === 'PETS')).toMatchObject({
+      name: 'oxford-iiit-pet',
+      bytes: 811706944,
+      verified: 'fast.ai size + md5',
+    });
     expect(rows.every((r) => !r.cached && !r.archived)).toBe(true);
   });
 });

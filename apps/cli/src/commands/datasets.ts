@@ -4,7 +4,15 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { datasetPaths, fasttsHome, isOffline, listDatasets, untarData, UnknownDatasetError, type DatasetSpec } from '@fastts/node-gpu';
+import {
+  datasetPaths,
+  fasttsHome,
+  isOffline,
+  listDatasets,
+  untarData,
+  UnknownDatasetError,
+  type DatasetSpec,
+} from '@fastts/node-gpu';
 import { findDataset, suggestDatasets } from '@fastts/node-gpu/platform';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -84,7 +92,9 @@ export async function runDatasetsList(_options: CommonOptions, ctx: CommandConte
     reporter.out(`${r.name.padEnd(nw)}  ${r.key.padEnd(kw)}  ${formatBytes(r.bytes).padStart(8)}  ${state}`);
   }
   reporter.out();
-  reporter.out(`data sets: ${home}/data/<name>/, archives: ${home}/archive/ (set FASTTS_HOME to move them, FASTTS_MIRROR to download from a mirror)`);
+  reporter.out(
+    `data sets: ${home}/data/<name>/, archives: ${home}/archive/ (set FASTTS_HOME to move them, FASTTS_MIRROR to download from a mirror)`,
+  );
 }
 
 /** The one-line usage error for a name that is no data set. */

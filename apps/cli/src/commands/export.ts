@@ -35,7 +35,10 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
   const onnxOut = existsSync(exported) ? join(dir, RUN_FILES.model, ONNX_EXPORT_FILE) : join(dir, ONNX_EXPORT_FILE);
   const out = prepareOutputFile(resolve(io.cwd, options.out ?? (format === 'onnx' ? onnxOut : `${basename(dir)}.safetensors`)));
   // A stopped run's checkpoint: the one status.json names (the last epoch's, or Ctrl-C's), else Ctrl-C's.
-  const checkpoint = resolve(dir, runState(dir).resume?.checkpoint ?? join(CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`));
+  const checkpoint = resolve(
+    dir,
+    runState(dir).resume?.checkpoint ?? join(CHECKPOINT_DIR, `${INTERRUPTED_CHECKPOINT}.safetensors`),
+  );
   let source: 'export' | 'checkpoint';
   // Light tensor work (decoding, rendering, copying weights): the CPU path, no GPU probing.
   await setupCliBackend({ backend: 'wasm' }, reporter);
@@ -56,7 +59,12 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     const settings = resolveDataSettings(config.dataDir, { ...config, test: config.test ?? 'test', augment: false }, io.cwd);
     delete settings.test;
     const data = await loadData(settings, reporter, { classes: config.classes });
-    const learn = await cnnLearner(data, config.arch, { pretrained: false, path: dirname(checkpoint), modelDir: '.', quiet: true });
+    const learn = await cnnLearner(data, config.arch, {
+      pretrained: false,
+      path: dirname(checkpoint),
+      modelDir: '.',
+      quiet: true,
+    });
     try {
       await learn.load(basename(checkpoint, '.safetensors'), { withOpt: false });
       learn.path = dirname(out);
@@ -81,9 +89,12 @@ export async function runExport(runDir: string, options: ExportOptions, ctx: Com
     check.dispose();
   }
   reporter.result(info);
-  const usage = format === 'onnx' && options.out === undefined ? `${displayPath(io.cwd, dir)} <image> --engine onnx` : `${displayPath(io.cwd, out)} <image>`;
+  const usage =
+    format === 'onnx' && options.out === undefined
+      ? `${displayPath(io.cwd, dir)} <image> --engine onnx`
+      : `${displayPath(io.cwd, out)} <image>`;
   reporter.out(
     `wrote ${displayPath(io.cwd, out)} (${info.arch}, ${info.size} px, classes ${info.classes.join(', ')}` +
-      `${source === 'checkpoint' ? ', from the interrupted run\'s checkpoint' : ''}); use it with: fastts predict ${usage}`,
+      `${source === 'checkpoint' ? ", from the interrupted run's checkpoint" : ''}); use it with: fastts predict ${usage}`,
   );
 }

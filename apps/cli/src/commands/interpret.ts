@@ -16,7 +16,10 @@ export async function runInterpret(runDir: string, options: InterpretOptions, ct
   const exportFile = findExport(dir, io.cwd);
   const outDir = prepareOutputDir(options.out ? resolve(io.cwd, options.out) : dir);
   await setupCliBackend(options, reporter);
-  const learn = await learnerFromExport(config, exportFile, reporter, { cwd: io.cwd, ...(options.data ? { dataDir: options.data } : {}) });
+  const learn = await learnerFromExport(config, exportFile, reporter, {
+    cwd: io.cwd,
+    ...(options.data ? { dataDir: options.data } : {}),
+  });
   try {
     const summary = await writeInterpretation(learn, outDir, {
       topLosses: options.topLosses,
@@ -35,13 +38,17 @@ export async function runInterpret(runDir: string, options: InterpretOptions, ct
       files,
     });
     if (reporter.json) return;
-    reporter.out(`valid: accuracy ${summary.accuracy.toFixed(4)}, loss ${summary.validLoss.toFixed(4)} (${config.classes.length} classes)`);
+    reporter.out(
+      `valid: accuracy ${summary.accuracy.toFixed(4)}, loss ${summary.validLoss.toFixed(4)} (${config.classes.length} classes)`,
+    );
     reporter.out('most confused (actual -> predicted: count):');
     if (summary.mostConfused.length === 0) reporter.out('  none');
     for (const [a, p, n] of summary.mostConfused) reporter.out(`  ${a} -> ${p}: ${n}`);
     reporter.out(`top losses (prediction/actual/loss/probability):`);
     for (const t of summary.topLosses) {
-      reporter.out(`  ${t.predicted}/${t.actual}  ${t.loss.toFixed(2)}  ${t.probability.toFixed(2)}  ${t.item ? relative(config.dataDir, t.item) : t.index}`);
+      reporter.out(
+        `  ${t.predicted}/${t.actual}  ${t.loss.toFixed(2)}  ${t.probability.toFixed(2)}  ${t.item ? relative(config.dataDir, t.item) : t.index}`,
+      );
     }
     reporter.out(`wrote ${files.join(', ')}`);
   } finally {

@@ -16,7 +16,9 @@ import { prepareOutputFile } from '../run-dir.js';
 export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: CommandContext): Promise<void> {
   const { io, reporter, interrupts } = ctx;
   if (!(options.endLr > options.startLr)) {
-    throw new UsageError(`--end-lr ${options.endLr} must be larger than --start-lr ${options.startLr}`, { hint: 'the sweep goes up, e.g. --start-lr 1e-7 --end-lr 10' });
+    throw new UsageError(`--end-lr ${options.endLr} must be larger than --start-lr ${options.startLr}`, {
+      hint: 'the sweep goes up, e.g. --start-lr 1e-7 --end-lr 10',
+    });
   }
   if (options.numIt < 2) throw new UsageError('--num-it must be at least 2', { hint: 'the default is 100' });
   const settings = resolveDataSettings(dataDir, options, io.cwd);
@@ -36,7 +38,12 @@ export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: Co
   }
   try {
     learn.callbacks.push(new ProgressCallback((e) => (e.type === 'batch' ? progress(e) : undefined)));
-    const result = await learn.lrFind({ startLr: options.startLr, endLr: options.endLr, numIt: options.numIt, signal: interrupts.signal });
+    const result = await learn.lrFind({
+      startLr: options.startLr,
+      endLr: options.endLr,
+      numIt: options.numIt,
+      signal: interrupts.signal,
+    });
     await writeFile(out, await svgToPng(lrFindSvg(result.lrs, result.losses, result.suggestions)));
     const { lrValley, lrSteep, lrMin } = result.suggestions;
     reporter.result({
@@ -51,7 +58,9 @@ export async function runLrFind(dataDir: string, options: LrFindOptions, ctx: Co
     reporter.out(`  valley   ${f(lrValley)}   (fast.ai's default suggestion)`);
     reporter.out(`  steep    ${f(lrSteep)}   (steepest descent of the loss)`);
     reporter.out(`  min/10   ${f(lrMin)}   (minimum loss / 10)`);
-    reporter.out(`wrote ${displayPath(io.cwd, out)}; train with e.g. fastts train ${dataDir} --arch ${spec.name} --lr ${lrValley !== undefined ? lrValley.toExponential(1) : '3e-3'}`);
+    reporter.out(
+      `wrote ${displayPath(io.cwd, out)}; train with e.g. fastts train ${dataDir} --arch ${spec.name} --lr ${lrValley !== undefined ? lrValley.toExponential(1) : '3e-3'}`,
+    );
   } finally {
     await learn.dispose();
   }

@@ -53,5 +53,7 @@ export async function runModels(_options: ModelsOptions, ctx: CommandContext): P
     reporter.out(`${m.arch.padEnd(width)}  ${m.preprocessing.padEnd(8)}  ${state}`);
   }
   reporter.out();
-  reporter.out(`weight cache: ${home}/models/<arch>/ (set FASTTS_HOME to move it${offline ? '; FASTTS_OFFLINE is set: no downloads' : ''})`);
+  reporter.out(
+    `weight cache: ${home}/models/<arch>/ (set FASTTS_HOME to move it${offline ? '; FASTTS_OFFLINE is set: no downloads' : ''})`,
+  );
 }

@@ -20,5 +20,7 @@ export async function runShowBatch(dataDir: string, options: ShowBatchOptions, c
   await showBatch(data, { rows: options.rows, ds: options.ds, path: out });
   const shown = Math.min(options.rows * options.rows, options.ds === 'train' ? data.trainDl.n : data.validDl.n);
   reporter.result({ out, rows: options.rows, ds: options.ds, images: shown, classes: data.classes });
-  reporter.out(`wrote ${displayPath(io.cwd, out)}: ${shown} ${options.ds} image${shown === 1 ? '' : 's'}, classes ${data.classes.join(', ')}`);
+  reporter.out(
+    `wrote ${displayPath(io.cwd, out)}: ${shown} ${options.ds} image${shown === 1 ? '' : 's'}, classes ${data.classes.join(', ')}`,
+  );
 }

@@ -50,7 +50,9 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   // A folder that exists, else a registered data set name (downloaded on first use).
   const dataDir = dataDirArg === undefined ? undefined : await resolveDataArgument(dataDirArg, io.cwd, reporter);
   const settings =
-    options.resume !== undefined ? resumeSettings(options.resume, dataDir, options, io.cwd) : newRunSettings(dataDir, options, io.cwd);
+    options.resume !== undefined
+      ? resumeSettings(options.resume, dataDir, options, io.cwd)
+      : newRunSettings(dataDir, options, io.cwd);
   const { config, runDir, resume } = settings;
   // The backend before the run folder: a backend that cannot run here leaves no empty run behind.
   const backend = await setupCliBackend(config, reporter);
@@ -62,13 +64,25 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
   reporter.log(resume ? `resuming: ${rel} (${settings.stopped})` : `run: ${rel}`);
   reporter.log(`backend: ${backend.description}`);
 
-  const progress: TrainProgress = { phase: resume?.phase ?? 'frozen', iters: resume?.iters ?? 0, point: resume, trainingDone: false };
+  const progress: TrainProgress = {
+    phase: resume?.phase ?? 'frozen',
+    iters: resume?.iters ?? 0,
+    point: resume,
+    trainingDone: false,
+  };
   let learn: VisionLearner | undefined;
   try {
     // The resume point stays in status.json until this process records a newer one: killed again, it resumes again.
     status.write('running', resume ? { resume } : {});
     if (!resume) writeRunConfig(runDir, config);
-    const built = await prepareLearner({ config, runDir, resuming: resume !== undefined, reporter, signal: interrupts.signal, status });
+    const built = await prepareLearner({
+      config,
+      runDir,
+      resuming: resume !== undefined,
+      reporter,
+      signal: interrupts.signal,
+      status,
+    });
     learn = built.learn;
     if (!resume) {
       await showBatch(built.data, { rows: config.rows, path: join(runDir, RUN_FILES.batch) });
@@ -78,7 +92,15 @@ export async function runTrain(dataDirArg: string | undefined, options: TrainOpt
     checkAbort(interrupts.signal);
     const { interp, test } = await writeResults(learn, built.data, config, runDir, reporter, interrupts.signal);
     finishRun(runDir, status, config);
-    reportResult(reporter, { runDir, rel, config, interp, test, backend: backend.description, seconds: (Date.now() - started) / 1000 });
+    reportResult(reporter, {
+      runDir,
+      rel,
+      config,
+      interp,
+      test,
+      backend: backend.description,
+      seconds: (Date.now() - started) / 1000,
+    });
   } catch (err) {
     trainFailed(err, {
       config,

@@ -15,6 +15,9 @@ export class Capture implements OutStream {
 }
 
 /** An io whose stdout/stderr are {@link Capture}s. */
-export function memoryIo(env: Record<string, string | undefined> = {}, cwd = process.cwd()): CliIo & { stdout: Capture; stderr: Capture } {
+export function memoryIo(
+  env: Record<string, string | undefined> = {},
+  cwd = process.cwd(),
+): CliIo & { stdout: Capture; stderr: Capture } {
   return { stdout: new Capture(), stderr: new Capture(), env, cwd };
 }

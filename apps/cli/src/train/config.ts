@@ -10,7 +10,15 @@ import { resolveDataSettings, type DataSettings } from '../data.js';
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../options.js';
 import { displayPath, requireDir } from '../paths.js';
-import { defaultRunDir, readJson, RUN_FILES, runState, type EpochMetrics, type Prediction, type ResumePoint } from '../run-dir.js';
+import {
+  defaultRunDir,
+  readJson,
+  RUN_FILES,
+  runState,
+  type EpochMetrics,
+  type Prediction,
+  type ResumePoint,
+} from '../run-dir.js';
 import { cliVersion } from '../version.js';
 
 /** `--parallel`: data-parallel training on worker threads (`auto`: when the backend is wasm). */
@@ -83,10 +91,14 @@ export interface TrainSettings {
 /** The settings of a new run from the command line (nothing is written yet). */
 export function newRunSettings(dataDirArg: string | undefined, options: TrainOptions, cwd: string): TrainSettings {
   if (dataDirArg === undefined) {
-    throw new UsageError('missing the data folder', { hint: 'give it (fastts train <dataDir>), or continue a stopped run with --resume <runDir>' });
+    throw new UsageError('missing the data folder', {
+      hint: 'give it (fastts train <dataDir>), or continue a stopped run with --resume <runDir>',
+    });
   }
   if (options.epochs === 0 && options.unfreezeEpochs === 0) {
-    throw new UsageError('--epochs and --unfreeze-epochs are both 0: there is nothing to train', { hint: 'give --epochs 1 or more' });
+    throw new UsageError('--epochs and --unfreeze-epochs are both 0: there is nothing to train', {
+      hint: 'give --epochs 1 or more',
+    });
   }
   const data = resolveDataSettings(dataDirArg, options, cwd);
   const spec = getArch(options.arch);
@@ -120,7 +132,12 @@ export function newRunSettings(dataDirArg: string | undefined, options: TrainOpt
  * point. A run can be resumed when it stopped in any way — Ctrl-C, a failure, or a process that died without a word
  * (SIGKILL, a crash: status.json still says `running` for a pid that is gone) — and a checkpoint exists.
  */
-export function resumeSettings(runArg: string, dataDirArg: string | undefined, options: TrainOptions, cwd: string): TrainSettings {
+export function resumeSettings(
+  runArg: string,
+  dataDirArg: string | undefined,
+  options: TrainOptions,
+  cwd: string,
+): TrainSettings {
   const runDir = requireDir(runArg, cwd, 'run folder', 'give a run folder written by fastts train (runs/<timestamp>-<arch>)');
   const config = readJson<TrainConfig>(join(runDir, RUN_FILES.config), 'run config');
   const state = runState(runDir);
@@ -138,17 +155,28 @@ export function resumeSettings(runArg: string, dataDirArg: string | undefined, o
           : 'it stopped before its first epoch ended; start it again (fastts train <dataDir>)',
     });
   }
-  if (dataDirArg !== undefined) config.dataDir = resolveDataSettings(dataDirArg, { ...config, test: config.test ?? 'test' }, cwd).dataDir;
+  if (dataDirArg !== undefined)
+    config.dataDir = resolveDataSettings(dataDirArg, { ...config, test: config.test ?? 'test' }, cwd).dataDir;
   // Where tensors run may change on resume; the recipe may not.
   config.backend = options.backend;
   if (options.threads !== undefined) config.threads = options.threads;
   config.parallel = options.parallel;
-  requireDir(config.dataDir, cwd, 'data folder of the run', 'it moved: give its new location, fastts train <dataDir> --resume <runDir>');
+  requireDir(
+    config.dataDir,
+    cwd,
+    'data folder of the run',
+    'it moved: give its new location, fastts train <dataDir> --resume <runDir>',
+  );
   const f = state.file!;
   const stopped = state.processGone
     ? `its process ${f.pid} is gone (killed or crashed) since ${f.updatedAt}`
     : f.status === 'failed'
       ? `it failed: ${f.error ?? 'no message'}`
       : (f.error ?? 'it was interrupted');
-  return { config, runDir, resume: state.resume, stopped: `${stopped}; resuming from ${displayPath(runDir, resolve(runDir, state.resume.checkpoint))}` };
+  return {
+    config,
+    runDir,
+    resume: state.resume,
+    stopped: `${stopped}; resuming from ${displayPath(runDir, resolve(runDir, state.resume.checkpoint))}`,
+  };
 }

@@ -64,8 +64,14 @@ export function trainFailed(err: unknown, c: FailureContext): never {
       throw new InterruptedError(line, { hint: `resume with: fastts train --resume ${c.rel}`, cause: err });
     }
     c.status.write('interrupted', { error: `stopped by ${c.stoppedBy} before training started: nothing to resume` });
-    throw new InterruptedError(`stopped by ${c.stoppedBy} before training started`, { hint: 'nothing to resume; run the command again', cause: err });
+    throw new InterruptedError(`stopped by ${c.stoppedBy} before training started`, {
+      hint: 'nothing to resume; run the command again',
+      cause: err,
+    });
   }
-  c.status.write('failed', { error: toCliError(err).line, ...(last ? { checkpoint: last.checkpoint, resume: last, totalIters } : {}) });
+  c.status.write('failed', {
+    error: toCliError(err).line,
+    ...(last ? { checkpoint: last.checkpoint, resume: last, totalIters } : {}),
+  });
   throw err;
 }

@@ -55,12 +55,18 @@ export class EpochCheckpointCallback implements Callback {
   async afterEpoch(learn: FitLearner): Promise<void> {
     const name = epochCheckpoint(learn.epochsTrained);
     const file = await learn.save(name);
-    const point: ResumePoint = { phase: this.phase, epoch: learn.epoch + 1, checkpoint: relative(this.runDir, file), iters: this.iters() };
+    const point: ResumePoint = {
+      phase: this.phase,
+      epoch: learn.epoch + 1,
+      checkpoint: relative(this.runDir, file),
+      iters: this.iters(),
+    };
     this.progress.point = point;
     this.status.update({ resume: point });
     const dir = join(this.runDir, CHECKPOINT_DIR);
     for (const f of readdirSync(dir)) {
-      if (f !== basename(file) && (/^epoch-\d+\.safetensors$/.test(f) || f === `${INTERRUPTED_CHECKPOINT}.safetensors`)) rmSync(join(dir, f), { force: true });
+      if (f !== basename(file) && (/^epoch-\d+\.safetensors$/.test(f) || f === `${INTERRUPTED_CHECKPOINT}.safetensors`))
+        rmSync(join(dir, f), { force: true });
     }
   }
 }

@@ -48,18 +48,29 @@ export function finishRun(runDir: string, status: RunStatusFile, config: TrainCo
   status.write('finished', { totalIters: config.totalIters });
   const dir = join(runDir, CHECKPOINT_DIR);
   if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (f.endsWith('.safetensors') || f.includes('.safetensors.tmp-')) rmSync(join(dir, f), { force: true });
+  for (const f of readdirSync(dir))
+    if (f.endsWith('.safetensors') || f.includes('.safetensors.tmp-')) rmSync(join(dir, f), { force: true });
   if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 
 /** The result object (`--json`) and the human summary of a finished run. */
 export function reportResult(
   reporter: Reporter,
-  r: { runDir: string; rel: string; config: TrainConfig; interp: InterpretationSummary; test: Prediction[]; backend: string; seconds: number },
+  r: {
+    runDir: string;
+    rel: string;
+    config: TrainConfig;
+    interp: InterpretationSummary;
+    test: Prediction[];
+    backend: string;
+    seconds: number;
+  },
 ): void {
   const epochs = readMetrics(r.runDir);
   const last = epochs[epochs.length - 1];
-  const valid = last ? { loss: last.valid_loss, accuracy: last.accuracy } : { loss: r.interp.validLoss, accuracy: r.interp.accuracy };
+  const valid = last
+    ? { loss: last.valid_loss, accuracy: last.accuracy }
+    : { loss: r.interp.validLoss, accuracy: r.interp.accuracy };
   const result: TrainResult = {
     runDir: r.runDir,
     arch: r.config.arch,

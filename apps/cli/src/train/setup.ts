@@ -2,7 +2,16 @@
  * `fastts train`'s data and learner: the pretrained weights, the data bunch (its counts recorded in config.json),
  * and `cnnLearner` with the platform's training step (data-parallel on worker threads with wasm).
  */
-import { accuracy, cnnLearner, configure, DataParallelError, errorRate, loadPretrained, type DataBunch, type VisionLearner } from '@fastts/node-gpu';
+import {
+  accuracy,
+  cnnLearner,
+  configure,
+  DataParallelError,
+  errorRate,
+  loadPretrained,
+  type DataBunch,
+  type VisionLearner,
+} from '@fastts/node-gpu';
 import { loadData } from '../data.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import type { Reporter } from '../output.js';

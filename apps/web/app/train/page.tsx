@@ -12,9 +12,8 @@ export default async function TrainPage() {
     <>
       <h1>Train in the browser</h1>
       <p className="muted">
-        Drop a folder laid out as <code>train/&lt;label&gt;/…</code> (with <code>valid/&lt;label&gt;/…</code>, or a
-        validation percentage), or just label folders. The images stay in this browser; only the pretrained weights
-        come from the server.
+        Drop a folder laid out as <code>train/&lt;label&gt;/…</code> (with <code>valid/&lt;label&gt;/…</code>, or a validation
+        percentage), or just label folders. The images stay in this browser; only the pretrained weights come from the server.
       </p>
       <TrainClient archs={archs} />
     </>

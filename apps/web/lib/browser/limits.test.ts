@@ -8,7 +8,9 @@ describe('upload limits in the browser pages', () => {
     expect(imageType('x.webp', 'application/octet-stream')).toBe('image/webp');
   });
   it('refuses other types, empty files and files over the size limit, saying why', () => {
-    expect(rejectReason({ name: 'notes.txt', type: 'text/plain', size: 10 })).toBe('notes.txt: not an image (accepted: JPEG, PNG, WebP, GIF, BMP)');
+    expect(rejectReason({ name: 'notes.txt', type: 'text/plain', size: 10 })).toBe(
+      'notes.txt: not an image (accepted: JPEG, PNG, WebP, GIF, BMP)',
+    );
     expect(rejectReason({ name: 'x.svg', type: 'image/svg+xml', size: 10 })).toMatch(/not an image/);
     expect(rejectReason({ name: 'evil.jpg', type: 'text/html', size: 10 })).toMatch(/not an image/);
     expect(rejectReason({ name: 'a.png', type: 'image/png', size: 0 })).toBe('a.png: the file is empty');

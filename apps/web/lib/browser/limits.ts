@@ -9,7 +9,14 @@ export const MAX_PREDICT_FILES = 50;
 /** Most images accepted for in-browser training. */
 export const MAX_TRAIN_FILES = 5000;
 
-const EXT_TYPES: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', bmp: 'image/bmp' };
+const EXT_TYPES: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  bmp: 'image/bmp',
+};
 
 /** The image type of a file from its MIME type, else its extension; null when it is not an accepted image. */
 export function imageType(name: string, type: string): string | null {
@@ -23,6 +30,7 @@ export function imageType(name: string, type: string): string | null {
 export function rejectReason(f: { name: string; type: string; size: number }): string | null {
   if (!imageType(f.name, f.type)) return `${f.name}: not an image (accepted: JPEG, PNG, WebP, GIF, BMP)`;
   if (f.size === 0) return `${f.name}: the file is empty`;
-  if (f.size > MAX_IMAGE_BYTES) return `${f.name}: ${(f.size / 1048576).toFixed(1)} MB is over the ${MAX_IMAGE_BYTES / 1048576} MB limit`;
+  if (f.size > MAX_IMAGE_BYTES)
+    return `${f.name}: ${(f.size / 1048576).toFixed(1)} MB is over the ${MAX_IMAGE_BYTES / 1048576} MB limit`;
   return null;
 }

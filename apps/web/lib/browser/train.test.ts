@@ -7,7 +7,13 @@ describe('describeLayout', () => {
     expect(l).toEqual({ root: 'dw', train: true, valid: true, test: true, labels: ['doraemon', 'walle'] });
   });
   it('takes label folders at the root as classes (a validation percentage is then used)', () => {
-    expect(describeLayout(['pets/cat/1.jpg', 'pets/dog/2.jpg'])).toEqual({ root: 'pets', train: false, valid: false, test: false, labels: ['cat', 'dog'] });
+    expect(describeLayout(['pets/cat/1.jpg', 'pets/dog/2.jpg'])).toEqual({
+      root: 'pets',
+      train: false,
+      valid: false,
+      test: false,
+      labels: ['cat', 'dog'],
+    });
   });
   it('handles files dropped without a parent folder', () => {
     expect(describeLayout(['train/a/1.jpg', 'train/b/1.jpg'])).toMatchObject({ root: '', train: true, labels: ['a', 'b'] });

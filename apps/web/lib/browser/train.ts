@@ -50,7 +50,13 @@ export interface BrowserTrainResult {
 }
 
 /** How a dropped folder is laid out: its root, and whether it has `train/`, `valid/`, `test/` under it. */
-export function describeLayout(paths: readonly string[]): { root: string; train: boolean; valid: boolean; test: boolean; labels: string[] } {
+export function describeLayout(paths: readonly string[]): {
+  root: string;
+  train: boolean;
+  valid: boolean;
+  test: boolean;
+  labels: string[];
+} {
   const split = paths.map((p) => p.split('/'));
   let depth = 0;
   // The data set's root: the deepest folder common to every file.
@@ -61,7 +67,13 @@ export function describeLayout(paths: readonly string[]): { root: string; train:
   const firsts = new Set(split.map((s) => s[depth] ?? ''));
   const train = firsts.has('train');
   const labelsFrom = split.filter((s) => (train ? s[depth] === 'train' : true)).map((s) => s[train ? depth + 1 : depth] ?? '');
-  return { root, train, valid: firsts.has('valid'), test: firsts.has('test'), labels: [...new Set(labelsFrom)].filter((l) => l && !/\.[a-z]+$/i.test(l)).sort() };
+  return {
+    root,
+    train,
+    valid: firsts.has('valid'),
+    test: firsts.has('test'),
+    labels: [...new Set(labelsFrom)].filter((l) => l && !/\.[a-z]+$/i.test(l)).sort(),
+  };
 }
 
 /** The pretrained weights of `arch`, read from the dashboard's weight-cache routes. */
@@ -70,16 +82,32 @@ async function loadPretrainedOverHttp(f: FasttsWeb, arch: string): Promise<Pretr
   if (!res.ok) throw new Error(`no pretrained weights for ${arch} in the server's weight cache (FASTTS_HOME/models/${arch})`);
   const { files } = (await res.json()) as { files: string[] };
   if (files.includes('model.json')) {
-    const json = JSON.parse(new TextDecoder().decode(await fetchBytes(modelFileUrl(arch, 'model.json'), `${arch}/model.json`))) as Parameters<FasttsWeb['pretrainedFromLayersModel']>[1];
-    return f.pretrainedFromLayersModel(arch, json, (p) => fetchBytes(modelFileUrl(arch, p), `${arch}/${p}`), modelFileUrl(arch, 'model.json'));
+    const json = JSON.parse(
+      new TextDecoder().decode(await fetchBytes(modelFileUrl(arch, 'model.json'), `${arch}/model.json`)),
+    ) as Parameters<FasttsWeb['pretrainedFromLayersModel']>[1];
+    return f.pretrainedFromLayersModel(
+      arch,
+      json,
+      (p) => fetchBytes(modelFileUrl(arch, p), `${arch}/${p}`),
+      modelFileUrl(arch, 'model.json'),
+    );
   }
   const single = files.find((x) => x.endsWith('.safetensors') || x.endsWith('.pth'));
   if (!single) throw new Error(`the weight cache folder of ${arch} has no model.json, .safetensors or .pth`);
-  return f.pretrainedFromBytes(arch, await fetchBytes(modelFileUrl(arch, single), `${arch}/${single}`), modelFileUrl(arch, single));
+  return f.pretrainedFromBytes(
+    arch,
+    await fetchBytes(modelFileUrl(arch, single), `${arch}/${single}`),
+    modelFileUrl(arch, single),
+  );
 }
 
 /** Trains a classifier on `files` in this browser. `signal` stops it at the end of the current batch. */
-export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, ev: BrowserTrainEvents, signal?: AbortSignal): Promise<BrowserTrainResult> {
+export async function trainInBrowser(
+  files: RelFile[],
+  o: BrowserTrainOptions,
+  ev: BrowserTrainEvents,
+  signal?: AbortSignal,
+): Promise<BrowserTrainResult> {
   const t0 = performance.now();
   ev.status('starting the backend…');
   const report = await ensureBackend(o.backend);
@@ -112,7 +140,14 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
     },
     afterBatch: (l: FitLearner) => {
       if (!l.training) return;
-      ev.batch({ iter: iter++, epoch: l.epoch, phase, loss: l.loss, lr: l.opt.lrs.at(-1) ?? null, mom: l.opt.moms.at(-1) ?? null });
+      ev.batch({
+        iter: iter++,
+        epoch: l.epoch,
+        phase,
+        loss: l.loss,
+        lr: l.opt.lrs.at(-1) ?? null,
+        mom: l.opt.moms.at(-1) ?? null,
+      });
     },
     afterEpoch: (l: FitLearner) => {
       const v = l.lastValidation;
@@ -149,7 +184,16 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   const items = Array.from(interp.targets, (actual, i) => {
     const pred = interp.predClass[i]!;
     const f = itemFiles[i];
-    return { index: i, file: interp.items?.[i] ?? `item ${i}`, thumb: f ? URL.createObjectURL(f) : null, actual, pred, loss: interp.losses[i]!, prob: interp.probs[i * interp.c + pred]!, probActual: interp.probs[i * interp.c + actual]! };
+    return {
+      index: i,
+      file: interp.items?.[i] ?? `item ${i}`,
+      thumb: f ? URL.createObjectURL(f) : null,
+      actual,
+      pred,
+      loss: interp.losses[i]!,
+      prob: interp.probs[i * interp.c + pred]!,
+      probActual: interp.probs[i * interp.c + actual]!,
+    };
   });
   ev.status('exporting the model…');
   const exportPath = await learn.export('export.safetensors');
@@ -157,7 +201,12 @@ export async function trainInBrowser(files: RelFile[], o: BrowserTrainOptions, e
   await learn.dispose();
   return {
     classes: data.classes,
-    interpretation: { classes: data.classes, confusion: interp.confusionMatrix(), items, topLosses: interp.topLosses(Math.min(9, items.length)).indices },
+    interpretation: {
+      classes: data.classes,
+      confusion: interp.confusionMatrix(),
+      items,
+      topLosses: interp.topLosses(Math.min(9, items.length)).indices,
+    },
     exportName: 'export.safetensors',
     exportBytes,
     backend: report.description,

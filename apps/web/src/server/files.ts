@@ -75,7 +75,10 @@ export async function serveModelFile(arch: string, segments: readonly string[]):
   assertPlainName('architecture', arch);
   for (const s of segments) assertPlainName('file name', s);
   const name = segments.join('/');
-  const archDir = await resolveInside(modelsDir(), [arch], { kind: `architecture ${arch} in the weight cache`, expect: 'directory' });
+  const archDir = await resolveInside(modelsDir(), [arch], {
+    kind: `architecture ${arch} in the weight cache`,
+    expect: 'directory',
+  });
   if (!(await isArchDir(archDir))) throw new NotFoundError(`architecture ${arch} in the weight cache`);
   let type = MODEL_FILE_TYPES[extname(name).toLowerCase()];
   if (!type) {
@@ -108,9 +111,14 @@ export async function listCachedArchs(): Promise<string[]> {
 /** The files of a cached architecture that {@link serveModelFile} would serve (model.json, its shards, weights). */
 export async function listArchFiles(arch: string): Promise<string[]> {
   assertPlainName('architecture', arch);
-  const archDir = await resolveInside(modelsDir(), [arch], { kind: `architecture ${arch} in the weight cache`, expect: 'directory' });
+  const archDir = await resolveInside(modelsDir(), [arch], {
+    kind: `architecture ${arch} in the weight cache`,
+    expect: 'directory',
+  });
   if (!(await isArchDir(archDir))) throw new NotFoundError(`architecture ${arch} in the weight cache`);
   const listed = await manifestPaths(join(/*turbopackIgnore: true*/ archDir, 'model.json'));
   const names = await readdir(archDir);
-  return names.filter((n) => isPlainName(n) && (MODEL_FILE_TYPES[extname(n).toLowerCase()] !== undefined || listed.has(n))).sort();
+  return names
+    .filter((n) => isPlainName(n) && (MODEL_FILE_TYPES[extname(n).toLowerCase()] !== undefined || listed.has(n)))
+    .sort();
 }

@@ -11,7 +11,12 @@ export { num, str, obj, parseJsonl } from '@fastts/core/runs';
  * file still being written may end inside a quoted field; its last, partial record is dropped.
  */
 export function parseCsv(text: string): string[][] {
-  const options = { relax_column_count: true, relax_quotes: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] };
+  const options = {
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
+  };
   try {
     return parse(text, options) as string[][];
   } catch {

@@ -24,7 +24,12 @@ const g = globalThis as { [KEY]?: Map<string, Cached> };
 const cache: Map<string, Cached> = (g[KEY] ??= new Map());
 
 function weight(r: RunRead): number {
-  return r.detail.batches.length + r.detail.metrics.length + (r.detail.interpretation?.items.length ?? 0) + r.detail.testPredictions.length;
+  return (
+    r.detail.batches.length +
+    r.detail.metrics.length +
+    (r.detail.interpretation?.items.length ?? 0) +
+    r.detail.testPredictions.length
+  );
 }
 
 function evict(): void {

@@ -71,7 +71,11 @@ export async function readRunSummary(id: string, dir: string, probe: RunProbe, n
   const modelFiles = await listFiles(dir, 'model', 2);
   let classes = configClasses(config);
   if (classes.length === 0) {
-    const interp = parseJson(await readRunFile(dir, 'interpretation.json', warnings).catch(() => null), 'interpretation.json', warnings);
+    const interp = parseJson(
+      await readRunFile(dir, 'interpretation.json', warnings).catch(() => null),
+      'interpretation.json',
+      warnings,
+    );
     classes = interp ? configClasses(interp) : [];
   }
   const { status, error } = decideStatus(statusJson, modelFiles.length > 0, probe.lastWriteMs, now);

@@ -12,8 +12,7 @@ export const WATCH_POLL_MS = 1000;
 
 /** What viewers are told: the run changed (with its status and epochs), or it ended (or its folder went away). */
 export type RunEvent =
-  | { type: 'change'; status: RunStatus | 'gone'; epochs: number }
-  | { type: 'end'; status: RunStatus | 'gone' };
+  { type: 'change'; status: RunStatus | 'gone'; epochs: number } | { type: 'end'; status: RunStatus | 'gone' };
 
 type Listener = (ev: RunEvent) => void;
 

@@ -20,7 +20,8 @@ function run(id: string, files: Record<string, string>): string {
 }
 
 const metric = (epoch: number, accuracy: number) =>
-  JSON.stringify({ epoch, phase: 'frozen', train_loss: 0.3, valid_loss: 0.2, accuracy, error_rate: 1 - accuracy, seconds: 4 }) + '\n';
+  JSON.stringify({ epoch, phase: 'frozen', train_loss: 0.3, valid_loss: 0.2, accuracy, error_rate: 1 - accuracy, seconds: 4 }) +
+  '\n';
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'fastts-web-runs-'));
@@ -40,13 +41,23 @@ afterAll(() => {
 describe('readRun', () => {
   it('reads config, metrics, batches and the interpretation of a finished CLI run', async () => {
     run('20261128-010203-mobilenet_v1_0.25_224', {
-      'config.json': JSON.stringify({ arch: 'mobilenet_v1_0.25_224', dataDir: '/data/doraemon-walle/', epochs: 1, unfreezeEpochs: 2, classes: ['a', 'b'] }),
+      'config.json': JSON.stringify({
+        arch: 'mobilenet_v1_0.25_224',
+        dataDir: '/data/doraemon-walle/',
+        epochs: 1,
+        unfreezeEpochs: 2,
+        classes: ['a', 'b'],
+      }),
       'status.json': JSON.stringify({ status: 'finished', totalIters: 34 }),
       'metrics.jsonl': metric(0, 0.9) + metric(0, 0.97).replace('frozen', 'unfrozen'),
-      'batches.jsonl': '{"iter":0,"epoch":0,"phase":"frozen","loss":0.7,"lr":[1e-4,1e-3],"mom":0.95}\n{"iter":1,"epoch":0,"loss":0.6,"lr":2e-3,"mom":0.9}\n',
+      'batches.jsonl':
+        '{"iter":0,"epoch":0,"phase":"frozen","loss":0.7,"lr":[1e-4,1e-3],"mom":0.95}\n{"iter":1,"epoch":0,"loss":0.6,"lr":2e-3,"mom":0.9}\n',
       'interpretation.json': JSON.stringify({
         classes: ['a', 'b'],
-        confusion: [[1, 1], [0, 1]],
+        confusion: [
+          [1, 1],
+          [0, 1],
+        ],
         items: [
           { index: 0, file: 'valid/a/1.jpg', thumb: 'thumbs/valid/0.jpg', actual: 0, pred: 0, loss: 0.1, prob: 0.9 },
           { index: 1, file: 'valid/a/2.jpg', thumb: '../../../etc/passwd', actual: 0, pred: 1, loss: 2.3, prob: 0.8 },
@@ -62,8 +73,19 @@ describe('readRun', () => {
       'batch.png': 'x',
     });
     const r = await readRun('20261128-010203-mobilenet_v1_0.25_224');
-    expect(r).toMatchObject({ arch: 'mobilenet_v1_0.25_224', dataset: 'doraemon-walle', status: 'finished', epochs: 2, totalEpochs: 3, bestAccuracy: 0.97, totalIters: 34 });
-    expect(r.batches.map((b) => [b.iter, b.lr, b.phase])).toEqual([[0, 1e-3, 'frozen'], [1, 2e-3, null]]);
+    expect(r).toMatchObject({
+      arch: 'mobilenet_v1_0.25_224',
+      dataset: 'doraemon-walle',
+      status: 'finished',
+      epochs: 2,
+      totalEpochs: 3,
+      bestAccuracy: 0.97,
+      totalIters: 34,
+    });
+    expect(r.batches.map((b) => [b.iter, b.lr, b.phase])).toEqual([
+      [0, 1e-3, 'frozen'],
+      [1, 2e-3, null],
+    ]);
     const interp = r.interpretation!;
     expect(interp.items).toHaveLength(3); // the item with an out-of-range class is dropped
     expect(interp.items.map((i) => i.thumb)).toEqual(['thumbs/valid/0.jpg', null, null]); // traversal thumb refused
@@ -85,7 +107,11 @@ describe('readRun', () => {
     for (const f of ['', 'config.json', 'metrics.jsonl']) utimesSync(join(old, f), t, t);
     run('fresh', { 'config.json': '{}', 'metrics.jsonl': metric(0, 0.5) });
     expect((await readRun('live')).status).toBe('running');
-    expect(await readRun('dead')).toMatchObject({ status: 'interrupted', error: expect.stringContaining('gone'), resumable: false });
+    expect(await readRun('dead')).toMatchObject({
+      status: 'interrupted',
+      error: expect.stringContaining('gone'),
+      resumable: false,
+    });
     expect(await readRun('ctrlc')).toMatchObject({ status: 'interrupted', error: 'stopped by Ctrl-C' });
     expect(await readRun('crashed')).toMatchObject({ status: 'failed', error: 'out of memory' });
     expect((await readRun('old')).status).toBe('unknown');
@@ -93,10 +119,17 @@ describe('readRun', () => {
   });
 
   it('reports malformed files as warnings, and ignores a partial last line while running', async () => {
-    run('messy', { 'status.json': '{"status":"running","pid":' + process.pid + '}', 'config.json': '{oops', 'metrics.jsonl': metric(0, 0.5) + 'garbage\n' + '{"epoch":1,"acc' });
+    run('messy', {
+      'status.json': '{"status":"running","pid":' + process.pid + '}',
+      'config.json': '{oops',
+      'metrics.jsonl': metric(0, 0.5) + 'garbage\n' + '{"epoch":1,"acc',
+    });
     const r = await readRun('messy');
     expect(r.metrics).toHaveLength(1);
-    expect(r.warnings).toEqual(['config.json is not valid JSON (still being written?): ignored', 'metrics.jsonl: 1 malformed line(s) skipped']);
+    expect(r.warnings).toEqual([
+      'config.json is not valid JSON (still being written?): ignored',
+      'metrics.jsonl: 1 malformed line(s) skipped',
+    ]);
   });
 
   it('rejects bad ids (400) and missing or escaping runs (404)', async () => {

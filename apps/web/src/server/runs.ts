@@ -56,7 +56,11 @@ export async function readRunFull(id: string): Promise<RunRead> {
   const metrics = toMetrics(m.rows);
   const batches = toBatches(b.rows);
   const interpretation = toInterpretation(parseJson(interpF ?? null, 'interpretation.json', warnings), warnings);
-  const [topFiles, modelFiles, thumbFiles] = await Promise.all([listFiles(dir, '.', 1), listFiles(dir, 'model', 2), listFiles(dir, 'thumbs', 3)]);
+  const [topFiles, modelFiles, thumbFiles] = await Promise.all([
+    listFiles(dir, '.', 1),
+    listFiles(dir, 'model', 2),
+    listFiles(dir, 'thumbs', 3),
+  ]);
   const thumbs = new Set(thumbFiles);
   const testPredictions = toTestPredictions(testF ?? null, thumbs);
   if (interpretation) {

@@ -24,12 +24,22 @@ let index: InstanceType<typeof RunsIndex> | null = null;
 const FAST = { tickMs: 40, sweepMs: 200, hotMs: 300 };
 
 const metric = (epoch: number, accuracy: number) =>
-  JSON.stringify({ epoch, phase: 'frozen', train_loss: 0.3, valid_loss: 0.2, accuracy, error_rate: 1 - accuracy, seconds: 4 }) + '\n';
+  JSON.stringify({ epoch, phase: 'frozen', train_loss: 0.3, valid_loss: 0.2, accuracy, error_rate: 1 - accuracy, seconds: 4 }) +
+  '\n';
 
 function run(id: string, o: { arch?: string; acc?: number[]; status?: object; created?: string; dataDir?: string } = {}): string {
   const dir = join(runs, id);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: o.arch ?? 'resnet18', dataDir: o.dataDir ?? '/data/pets', classes: ['a', 'b'], epochs: 3, createdAt: o.created ?? '2026-01-01T00:00:00Z' }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      arch: o.arch ?? 'resnet18',
+      dataDir: o.dataDir ?? '/data/pets',
+      classes: ['a', 'b'],
+      epochs: 3,
+      createdAt: o.created ?? '2026-01-01T00:00:00Z',
+    }),
+  );
   writeFileSync(join(dir, 'status.json'), JSON.stringify(o.status ?? { status: 'finished' }));
   writeFileSync(join(dir, 'metrics.jsonl'), (o.acc ?? [0.9]).map((a, i) => metric(i, a)).join(''));
   writeFileSync(join(dir, 'batches.jsonl'), '{"iter":0,"epoch":0,"loss":0.5}\n');
@@ -55,7 +65,8 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 describe('RunsIndex', () => {
   it('indexes the runs once at start-up, reading only the summary files, and skips what is not a run', async () => {
-    for (let i = 0; i < 30; i++) run(`r${String(i).padStart(2, '0')}`, { created: `2026-01-${String(i + 1).padStart(2, '0')}T00:00:00Z` });
+    for (let i = 0; i < 30; i++)
+      run(`r${String(i).padStart(2, '0')}`, { created: `2026-01-${String(i + 1).padStart(2, '0')}T00:00:00Z` });
     mkdirSync(join(runs, 'notes'));
     writeFileSync(join(runs, 'notes', 'readme.txt'), 'x');
     writeFileSync(join(runs, 'file.txt'), 'x');
@@ -76,7 +87,8 @@ describe('RunsIndex', () => {
     index = new RunsIndex(runs, FAST);
     await index.ready();
     reads.length = 0;
-    for (let i = 0; i < 50; i++) queryRuns(index, parseRunsQuery(new URLSearchParams(`page=${(i % 3) + 1}&limit=5&sort=accuracy`)));
+    for (let i = 0; i < 50; i++)
+      queryRuns(index, parseRunsQuery(new URLSearchParams(`page=${(i % 3) + 1}&limit=5&sort=accuracy`)));
     await new Promise((ok) => setTimeout(ok, 3 * FAST.sweepMs)); // every run swept several times
     expect(reads).toEqual([]);
     const v = index.currentVersion;
@@ -130,7 +142,14 @@ describe('RunsIndex', () => {
     expect(index.get('live')?.summary.status).toBe('running');
     child.kill('SIGKILL');
     await new Promise((ok) => child.once('exit', ok));
-    await vi.waitFor(() => expect(index!.get('live')?.summary).toMatchObject({ status: 'interrupted', error: expect.stringContaining(`pid ${child.pid}`) }), { timeout: 2000, interval: 20 });
+    await vi.waitFor(
+      () =>
+        expect(index!.get('live')?.summary).toMatchObject({
+          status: 'interrupted',
+          error: expect.stringContaining(`pid ${child.pid}`),
+        }),
+      { timeout: 2000, interval: 20 },
+    );
   });
 });
 
@@ -160,7 +179,10 @@ describe('queryRuns', () => {
     expect(q('q=B').runs.map((r) => r.id)).toEqual(['b']);
     const page = q('arch=resnet34');
     expect(page.total).toBe(1);
-    expect(page.facets.arch).toEqual([{ value: 'resnet18', count: 3 }, { value: 'resnet34', count: 1 }]);
+    expect(page.facets.arch).toEqual([
+      { value: 'resnet18', count: 3 },
+      { value: 'resnet34', count: 1 },
+    ]);
     expect(page.facets.status).toEqual([
       { value: 'failed', count: 1 },
       { value: 'finished', count: 2 },
@@ -191,6 +213,10 @@ describe('queryRuns', () => {
     expect(bad('limit=501')?.[1]).toBe('invalid limit "501": use a whole number from 1 to 500');
     expect(bad('limit=1e2')?.[0]).toBe(400);
     // Pages are lenient: a hand-edited URL still shows the list, with the defaults.
-    expect(parseRunsQuery({ sort: 'loss', page: '-1', limit: ['20', '30'] }, true)).toMatchObject({ sort: 'date', page: 1, limit: 20 });
+    expect(parseRunsQuery({ sort: 'loss', page: '-1', limit: ['20', '30'] }, true)).toMatchObject({
+      sort: 'date',
+      page: 1,
+      limit: 20,
+    });
   });
 });

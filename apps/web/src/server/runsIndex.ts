@@ -130,7 +130,9 @@ export class RunsIndex {
   sorted(key: string, cmp: (a: RunSummary, b: RunSummary) => number = byDateDesc): RunSummary[] {
     let list = this.sortedCache.get(key);
     if (!list) {
-      list = this.all().map((r) => r.summary).sort(cmp);
+      list = this.all()
+        .map((r) => r.summary)
+        .sort(cmp);
       this.sortedCache.set(key, list);
     }
     return list;

@@ -90,20 +90,28 @@ export function parseRunsQuery(p: Params, lenient = false): RunsQuery {
   };
   const sort = get(() => {
     const s = param(p, 'sort') ?? 'date';
-    if (!(RUN_SORTS as readonly string[]).includes(s)) throw new InvalidQueryError(`invalid sort ${JSON.stringify(s.slice(0, 20))}: use ${RUN_SORTS.join(' or ')}`);
+    if (!(RUN_SORTS as readonly string[]).includes(s))
+      throw new InvalidQueryError(`invalid sort ${JSON.stringify(s.slice(0, 20))}: use ${RUN_SORTS.join(' or ')}`);
     return s as RunSort;
   }, 'date' as RunSort);
   const order = get(() => {
     const s = param(p, 'order') ?? 'desc';
-    if (s !== 'asc' && s !== 'desc') throw new InvalidQueryError(`invalid order ${JSON.stringify(s.slice(0, 20))}: use asc or desc`);
+    if (s !== 'asc' && s !== 'desc')
+      throw new InvalidQueryError(`invalid order ${JSON.stringify(s.slice(0, 20))}: use asc or desc`);
     return s;
   }, 'desc' as const);
   const status = get(() => {
     const s = param(p, 'status');
     if (s === null) return null;
-    const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+    const list = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     for (const x of list) {
-      if (!(RUN_STATUSES as readonly string[]).includes(x)) throw new InvalidQueryError(`invalid status ${JSON.stringify(x.slice(0, 20))}: use ${RUN_STATUSES.join(', ')} (comma-separated for several)`);
+      if (!(RUN_STATUSES as readonly string[]).includes(x))
+        throw new InvalidQueryError(
+          `invalid status ${JSON.stringify(x.slice(0, 20))}: use ${RUN_STATUSES.join(', ')} (comma-separated for several)`,
+        );
     }
     return list.length ? (list as RunStatus[]) : null;
   }, null);

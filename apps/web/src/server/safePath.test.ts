@@ -43,7 +43,13 @@ describe('resolveInside', () => {
     expect(p.endsWith('metrics.jsonl')).toBe(true);
   });
   it('rejects traversal, encoded and absolute names with a 400 before touching the disk', async () => {
-    for (const segs of [['..', 'secret.txt'], ['run1', '..', '..', 'secret.txt'], ['%2e%2e', 'secret.txt'], [join(base, 'secret.txt')], ['run1/../..']]) {
+    for (const segs of [
+      ['..', 'secret.txt'],
+      ['run1', '..', '..', 'secret.txt'],
+      ['%2e%2e', 'secret.txt'],
+      [join(base, 'secret.txt')],
+      ['run1/../..'],
+    ]) {
       const err = await resolveInside(root, segs, { kind: 'file' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidNameError);
       expect((err as InvalidNameError).status).toBe(400);

@@ -20,7 +20,12 @@ export const UPLOAD_LIMITS = {
   thumbs: 5000,
 } as const;
 
-const JSON_PARTS = { config: 'config.json', metrics: 'metrics.jsonl', batches: 'batches.jsonl', interpretation: 'interpretation.json' } as const;
+const JSON_PARTS = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  batches: 'batches.jsonl',
+  interpretation: 'interpretation.json',
+} as const;
 
 /** Rejects cross-site requests: the browser must say the request comes from the dashboard's own origin. */
 export function assertSameOrigin(req: Request): void {
@@ -29,7 +34,8 @@ export function assertSameOrigin(req: Request): void {
   const host = req.headers.get('host');
   const sameSite = site === null || site === 'same-origin';
   const sameOrigin = origin !== null && host !== null && (origin === `http://${host}` || origin === `https://${host}`);
-  if (!sameSite || !sameOrigin) throw new DashboardError('uploads are accepted only from the dashboard itself (same origin)', 403);
+  if (!sameSite || !sameOrigin)
+    throw new DashboardError('uploads are accepted only from the dashboard itself (same origin)', 403);
 }
 
 function isSafetensors(b: Uint8Array): boolean {
@@ -113,21 +119,27 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
       if (text.length > UPLOAD_LIMITS.json) throw new UploadRejectedError(`${name} is over the ${UPLOAD_LIMITS.json}-byte limit`);
       texts[name as keyof typeof JSON_PARTS] = text;
     } else if (name === 'model' && typeof value !== 'string') {
-      if (value.size > UPLOAD_LIMITS.model) throw new UploadRejectedError(`the model is over the ${UPLOAD_LIMITS.model}-byte limit`);
+      if (value.size > UPLOAD_LIMITS.model)
+        throw new UploadRejectedError(`the model is over the ${UPLOAD_LIMITS.model}-byte limit`);
       model = new Uint8Array(await value.arrayBuffer());
       if (!isSafetensors(model)) throw new UploadRejectedError('the model is not a safetensors export (learn.export())', 415);
     } else if (/^thumb:(0|[1-9]\d{0,5})$/.test(name) && typeof value !== 'string') {
       const i = Number(name.slice(6));
       if (i >= UPLOAD_LIMITS.thumbs) throw new UploadRejectedError(`too many thumbnails (limit ${UPLOAD_LIMITS.thumbs})`);
-      if (value.size > UPLOAD_LIMITS.thumb) throw new UploadRejectedError(`thumbnail ${i} is over the ${UPLOAD_LIMITS.thumb}-byte limit`);
+      if (value.size > UPLOAD_LIMITS.thumb)
+        throw new UploadRejectedError(`thumbnail ${i} is over the ${UPLOAD_LIMITS.thumb}-byte limit`);
       const b = new Uint8Array(await value.arrayBuffer());
       if (!isJpeg(b)) throw new UploadRejectedError(`thumbnail ${i} is not a JPEG`, 415);
       thumbs.set(i, b);
     } else {
-      throw new UploadRejectedError(`unexpected part ${JSON.stringify(name.slice(0, 40))}: send config, metrics, batches, interpretation, model and thumb:<i>`, 400);
+      throw new UploadRejectedError(
+        `unexpected part ${JSON.stringify(name.slice(0, 40))}: send config, metrics, batches, interpretation, model and thumb:<i>`,
+        400,
+      );
     }
   }
-  if (!texts.config || !texts.metrics || !model) throw new UploadRejectedError('a run needs at least config, metrics and model', 400);
+  if (!texts.config || !texts.metrics || !model)
+    throw new UploadRejectedError('a run needs at least config, metrics and model', 400);
   let config: Record<string, unknown> | null;
   let interp: Record<string, unknown> | null = null;
   try {
@@ -139,7 +151,8 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
   const arch = str(config?.arch);
   if (!config || !arch || !isPlainName(arch)) throw new UploadRejectedError('config.arch must name the architecture', 400);
   for (const k of ['metrics', 'batches'] as const) {
-    if (texts[k] && parseJsonl(texts[k]!, false).bad > 0) throw new UploadRejectedError(`${k} has lines that are not JSON objects`, 400);
+    if (texts[k] && parseJsonl(texts[k]!, false).bad > 0)
+      throw new UploadRejectedError(`${k} has lines that are not JSON objects`, 400);
   }
   if (interp && Array.isArray(interp.items)) {
     interp.items = interp.items.map((it, i) => ({ ...(obj(it) ?? {}), thumb: thumbs.has(i) ? `thumbs/valid/${i}.jpg` : null }));
@@ -147,7 +160,10 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
   const { id, dir } = await newRunDir(arch);
   const at = (...parts: string[]) => join(/*turbopackIgnore: true*/ dir, ...parts);
   const now = new Date().toISOString();
-  await writeFile(at('config.json'), runConfigText({ ...(config as unknown as RunConfig), source: 'browser', createdAt: str(config.createdAt) ?? now }));
+  await writeFile(
+    at('config.json'),
+    runConfigText({ ...(config as unknown as RunConfig), source: 'browser', createdAt: str(config.createdAt) ?? now }),
+  );
   await writeFile(at('metrics.jsonl'), texts.metrics.endsWith('\n') ? texts.metrics : `${texts.metrics}\n`);
   if (texts.batches) await writeFile(at('batches.jsonl'), texts.batches);
   if (interp) await writeFile(at('interpretation.json'), JSON.stringify(interp));
@@ -157,6 +173,9 @@ export async function saveBrowserRun(req: Request): Promise<{ id: string }> {
     await mkdir(at('thumbs', 'valid'), { recursive: true });
     for (const [i, b] of thumbs) await writeFile(at('thumbs', 'valid', `${i}.jpg`), b);
   }
-  await writeFile(at('status.json'), statusText({ status: 'finished', startedAt: str(config.createdAt) ?? now, finishedAt: now, updatedAt: now }));
+  await writeFile(
+    at('status.json'),
+    statusText({ status: 'finished', startedAt: str(config.createdAt) ?? now, finishedAt: now, updatedAt: now }),
+  );
   return { id };
 }

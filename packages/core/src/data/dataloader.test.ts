@@ -33,7 +33,11 @@ describe('DataLoader', () => {
     const { dl } = loader(10);
     expect(dl.length).toBe(3);
     const batches = await collect(dl);
-    expect(batches.map((b) => b.indices)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    expect(batches.map((b) => b.indices)).toEqual([
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ]);
     expect(batches[0]!.shape).toEqual([4, 16, 16, 3]);
     expect(batches[2]!.shape).toEqual([2, 16, 16, 3]);
     // labels travel with their items; the memory images are flat colours, so pixels identify the item

@@ -81,7 +81,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     readonly dataset: ImageDataset,
     opts: DataLoaderOptions,
   ) {
-    if (!Number.isInteger(opts.bs) || opts.bs < 1) throw new RangeError(`DataLoader: bs must be a positive integer, got ${opts.bs}`);
+    if (!Number.isInteger(opts.bs) || opts.bs < 1)
+      throw new RangeError(`DataLoader: bs must be a positive integer, got ${opts.bs}`);
     this.bs = opts.bs;
     this.size = opts.size;
     this.shuffle = opts.shuffle ?? false;
@@ -132,7 +133,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   async *iterate(opts: IterateOptions = {}): AsyncGenerator<Batch, void, undefined> {
     const pass = opts.pass ?? this.passes++;
     const batches = this.batchIndices(pass, opts.shuffle ?? this.shuffle);
-    const aug = opts.augment === undefined || opts.augment === true ? this.augmentation : opts.augment === false ? {} : opts.augment;
+    const aug =
+      opts.augment === undefined || opts.augment === true ? this.augmentation : opts.augment === false ? {} : opts.augment;
     const rng = createRng(this.seed, AUGMENT_STREAM, pass);
     const normalizer = opts.normalize === false ? null : this.normalizer;
     const pending: (Promise<DecodedImage[]> | undefined)[] = [];

@@ -64,11 +64,20 @@ describe('fromFolderWith (folder layout semantics)', () => {
     const data = await fromFolderWith(new MemoryPlatform(files), '/r', { onWarning: (w) => warnings.push(w) });
     expect(data.classes).toEqual(['a', 'b']);
     expect(data.trainDl.n).toBe(6);
-    expect(data.skipped.map((s) => s.path).sort()).toEqual(['/r/train/a/bad.jpg', '/r/train/b/notes.png', '/r/train/loose.jpg', '/r/valid/c/000.jpg']);
-    expect(warnings.find((w) => w.path === '/r/train/a/bad.jpg')?.message).toMatch(/skipped \/r\/train\/a\/bad.jpg: truncated JPEG/);
+    expect(data.skipped.map((s) => s.path).sort()).toEqual([
+      '/r/train/a/bad.jpg',
+      '/r/train/b/notes.png',
+      '/r/train/loose.jpg',
+      '/r/valid/c/000.jpg',
+    ]);
+    expect(warnings.find((w) => w.path === '/r/train/a/bad.jpg')?.message).toMatch(
+      /skipped \/r\/train\/a\/bad.jpg: truncated JPEG/,
+    );
     expect(warnings.find((w) => w.path === '/r/train/loose.jpg')?.message).toMatch(/not inside a class folder/);
     expect(warnings.find((w) => w.code === 'empty-class-folder')?.path).toBe('/r/train/empty');
-    expect(warnings.find((w) => w.code === 'unknown-label')?.message).toMatch(/class "c" is not one of the training classes \(a, b\)/);
+    expect(warnings.find((w) => w.code === 'unknown-label')?.message).toMatch(
+      /class "c" is not one of the training classes \(a, b\)/,
+    );
     expect(data.warnings).toEqual(warnings);
   });
 

@@ -121,8 +121,12 @@ export async function fromFolderWith(platform: DataPlatform, path: string, opts:
     if (e instanceof DataError) throw e;
     throw new FolderNotFoundError(path, errorMessage(e));
   });
-  const subfolders = rootEntries.filter((e) => e.kind === 'directory' && !e.name.startsWith('.')).map((e) => e.name).sort(byName);
-  const describeSubfolders = (): string => (subfolders.length ? `its subfolders are: ${subfolders.join(', ')}` : 'it has no subfolders');
+  const subfolders = rootEntries
+    .filter((e) => e.kind === 'directory' && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byName);
+  const describeSubfolders = (): string =>
+    subfolders.length ? `its subfolders are: ${subfolders.join(', ')}` : 'it has no subfolders';
   const requireSub = (name: string, option: string, extra = ''): string => {
     const full = platform.joinPath(path, name);
     const entry = rootEntries.find((e) => e.name === name);
@@ -153,7 +157,10 @@ export async function fromFolderWith(platform: DataPlatform, path: string, opts:
     return out;
   };
   const noImages = (folder: string, extra = ''): NoImagesError =>
-    new NoImagesError(folder, `expected image files (${IMAGE_EXTENSIONS.join(' ')}) in class subfolders like ${platform.joinPath(folder, '<class>', 'image.jpg')}${extra}`);
+    new NoImagesError(
+      folder,
+      `expected image files (${IMAGE_EXTENSIONS.join(' ')}) in class subfolders like ${platform.joinPath(folder, '<class>', 'image.jpg')}${extra}`,
+    );
 
   const cache = new ImageCache(opts.cacheBytes);
   const decodeTarget: DecodeTarget = { width: decodeSize, height: decodeSize, fit: 'fill' };
@@ -162,7 +169,10 @@ export async function fromFolderWith(platform: DataPlatform, path: string, opts:
     if (verify === 'none') return files;
     const ok = await mapLimit(files, 16, async (f) => {
       try {
-        if (verify === 'full') await cache.get(`${f.path}\u0000${decodeSize}x${decodeSize}:fill`, decodeSize * decodeSize * 3, () => platform.decodeImage(f.path, decodeTarget));
+        if (verify === 'full')
+          await cache.get(`${f.path}\u0000${decodeSize}x${decodeSize}:fill`, decodeSize * decodeSize * 3, () =>
+            platform.decodeImage(f.path, decodeTarget),
+          );
         else await platform.probeImage(f.path);
         return true;
       } catch (e) {
@@ -230,7 +240,10 @@ export async function fromFolderWith(platform: DataPlatform, path: string, opts:
   const validSet = toLabels(valid, 'valid');
   if (trainSet.items.length === 0) throw noImages(trainRoot, ' (no image has one of the given classes)');
   if (validSet.items.length === 0) {
-    throw new NoImagesError(opts.validPct !== undefined ? path : platform.joinPath(path, validName), 'no validation image is left (see the warnings)');
+    throw new NoImagesError(
+      opts.validPct !== undefined ? path : platform.joinPath(path, validName),
+      'no validation image is left (see the warnings)',
+    );
   }
 
   const prefetch = opts.prefetch ?? 2;

@@ -63,7 +63,10 @@ export function memoryDataset(root: string, counts: Record<string, Record<string
   for (const [split, classes] of Object.entries(counts)) {
     for (const [cls, n] of Object.entries(classes)) {
       for (let i = 0; i < n; i++) {
-        const p = cls === '' ? `${root}/${split}/${String(i).padStart(3, '0')}.jpg` : `${root}/${split}/${cls}/${String(i).padStart(3, '0')}.jpg`;
+        const p =
+          cls === ''
+            ? `${root}/${split}/${String(i).padStart(3, '0')}.jpg`
+            : `${root}/${split}/${cls}/${String(i).padStart(3, '0')}.jpg`;
         files.set(p, { width: 40 + (k % 7) * 10, height: 30 + (k % 5) * 10, value: k % 256 });
         k++;
       }

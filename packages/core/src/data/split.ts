@@ -16,7 +16,10 @@ export function splitByRandPct(n: number, validPct: number, seed?: number): { tr
   }
   const cut = Math.floor(validPct * n);
   if (cut < 1) {
-    throw new InvalidOptionError('validPct', `${validPct} of ${n} items gives no validation item; use a larger validPct or more images`);
+    throw new InvalidOptionError(
+      'validPct',
+      `${validPct} of ${n} items gives no validation item; use a larger validPct or more images`,
+    );
   }
   if (cut >= n) throw new InvalidOptionError('validPct', `${validPct} of ${n} items leaves no training item`);
   const perm = permutation(n, createRng(seed ?? randomSeed(), SPLIT_STREAM));

@@ -17,7 +17,11 @@ export interface ConfusionMatrixSvgOptions {
 }
 
 /** An SVG document of confusion matrix `cm` (`cm[actual][predicted]`) with `classes` as labels. */
-export function confusionMatrixSvg(cm: readonly (readonly number[])[], classes: readonly string[], opts: ConfusionMatrixSvgOptions = {}): string {
+export function confusionMatrixSvg(
+  cm: readonly (readonly number[])[],
+  classes: readonly string[],
+  opts: ConfusionMatrixSvgOptions = {},
+): string {
   const n = classes.length;
   const fontSize = opts.fontSize ?? 14;
   const cell = opts.cell ?? Math.max(28, Math.min(64, Math.floor(640 / Math.max(1, n))));

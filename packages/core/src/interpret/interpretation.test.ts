@@ -71,7 +71,14 @@ describe('ClassificationInterpretation', () => {
   });
 
   it('escapes class names in SVG', () => {
-    const i2 = new ClassificationInterpretation({ probs: [[1, 0], [0, 1]], targets: [0, 1], classes: ['a<b', 'c&d'] });
+    const i2 = new ClassificationInterpretation({
+      probs: [
+        [1, 0],
+        [0, 1],
+      ],
+      targets: [0, 1],
+      classes: ['a<b', 'c&d'],
+    });
     const svg = i2.plotConfusionMatrix();
     expect(svg).toContain('a&lt;b');
     expect(svg).toContain('c&amp;d');
@@ -79,6 +86,8 @@ describe('ClassificationInterpretation', () => {
 
   it('rejects unlabelled targets and mismatched shapes with a clear message', () => {
     expect(() => new ClassificationInterpretation({ probs: [[1, 0]], targets: [-1], classes: ['a', 'b'] })).toThrow(/test set/);
-    expect(() => new ClassificationInterpretation({ probs: [1, 0, 0], targets: [0], classes: ['a', 'b'] })).toThrow(InterpretationError);
+    expect(() => new ClassificationInterpretation({ probs: [1, 0, 0], targets: [0], classes: ['a', 'b'] })).toThrow(
+      InterpretationError,
+    );
   });
 });

@@ -82,8 +82,7 @@ export class ClassificationInterpretation {
     const ds = opts.ds ?? 'valid';
     const preds = opts.tta ? await learn.tta({ ds, withLoss: true }) : await learn.getPreds({ ds, withLoss: true });
     const dl = (ds === 'train' ? learn.data.trainDl : learn.data.validDl) as
-      | { itemImage?: (i: number) => Promise<DecodedImage> }
-      | undefined;
+      { itemImage?: (i: number) => Promise<DecodedImage> } | undefined;
     const itemImage = dl?.itemImage;
     return new ClassificationInterpretation({
       probs: preds.probs,
@@ -120,10 +119,13 @@ export class ClassificationInterpretation {
     this.targets = Int32Array.from(input.targets);
     this.targets.forEach((t, i) => {
       if (!(t >= 0 && t < c)) {
-        throw new InterpretationError(`item ${i} has target ${t}, not a class index in [0, ${c}): interpret a labelled set (valid), not the test set`);
+        throw new InterpretationError(
+          `item ${i} has target ${t}, not a class index in [0, ${c}): interpret a labelled set (valid), not the test set`,
+        );
       }
     });
-    if (input.items && input.items.length !== n) throw new InterpretationError(`got ${input.items.length} items for ${n} predictions`);
+    if (input.items && input.items.length !== n)
+      throw new InterpretationError(`got ${input.items.length} items for ${n} predictions`);
     this.items = input.items;
     this.predClass = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -182,9 +184,17 @@ export class ClassificationInterpretation {
    * ```
    */
   confusionMatrixText(): string {
-    const w = Math.max(...this.classes.map((c) => c.length), ...this.confusionMatrix().flat().map((v) => String(v).length)) + 2;
+    const w =
+      Math.max(
+        ...this.classes.map((c) => c.length),
+        ...this.confusionMatrix()
+          .flat()
+          .map((v) => String(v).length),
+      ) + 2;
     const lines = [`  ${''.padEnd(w)}${this.classes.map((c) => c.padStart(w)).join('')}`];
-    this.confusionMatrix().forEach((row, i) => lines.push(`  ${this.classes[i]!.padEnd(w)}${row.map((v) => String(v).padStart(w)).join('')}`));
+    this.confusionMatrix().forEach((row, i) =>
+      lines.push(`  ${this.classes[i]!.padEnd(w)}${row.map((v) => String(v).padStart(w)).join('')}`),
+    );
     return lines.join('\n');
   }
 
@@ -215,7 +225,9 @@ export class ClassificationInterpretation {
   async plotTopLosses(k = 9, opts: PlotTopLossesOptions = {}): Promise<string> {
     const load = this.loadImage;
     if (!load) {
-      throw new InterpretationError('plotTopLosses needs the images: build the interpretation with fromLearner(learn) or give loadImage');
+      throw new InterpretationError(
+        'plotTopLosses needs the images: build the interpretation with fromLearner(learn) or give loadImage',
+      );
     }
     const top = this.topLossItems(k, !opts.smallest);
     const tiles = await Promise.all(

@@ -19,6 +19,12 @@ export function blues(t: number): string {
   const a = stops[i]!;
   const b = stops[i + 1]!;
   const ch = (s: string, k: number) => parseInt(s.slice(1 + 2 * k, 3 + 2 * k), 16);
-  const hex = [0, 1, 2].map((k) => Math.round(ch(a, k) + (ch(b, k) - ch(a, k)) * f).toString(16).padStart(2, '0')).join('');
+  const hex = [0, 1, 2]
+    .map((k) =>
+      Math.round(ch(a, k) + (ch(b, k) - ch(a, k)) * f)
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('');
   return `#${hex}`;
 }

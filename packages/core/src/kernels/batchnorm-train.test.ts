@@ -46,8 +46,10 @@ describe('batchNormTrain', () => {
           const b = tf.randomNormal([c], 0, 0.3, 'float32', 3) as tf.Tensor1D;
           const dy = tf.randomNormal(shape, 0, 1, 'float32', 4);
           const eps = 1e-5;
-          const loss = (f: (xx: tf.Tensor, gg: tf.Tensor1D, bb: tf.Tensor1D) => tf.Tensor) => (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
-            tf.sum(tf.mul(f(xx, gg as tf.Tensor1D, bb as tf.Tensor1D), dy));
+          const loss =
+            (f: (xx: tf.Tensor, gg: tf.Tensor1D, bb: tf.Tensor1D) => tf.Tensor) =>
+            (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(f(xx, gg as tf.Tensor1D, bb as tf.Tensor1D), dy));
           const mine = (xx: tf.Tensor, gg: tf.Tensor1D, bb: tf.Tensor1D): tf.Tensor => {
             const r = batchNormTrain(xx, gg, bb, eps);
             r.mean.dispose();

@@ -55,11 +55,9 @@ export function batchNormTrain<T extends tf.Tensor>(
       variance = tf.mean(tf.squaredDifference(xs, mean), axes) as tf.Tensor1D;
     }
     const y = fast
-      ? (tf
-          .engine()
-          .runKernel(BATCHNORM_APPLY, { x: xs, mean, variance, gamma: g, beta: b }, {
-            eps,
-          } as unknown as tf.NamedAttrMap) as tf.Tensor)
+      ? (tf.engine().runKernel(BATCHNORM_APPLY, { x: xs, mean, variance, gamma: g, beta: b }, {
+          eps,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor)
       : tf.batchNorm(xs, mean, variance, b, g, eps);
     save([xs, mean, variance, g]);
     stats = { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)) };
@@ -68,11 +66,9 @@ export function batchNormTrain<T extends tf.Tensor>(
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sMean, sVar, sGamma] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         if (fast) {
-          return tf
-            .engine()
-            .runKernel(BATCHNORM_GRAD, { dy, x: sx, mean: sMean, variance: sVar, gamma: sGamma }, {
-              eps,
-            } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+          return tf.engine().runKernel(BATCHNORM_GRAD, { dy, x: sx, mean: sMean, variance: sVar, gamma: sGamma }, {
+            eps,
+          } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
         }
         return tf.tidy(() => {
           const invStd = tf.rsqrt(tf.add(sVar, eps));

@@ -96,8 +96,7 @@ const CASES: Case[] = [
   { n: 1, h: 5, w: 7, cin: 16, cout: 24, kh: 1, kw: 1, s: 1, pad: 'valid' },
 ];
 
-const label = (c: Case): string =>
-  `${c.n}x${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw} s${c.s} pad ${String(c.pad)}`;
+const label = (c: Case): string => `${c.n}x${c.h}x${c.w}x${c.cin} k${c.kh}x${c.kw} s${c.s} pad ${String(c.pad)}`;
 
 type Values = { shape: number[]; values: Float32Array };
 type KernelRun = [kernel: string, inputs: Record<string, Values>, attrs: Record<string, unknown>];
@@ -110,8 +109,16 @@ function convRuns(c: Case): KernelRun[] {
   const filterShape = [c.kh, c.kw, c.cin, c.cout];
   return [
     ['Conv2D', { x: random([c.n, c.h, c.w, c.cin]), filter: random(filterShape) }, { ...common, dilations: [1, 1] }],
-    ['Conv2DBackpropInput', { dy: random([c.n, oh, ow, c.cout]), filter: random(filterShape) }, { ...common, inputShape: [c.n, c.h, c.w, c.cin] }],
-    ['Conv2DBackpropFilter', { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) }, { ...common, filterShape }],
+    [
+      'Conv2DBackpropInput',
+      { dy: random([c.n, oh, ow, c.cout]), filter: random(filterShape) },
+      { ...common, inputShape: [c.n, c.h, c.w, c.cin] },
+    ],
+    [
+      'Conv2DBackpropFilter',
+      { x: random([c.n, c.h, c.w, c.cin]), dy: random([c.n, oh, ow, c.cout]) },
+      { ...common, filterShape },
+    ],
   ];
 }
 
@@ -120,7 +127,11 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     expect(await tf.setBackend('wasm')).toBe(true);
     const report = registerMissingKernels('wasm');
     expect(report.added).toEqual(
-      expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']),
+      expect.arrayContaining([
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+      ]),
     );
     expect(report.replaced).toEqual(['Conv2DBackpropInput', 'MaxPoolGrad']);
     expect(report.unavailable).toEqual([]);
@@ -195,15 +206,28 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
 
   it('runs 1x1 stride-1 convolutions (channels multiples of 8) as a plain GEMM, forward and input gradient', async () => {
     const before = { ...pointwiseCalls };
-    for (const [kernel, inputs, attrs] of convRuns({ n: 2, h: 9, w: 5, cin: 24, cout: 16, kh: 1, kw: 1, s: 1, pad: 'same' })) await compare(kernel, inputs, attrs);
+    for (const [kernel, inputs, attrs] of convRuns({ n: 2, h: 9, w: 5, cin: 24, cout: 16, kh: 1, kw: 1, s: 1, pad: 'same' }))
+      await compare(kernel, inputs, attrs);
     expect(pointwiseCalls.forward).toBe(before.forward + 1);
     expect(pointwiseCalls.backpropInput).toBe(before.backpropInput + 1);
   });
 
   it('Conv2D with dilation 2, wide channels and a partial last tile matches', async () => {
-    await compare('Conv2D', { x: random([3, 9, 10, 12]), filter: random([3, 3, 12, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] });
-    await compare('Conv2D', { x: random([1, 5, 7, 33]), filter: random([1, 1, 33, 17]) }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
-    await compare('Conv2DBackpropFilter', { x: random([3, 9, 10, 12]), dy: random([3, 9, 10, 20]) }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 20] });
+    await compare(
+      'Conv2D',
+      { x: random([3, 9, 10, 12]), filter: random([3, 3, 12, 20]) },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] },
+    );
+    await compare(
+      'Conv2D',
+      { x: random([1, 5, 7, 33]), filter: random([1, 1, 33, 17]) },
+      { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
+    );
+    await compare(
+      'Conv2DBackpropFilter',
+      { x: random([3, 9, 10, 12]), dy: random([3, 9, 10, 20]) },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 12, 20] },
+    );
   });
 
   for (const [label2, shape, k, s, pad] of [
@@ -215,7 +239,8 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       const x = random([...shape]);
       // relu: many exact zeros, so windows with ties exist
       x.values = x.values.map((v) => Math.max(0, v));
-      const outShape = (await runOn('cpu', 'MaxPool', { x }, { filterSize: k, strides: s, pad, dimRoundingMode: undefined })).shape;
+      const outShape = (await runOn('cpu', 'MaxPool', { x }, { filterSize: k, strides: s, pad, dimRoundingMode: undefined }))
+        .shape;
       const output = await runOn('cpu', 'MaxPool', { x }, { filterSize: k, strides: s, pad });
       await compare('MaxPoolGrad', { dy: random(outShape), input: x, output }, { filterSize: k, strides: s, pad });
     });
@@ -225,8 +250,16 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     const x = random([2, 9, 8, 3]);
     const dy = random([2, 5, 8, 4]);
     const f = random([3, 3, 3, 4]);
-    await compare('Conv2DBackpropInput', { dy, filter: f }, { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [2, 9, 8, 3] });
-    await compare('Conv2DBackpropFilter', { x, dy }, { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] });
+    await compare(
+      'Conv2DBackpropInput',
+      { dy, filter: f },
+      { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', inputShape: [2, 9, 8, 3] },
+    );
+    await compare(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      { strides: [2, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] },
+    );
   });
 
   it('gives the same gradients as cpu through tf.grad of a small conv net (conv, depthwise, strides, pads)', async () => {

@@ -33,12 +33,11 @@ export function conv2dBackpropFilterKernel(backendName: string): KernelConfig {
       const padRight = kw + (g.outWidth - 1) * sw - g.inWidth - g.padLeft;
       let xIn = x;
       if (padBottom < 0 || padRight < 0) {
-        xIn = k.slice(x, [0, 0, 0, 0], [
-          g.batch,
-          g.inHeight + Math.min(padBottom, 0),
-          g.inWidth + Math.min(padRight, 0),
-          g.inChannels,
-        ]);
+        xIn = k.slice(
+          x,
+          [0, 0, 0, 0],
+          [g.batch, g.inHeight + Math.min(padBottom, 0), g.inWidth + Math.min(padRight, 0), g.inChannels],
+        );
       }
       const xT = k.transpose(xIn, [3, 1, 2, 0]); // [Ci, H, W, N]
       const dyT = k.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, Co]

@@ -52,7 +52,13 @@ export function tapsOf(r: number, k: number, s: number): number {
  * Transposed convolution of `dy` by phases, shared by the dense and the depthwise gradient.
  * @returns dx [N, H, W, C]
  */
-export function transposedConvByPhases(k: KernelScope, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry, ops: PhaseOps): TensorInfo {
+export function transposedConvByPhases(
+  k: KernelScope,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  ops: PhaseOps,
+): TensorInfo {
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = g;
   const H = g.inHeight;
   const W = g.inWidth;
@@ -104,7 +110,12 @@ function cropConv(k: KernelScope, dy: TensorInfo, filter: TensorInfo, pads: Pads
     const [n, h, w, c] = dy.shape as [number, number, number, number];
     input = k.slice(dy, [0, cropTop, cropLeft, 0], [n, h - cropTop, w - cropLeft, c]);
   }
-  const p = { top: Math.max(0, pads.top), bottom: Math.max(0, pads.bottom), left: Math.max(0, pads.left), right: Math.max(0, pads.right) };
+  const p = {
+    top: Math.max(0, pads.top),
+    bottom: Math.max(0, pads.bottom),
+    left: Math.max(0, pads.left),
+    right: Math.max(0, pads.right),
+  };
   const out = ops.conv(k, input, filter, p);
   const [n, h, w, c] = out.shape as [number, number, number, number];
   if (h === outShape[1] && w === outShape[2]) return out;

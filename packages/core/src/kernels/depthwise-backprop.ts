@@ -96,8 +96,7 @@ export function depthwiseBackpropFilterKernel(backendName: string): KernelConfig
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
           const win = window(i * dh, j * dw); // [N, OH, OW, C]
-          const prod =
-            multiplier === 1 ? k.multiply(win, dy) : k.multiply(k.reshape(win, [n, oh, ow, channels, 1]), dy5);
+          const prod = multiplier === 1 ? k.multiply(win, dy) : k.multiply(k.reshape(win, [n, oh, ow, channels, 1]), dy5);
           taps.push(k.reshape(k.sum(prod, [0, 1, 2]), [1, channels * multiplier]));
         }
       }

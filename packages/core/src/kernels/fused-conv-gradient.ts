@@ -29,8 +29,12 @@ tf.registerGradient({
     const g = dy as tf.Tensor4D;
     const common = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode };
     return {
-      x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { ...common, inputShape: x.shape } as never) as tf.Tensor,
-      filter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...common, filterShape: filter.shape } as never) as tf.Tensor,
+      x: () =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter }, { ...common, inputShape: x.shape } as never) as tf.Tensor,
+      filter: () =>
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x, dy: g }, { ...common, filterShape: filter.shape } as never) as tf.Tensor,
       bias: () => tf.sum(g, [0, 1, 2]),
     };
   },

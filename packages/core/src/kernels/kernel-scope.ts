@@ -2,7 +2,13 @@
  * Runs a backend's own kernels from inside another kernel, below the engine: no tape, no tensor tracking, no
  * profiling records. Every intermediate is freed when the scope closes, except the one result handed back.
  */
-import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { KernelCompositionError } from './errors.js';
 
 /** Kernel attributes as the kernels read them (arrays, numbers, strings, nested pads). */
@@ -166,11 +172,7 @@ function explicitPad(p: { top: number; bottom: number; left: number; right: numb
 }
 
 /** Runs `body` in a fresh scope; intermediates are freed whether it returns or throws. */
-export function withKernelScope(
-  backendName: string,
-  backend: unknown,
-  body: (scope: KernelScope) => TensorInfo,
-): TensorInfo {
+export function withKernelScope(backendName: string, backend: unknown, body: (scope: KernelScope) => TensorInfo): TensorInfo {
   const scope = new KernelScope(backendName, backend as KernelBackend);
   try {
     return scope.close(body(scope));

@@ -111,7 +111,9 @@ const originals = new Map<string, KernelConfig>();
  */
 export function registerMissingKernels(backendName: string, options: RegisterKernelsOptions = {}): RegisterKernelsReport {
   if (typeof backendName !== 'string' || backendName === '') {
-    throw new KernelCompositionError(`registerMissingKernels: expected a backend name such as 'wasm', got ${String(backendName)}`);
+    throw new KernelCompositionError(
+      `registerMissingKernels: expected a backend name such as 'wasm', got ${String(backendName)}`,
+    );
   }
   const replace = new Set<ComposedKernelName>(options.replace ?? SLOW_KERNELS[backendName] ?? []);
   for (const name of replace) {

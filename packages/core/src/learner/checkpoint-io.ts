@@ -40,7 +40,12 @@ export interface TrainingState {
 }
 
 /** Writes `state` to `file` (atomically, as the storage writes every file). */
-export async function saveTrainingState(storage: LearnerStorage, file: string, state: TrainingState, interrupted?: InterruptedAt): Promise<void> {
+export async function saveTrainingState(
+  storage: LearnerStorage,
+  file: string,
+  state: TrainingState,
+  interrupted?: InterruptedAt,
+): Promise<void> {
   const sd = state.model.stateDict({ layout: 'native' });
   const opt = state.opt.stateDict();
   const tensors = new Map<string, tf.Tensor>();
@@ -72,13 +77,19 @@ export async function loadTrainingState(
   state: Omit<TrainingState, 'epochsTrained'>,
   opts: { withOpt?: boolean; strict?: boolean } = {},
 ): Promise<{ epochsTrained: number | undefined }> {
-  if (!(await storage.exists(file))) throw new CheckpointError(`no checkpoint "${name}" at ${file}: save it first with learn.save('${name}')`);
+  if (!(await storage.exists(file)))
+    throw new CheckpointError(`no checkpoint "${name}" at ${file}: save it first with learn.save('${name}')`);
   const { tensors, meta } = decodeCheckpoint(await storage.readFile(file), file);
   try {
     const m = meta as Partial<CheckpointMeta>;
-    if (m.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file} is not a training checkpoint (format ${String(m.format)}); exports load with loadLearner`);
+    if (m.format !== CHECKPOINT_FORMAT)
+      throw new CheckpointError(
+        `${file} is not a training checkpoint (format ${String(m.format)}); exports load with loadLearner`,
+      );
     if (m.classes && m.classes.join('\u0000') !== state.classes.join('\u0000')) {
-      throw new CheckpointError(`${file} was trained on classes [${m.classes.join(', ')}] but this Learner has [${state.classes.join(', ')}]`);
+      throw new CheckpointError(
+        `${file} was trained on classes [${m.classes.join(', ')}] but this Learner has [${state.classes.join(', ')}]`,
+      );
     }
     const model = new Map<string, tf.Tensor>();
     const opt: Record<string, tf.Tensor> = {};

@@ -29,7 +29,8 @@ export function decodeCheckpoint(bytes: Uint8Array, what: string): { tensors: St
   } catch (e) {
     throw new CheckpointError(`${what} is not a fastts checkpoint: ${(e as Error).message}`);
   }
-  if (metaText === undefined) throw new CheckpointError(`${what} is a safetensors file without fastts metadata: it was not saved by fastts`);
+  if (metaText === undefined)
+    throw new CheckpointError(`${what} is a safetensors file without fastts metadata: it was not saved by fastts`);
   let meta: unknown;
   try {
     meta = JSON.parse(metaText);

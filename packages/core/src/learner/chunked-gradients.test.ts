@@ -14,7 +14,18 @@ beforeAll(async () => {
 describe('chunkRanges', () => {
   it('covers the batch in as few balanced chunks of at most the size as possible, none of one image', () => {
     const sizes = (n: number, size: number) => chunkRanges(n, size).map(([s, e]) => e - s);
-    for (const [n, size] of [[9, 4], [8, 4], [7, 3], [6, 100], [64, 3], [32, 3], [5, 2], [3, 1], [1, 2], [17, 8]] as const) {
+    for (const [n, size] of [
+      [9, 4],
+      [8, 4],
+      [7, 3],
+      [6, 100],
+      [64, 3],
+      [32, 3],
+      [5, 2],
+      [3, 1],
+      [1, 2],
+      [17, 8],
+    ] as const) {
       const r = chunkRanges(n, size);
       expect(r[0]![0]).toBe(0);
       expect(r.at(-1)![1]).toBe(n);
@@ -108,7 +119,7 @@ describe('chunkedGradients', () => {
     expect(diff / scale).toBeGreaterThan(1e-2);
   });
 
-  it('leaves the body\'s running statistics as the whole batch would (mean of the chunk means, total variance)', async () => {
+  it("leaves the body's running statistics as the whole batch would (mean of the chunk means, total variance)", async () => {
     const withBn = (): Sequential =>
       new Sequential(
         new Sequential(new Conv2d(3, 6, 3, { padding: 1 }), new BatchNorm2d(6), new ReLU()),

@@ -140,7 +140,9 @@ class BufferAverager {
   /** The batch's final statistics, as tensors to assign later (the caller disposes them). */
   result(): tf.Tensor[] {
     const out = this.buffers.map((b, i) =>
-      b.dtype === 'float32' ? tf.keep(tf.clone(this.sums[i]!)) : tf.keep(tf.tidy(() => tf.add(this.initial[i]!, tf.scalar(1, b.dtype)))),
+      b.dtype === 'float32'
+        ? tf.keep(tf.clone(this.sums[i]!))
+        : tf.keep(tf.tidy(() => tf.add(this.initial[i]!, tf.scalar(1, b.dtype)))),
     );
     for (const n of this.norms) {
       if (!n.s1 || !n.s2) continue;

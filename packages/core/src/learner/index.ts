@@ -19,10 +19,33 @@ export {
   type InterruptScope,
 } from './platform.js';
 export { argMax } from './tensor-utils.js';
-export { SingleBackendStep, trainingBytesPerImage, WASM_STEP_BUDGET, type SingleBackendStepOptions, type TrainStep, type TrainStepContext, type StepResult } from './train-step.js';
-export { chunkedGradients, chunkRanges, type ChunkedGradients, type ChunkedGradientsOptions, type HeadMode } from './chunked-gradients.js';
+export {
+  SingleBackendStep,
+  trainingBytesPerImage,
+  WASM_STEP_BUDGET,
+  type SingleBackendStepOptions,
+  type TrainStep,
+  type TrainStepContext,
+  type StepResult,
+} from './train-step.js';
+export {
+  chunkedGradients,
+  chunkRanges,
+  type ChunkedGradients,
+  type ChunkedGradientsOptions,
+  type HeadMode,
+} from './chunked-gradients.js';
 export { AdamW, type AdamWOptions, type OptimParam, type OptimizerState } from './optimizer.js';
-export { OneCycleSchedule, annealingCos, annealingExp, annealingLinear, annealingNo, type Annealer, type OneCycleOptions, type OneCyclePoint } from './schedule.js';
+export {
+  OneCycleSchedule,
+  annealingCos,
+  annealingExp,
+  annealingLinear,
+  annealingNo,
+  type Annealer,
+  type OneCycleOptions,
+  type OneCyclePoint,
+} from './schedule.js';
 export { slice, lrRange, evenMults, isLrSlice, formatLr, type LrSlice, type LrSpec } from './lr.js';
 export { crossEntropyFlat, crossEntropyLoss, type CrossEntropyOptions, type LossFunction, type Reduction } from './loss.js';
 export { accuracy, errorRate, defineMetric, metricName, type Metric } from './metrics.js';

@@ -23,7 +23,11 @@ beforeAll(async () => {
 });
 
 /** A Learner on striped images; the net's initialization and dropout are seeded by `seed`. */
-function makeLearner(opts: Partial<ConstructorParameters<typeof Learner>[2]> = {}, dataOpts: Parameters<typeof stripesData>[0] = {}, seed = 1) {
+function makeLearner(
+  opts: Partial<ConstructorParameters<typeof Learner>[2]> = {},
+  dataOpts: Parameters<typeof stripesData>[0] = {},
+  seed = 1,
+) {
   const data = stripesData(dataOpts);
   const { model, layerGroups } = withSeed(seed, () => tinyNet());
   const learn = new Learner(data, model, { metrics: [accuracy], layerGroups, ...opts });
@@ -149,7 +153,8 @@ describe('lrFind', () => {
     for (const [k, v] of b0) expect(same(v, b1.get(k)!), k).toBe(true);
     const opt1 = learn.opt.stateDict();
     expect(opt1.meta.steps).toEqual(opt0.meta.steps);
-    for (const [k, t] of Object.entries(opt0.tensors)) expect(same(t.dataSync() as Float32Array, opt1.tensors[k]!.dataSync() as Float32Array)).toBe(true);
+    for (const [k, t] of Object.entries(opt0.tensors))
+      expect(same(t.dataSync() as Float32Array, opt1.tensors[k]!.dataSync() as Float32Array)).toBe(true);
     tf.dispose([...Object.values(opt0.tensors), ...Object.values(opt1.tensors)]);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
@@ -226,13 +231,22 @@ describe('predictions', () => {
 describe('callbacks and files', () => {
   it('CSV and JSONL loggers write the history through storage', async () => {
     const storage = new MemoryStorage();
-    const { learn } = makeLearner({ storage, path: 'out', callbacks: [new CSVLogger(), new JSONLLogger('log.jsonl', { batches: true })] });
+    const { learn } = makeLearner({
+      storage,
+      path: 'out',
+      callbacks: [new CSVLogger(), new JSONLLogger('log.jsonl', { batches: true })],
+    });
     await learn.fit(2, 1e-3);
-    const csv = decodeUtf8(await storage.readFile('out/history.csv')).trim().split('\n');
+    const csv = decodeUtf8(await storage.readFile('out/history.csv'))
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('epoch,train_loss,valid_loss,accuracy,time');
     expect(csv).toHaveLength(3);
     expect(csv[2]).toMatch(/^1,\d\.\d{6},\d\.\d{6},\d\.\d{6},\d\d:\d\d$/);
-    const jl = decodeUtf8(await storage.readFile('out/log.jsonl')).trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    const jl = decodeUtf8(await storage.readFile('out/log.jsonl'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
     expect(jl.filter((l) => l.type === 'epoch')).toHaveLength(2);
     expect(jl.filter((l) => l.type === 'batch')).toHaveLength(2 * learn.data.trainDl.length);
   });
@@ -268,7 +282,12 @@ describe('callbacks and files', () => {
     const bytes = await storage.readFile(exp);
     const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
     const header = JSON.parse(decodeUtf8(bytes.subarray(8, 8 + headerLen))) as { __metadata__: { fastts: string } };
-    expect(JSON.parse(header.__metadata__.fastts)).toMatchObject({ format: 'fastts-export', classes: ['horizontal', 'vertical'], arch: 'tiny', size: 16 });
+    expect(JSON.parse(header.__metadata__.fastts)).toMatchObject({
+      format: 'fastts-export',
+      classes: ['horizontal', 'vertical'],
+      arch: 'tiny',
+      size: 16,
+    });
   });
 });
 

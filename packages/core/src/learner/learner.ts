@@ -21,7 +21,15 @@ import type { FitOneCycleOptions, FitOptions, LearnerOptions, RunFitOptions } fr
 import { OneCycleScheduler } from './param-scheduler.js';
 import { ParamGroups } from './param-groups.js';
 import { currentPlatform, platformReady } from './platform.js';
-import { predictLoader, predictTensor, predictTta, type GetPredsOptions, type Prediction, type Predictions, type TtaOptions } from './predict.js';
+import {
+  predictLoader,
+  predictTensor,
+  predictTta,
+  type GetPredsOptions,
+  type Prediction,
+  type Predictions,
+  type TtaOptions,
+} from './predict.js';
 import { ProgressCallback } from './progress.js';
 import { Recorder } from './recorder.js';
 import { joinPath, type LearnerStorage } from './storage.js';
@@ -96,7 +104,8 @@ export class Learner implements FitLearner {
     this.path = opts.path ?? '.';
     this.modelDir = opts.modelDir ?? 'models';
     this.storage = opts.storage ?? platform.storage;
-    this.trainStep = opts.trainStep ?? new SingleBackendStep(opts.microBatch !== undefined ? { microBatch: opts.microBatch } : {});
+    this.trainStep =
+      opts.trainStep ?? new SingleBackendStep(opts.microBatch !== undefined ? { microBatch: opts.microBatch } : {});
     this.exportInfo = opts.exportInfo ?? {};
     this.betas = { beta2: opts.beta2 ?? 0.99, eps: opts.eps ?? 1e-5, wdBnBias: opts.wdBnBias ?? true };
     this.opt = this.createOpt();
@@ -234,7 +243,8 @@ export class Learner implements FitLearner {
   }
 
   private async runFit(nEpoch: number, opts: RunFitOptions): Promise<void> {
-    if (!Number.isInteger(nEpoch) || nEpoch < 1) throw new HyperParameterError(`fit: epochs must be a whole number >= 1, got ${nEpoch}`);
+    if (!Number.isInteger(nEpoch) || nEpoch < 1)
+      throw new HyperParameterError(`fit: epochs must be a whole number >= 1, got ${nEpoch}`);
     await platformReady();
     const scope = opts.signal ? undefined : currentPlatform().interrupts?.();
     if (!scope) return this.runFitWith(nEpoch, opts);
@@ -272,7 +282,11 @@ export class Learner implements FitLearner {
       for (let epoch = startEpoch; epoch < nEpoch; epoch++) {
         this.epoch = epoch;
         await run('beforeEpoch');
-        await trainEpoch(this, this.control, ctx, run, { nonFinite: opts.nonFinite, signal: opts.signal, onAbort: (at) => this.interrupt(opts, at) });
+        await trainEpoch(this, this.control, ctx, run, {
+          nonFinite: opts.nonFinite,
+          signal: opts.signal,
+          onAbort: (at) => this.interrupt(opts, at),
+        });
         if (this.control.cancelFit) break;
         if (opts.validate && this.hasValidation()) {
           this.training = false;
@@ -306,7 +320,8 @@ export class Learner implements FitLearner {
   /** Saves a checkpoint (when possible) and throws {@link FitInterruptedError}. */
   private async interrupt(opts: RunFitOptions, at: InterruptedAt): Promise<never> {
     const name = opts.checkpointName ?? 'interrupted';
-    const checkpoint = this.storage && opts.checkpointOnInterrupt !== false ? await this.save(name, { interrupted: at }) : undefined;
+    const checkpoint =
+      this.storage && opts.checkpointOnInterrupt !== false ? await this.save(name, { interrupted: at }) : undefined;
     throw new FitInterruptedError(
       `training interrupted at epoch ${at.epoch}, after batch ${at.batch}` +
         (checkpoint ? `; the training state is saved in ${checkpoint} (learn.load('${name}') resumes from it)` : ''),
@@ -361,7 +376,8 @@ export class Learner implements FitLearner {
 
   /** The file `save(name)` writes: `<path>/<modelDir>/<name>.safetensors`. */
   checkpointPath(name: string): string {
-    if (!name || /[\\/]/.test(name)) throw new LearnerConfigError(`checkpoint name "${name}" must be a plain file name without folders`);
+    if (!name || /[\\/]/.test(name))
+      throw new LearnerConfigError(`checkpoint name "${name}" must be a plain file name without folders`);
     return joinPath(this.path, this.modelDir, `${name}.safetensors`);
   }
 
@@ -372,14 +388,25 @@ export class Learner implements FitLearner {
   async save(name: string, extra: { interrupted?: InterruptedAt } = {}): Promise<string> {
     const storage = this.requireStorage('save');
     const file = this.checkpointPath(name);
-    await saveTrainingState(storage, file, { model: this.model, opt: this.opt, classes: this.data.classes, epochsTrained: this.epochsTrained }, extra.interrupted);
+    await saveTrainingState(
+      storage,
+      file,
+      { model: this.model, opt: this.opt, classes: this.data.classes, epochsTrained: this.epochsTrained },
+      extra.interrupted,
+    );
     return file;
   }
 
   /** Loads a state written by {@link save} (weights, statistics, optimizer state unless `withOpt: false`). */
   async load(name: string, opts: { withOpt?: boolean; strict?: boolean } = {}): Promise<void> {
     const storage = this.requireStorage('load');
-    const { epochsTrained } = await loadTrainingState(storage, this.checkpointPath(name), name, { model: this.model, opt: this.opt, classes: this.data.classes }, opts);
+    const { epochsTrained } = await loadTrainingState(
+      storage,
+      this.checkpointPath(name),
+      name,
+      { model: this.model, opt: this.opt, classes: this.data.classes },
+      opts,
+    );
     this.epochsTrained = epochsTrained ?? this.epochsTrained;
     await this.trainStep.weightsChanged?.(this.stepContext());
   }
@@ -395,7 +422,10 @@ export class Learner implements FitLearner {
     const { format, fname } = resolveExportOptions(options);
     const file = joinPath(this.path, fname);
     if (format === 'onnx') {
-      await storage.writeFile(file, await learnerToOnnx(this.model, this.data.classes, this.exportInfo, typeof options === 'string' ? {} : options));
+      await storage.writeFile(
+        file,
+        await learnerToOnnx(this.model, this.data.classes, this.exportInfo, typeof options === 'string' ? {} : options),
+      );
     } else {
       await exportModel(storage, file, { model: this.model, classes: this.data.classes, exportInfo: this.exportInfo });
     }

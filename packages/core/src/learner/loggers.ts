@@ -11,7 +11,9 @@ import { LearnerConfigError } from './errors.js';
 
 function storageOf(learn: Learner, who: string): LearnerStorage {
   if (!learn.storage) {
-    throw new LearnerConfigError(`${who} needs storage: create the Learner with { storage } (e.g. the Node platform's nodeStorage())`);
+    throw new LearnerConfigError(
+      `${who} needs storage: create the Learner with { storage } (e.g. the Node platform's nodeStorage())`,
+    );
   }
   return learn.storage;
 }
@@ -81,7 +83,9 @@ export class JSONLLogger implements Callback {
   async beforeFit(learn: Learner): Promise<void> {
     this.file = new TextFile(storageOf(learn, 'JSONLLogger'), joinPath(learn.path, this.filename));
     await this.file.start('', this.opts.append ?? false);
-    await this.file.add(`${JSON.stringify({ type: 'begin', names: learn.recorder.names, nEpoch: learn.nEpoch, time: new Date().toISOString() })}\n`);
+    await this.file.add(
+      `${JSON.stringify({ type: 'begin', names: learn.recorder.names, nEpoch: learn.nEpoch, time: new Date().toISOString() })}\n`,
+    );
   }
 
   async afterBatch(learn: Learner): Promise<void> {

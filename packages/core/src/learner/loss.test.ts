@@ -11,7 +11,11 @@ beforeAll(async () => {
 });
 
 // reference values from torch.nn.functional.cross_entropy (float64)
-const logits = () => tf.tensor2d([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]]);
+const logits = () =>
+  tf.tensor2d([
+    [1.0, 2.0, 0.5],
+    [0.1, -1.0, 3.0],
+  ]);
 const targets = () => tf.tensor1d([0, 2], 'int32');
 
 describe('crossEntropyFlat', () => {
@@ -23,7 +27,10 @@ describe('crossEntropyFlat', () => {
     expect(none[0]).toBeCloseTo(1.464368784107945, 5);
     expect(none[1]).toBeCloseTo(0.07077421896049133, 5);
     const g = tf.grad((l: tf.Tensor) => crossEntropyFlat(l, y))(x);
-    const ref = [-0.3843880511889255, 0.3142658596058812, 0.07012219158304424, 0.02563180285417184, 0.008532085993203705, -0.034163888847375534];
+    const ref = [
+      -0.3843880511889255, 0.3142658596058812, 0.07012219158304424, 0.02563180285417184, 0.008532085993203705,
+      -0.034163888847375534,
+    ];
     Array.from(g.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(ref[i]!, 5));
   });
   it('applies label smoothing like torch (label_smoothing=0.1) / fast.ai LabelSmoothingCrossEntropy', () => {
@@ -42,7 +49,12 @@ describe('crossEntropyFlat', () => {
 
 describe('metrics', () => {
   it('accuracy and error_rate count arg-max hits', () => {
-    const p = tf.tensor2d([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]]);
+    const p = tf.tensor2d([
+      [0.9, 0.1],
+      [0.2, 0.8],
+      [0.6, 0.4],
+      [0.3, 0.7],
+    ]);
     const y = tf.tensor1d([0, 1, 1, 1], 'int32');
     expect(accuracy(p, y).dataSync()[0]).toBeCloseTo(0.75, 6);
     expect(errorRate(p, y).dataSync()[0]).toBeCloseTo(0.25, 6);

@@ -28,7 +28,9 @@ function flatten(logits: tf.Tensor, targets: tf.Tensor): { x: tf.Tensor2D; y: tf
   }
   if (logits.dtype !== 'float32') throw new LossInputError(`cross-entropy: logits must be float32, got ${logits.dtype}`);
   if (targets.dtype !== 'int32') {
-    throw new LossInputError(`cross-entropy: targets must be int32 class indices, got ${targets.dtype} (cast with tf.cast(y, 'int32'))`);
+    throw new LossInputError(
+      `cross-entropy: targets must be int32 class indices, got ${targets.dtype} (cast with tf.cast(y, 'int32'))`,
+    );
   }
   const c = logits.shape[logits.rank - 1]!;
   const n = logits.size / c;

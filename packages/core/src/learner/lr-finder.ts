@@ -63,7 +63,8 @@ export class LRFinder implements Callback {
     if (!(this.startLr > 0 && this.endLr > this.startLr)) {
       throw new HyperParameterError(`lrFind: need 0 < startLr < endLr, got ${this.startLr}, ${this.endLr}`);
     }
-    if (!Number.isInteger(this.numIt) || this.numIt < 2) throw new HyperParameterError(`lrFind: numIt must be an integer >= 2, got ${this.numIt}`);
+    if (!Number.isInteger(this.numIt) || this.numIt < 2)
+      throw new HyperParameterError(`lrFind: numIt must be an integer >= 2, got ${this.numIt}`);
   }
 
   /** Epochs a fit needs to reach `numIt` batches with `batchesPerEpoch`. */

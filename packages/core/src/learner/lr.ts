@@ -82,5 +82,7 @@ export function lrRange(lr: LrSpec, nGroups: number): number[] {
     lr.forEach((v, i) => checkLr(v, `the learning rate of layer group ${i}`));
     return [...lr];
   }
-  throw new LearningRateError(`unsupported learning rate ${String(lr)}: use a number, slice(hi), slice(lo, hi) or one number per group`);
+  throw new LearningRateError(
+    `unsupported learning rate ${String(lr)}: use a number, slice(hi), slice(lo, hi) or one number per group`,
+  );
 }

@@ -31,10 +31,19 @@ describe('AdamW', () => {
     const a = tf.variable(tf.tensor1d([1, 1]));
     const b = tf.variable(tf.tensor1d([1, 1]));
     const frozen = tf.variable(tf.tensor1d([3, 3]));
-    const opt = new AdamW([[{ name: 'a', variable: a }, { name: 'frozen', variable: frozen }], [{ name: 'b', variable: b }]], {
-      lr: [0.001, 0.1],
-      wd: 0,
-    });
+    const opt = new AdamW(
+      [
+        [
+          { name: 'a', variable: a },
+          { name: 'frozen', variable: frozen },
+        ],
+        [{ name: 'b', variable: b }],
+      ],
+      {
+        lr: [0.001, 0.1],
+        wd: 0,
+      },
+    );
     const g = tf.tensor1d([1, -1]);
     opt.step({ a: g, b: g });
     // first Adam step moves each weight by lr * sign(g) (up to eps)
@@ -49,7 +58,15 @@ describe('AdamW', () => {
   it('decays weights without a gradient signal (true weight decay), and can spare BatchNorm/bias params', () => {
     const w = tf.variable(tf.tensor1d([2]));
     const bn = tf.variable(tf.tensor1d([2]));
-    const opt = new AdamW([[{ name: 'w', variable: w }, { name: 'bn', variable: bn, bnOrBias: true }]], { lr: 0.1, wd: 0.5, wdBnBias: false });
+    const opt = new AdamW(
+      [
+        [
+          { name: 'w', variable: w },
+          { name: 'bn', variable: bn, bnOrBias: true },
+        ],
+      ],
+      { lr: 0.1, wd: 0.5, wdBnBias: false },
+    );
     const zero = tf.tensor1d([0]);
     opt.step({ w: zero, bn: zero });
     expect(values(w)[0]).toBeCloseTo(2 * (1 - 0.1 * 0.5), 6);
@@ -59,8 +76,17 @@ describe('AdamW', () => {
   });
 
   it('restores its state exactly: the next update is the same as without save/restore', () => {
-    const mk = () => tf.variable(tf.tensor2d([[0.3, -0.7], [1.1, 0.2]]));
-    const g = tf.tensor2d([[0.5, -0.1], [0.2, 0.9]]);
+    const mk = () =>
+      tf.variable(
+        tf.tensor2d([
+          [0.3, -0.7],
+          [1.1, 0.2],
+        ]),
+      );
+    const g = tf.tensor2d([
+      [0.5, -0.1],
+      [0.2, 0.9],
+    ]);
     const p1 = mk();
     const o1 = new AdamW([[{ name: 'w', variable: p1 }]], { lr: 0.05 });
     o1.step({ w: g });
@@ -97,7 +123,10 @@ describe('AdamW', () => {
     expect(() => opt.step({ q: g })).toThrow(HyperParameterError);
     expect(() => opt.setHypers({ lr: [1, 2] })).toThrow(/2 values of lr for 1 parameter groups/);
     expect(() =>
-      opt.loadStateDict({ tensors: {}, meta: { lrs: [1], moms: [0.9], beta2: 0.99, eps: 1e-5, wd: 0.01, wdBnBias: true, steps: { x: 1 } } }),
+      opt.loadStateDict({
+        tensors: {},
+        meta: { lrs: [1], moms: [0.9], beta2: 0.99, eps: 1e-5, wd: 0.01, wdBnBias: true, steps: { x: 1 } },
+      }),
     ).toThrow(CheckpointError);
     tf.dispose([p, g]);
     opt.dispose();

@@ -39,7 +39,15 @@ export interface OptimizerState {
   /** `<param>.exp_avg` and `<param>.exp_avg_sq` moments; the caller owns (and disposes) these tensors. */
   tensors: Record<string, tf.Tensor>;
   /** Hyper-parameters and per-parameter step counts. */
-  meta: { lrs: number[]; moms: number[]; beta2: number; eps: number; wd: number; wdBnBias: boolean; steps: Record<string, number> };
+  meta: {
+    lrs: number[];
+    moms: number[];
+    beta2: number;
+    eps: number;
+    wd: number;
+    wdBnBias: boolean;
+    steps: Record<string, number>;
+  };
 }
 
 interface ParamState {
@@ -164,7 +172,15 @@ export class AdamW {
     }
     return {
       tensors,
-      meta: { lrs: [...this.lrs], moms: [...this.moms], beta2: this.beta2, eps: this.eps, wd: this.wd, wdBnBias: this.wdBnBias, steps },
+      meta: {
+        lrs: [...this.lrs],
+        moms: [...this.moms],
+        beta2: this.beta2,
+        eps: this.eps,
+        wd: this.wd,
+        wdBnBias: this.wdBnBias,
+        steps,
+      },
     };
   }
 

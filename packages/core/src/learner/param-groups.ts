@@ -42,7 +42,8 @@ export class ParamGroups {
           const isBn = sub instanceof BatchNorm;
           for (const [, p] of sub.namedParameters()) {
             const name = idOf.get(p);
-            if (name === undefined) throw new LearnerConfigError('Learner: a layer group holds a module that is not part of the model');
+            if (name === undefined)
+              throw new LearnerConfigError('Learner: a layer group holds a module that is not part of the model');
             const prev = this.groupOf.get(name);
             if (prev !== undefined && prev !== gi) {
               throw new LearnerConfigError(`Learner: parameter "${name}" is in layer groups ${prev} and ${gi}`);

@@ -108,7 +108,10 @@ describe("Learner with a platform's defaults", () => {
 
   it("leaves the platform's interrupts alone when the fit has its own signal", async () => {
     let scopes = 0;
-    registerPlatform({ name: 'test', interrupts: () => ((scopes += 1), { signal: { aborted: true }, release: () => undefined }) });
+    registerPlatform({
+      name: 'test',
+      interrupts: () => ((scopes += 1), { signal: { aborted: true }, release: () => undefined }),
+    });
     await makeLearner().fit(1, 1e-3, { signal: { aborted: false } });
     expect(scopes).toBe(0);
   });

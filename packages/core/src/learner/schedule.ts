@@ -58,7 +58,10 @@ export class OneCycleSchedule {
   /** Annealing iterations. */
   readonly a2: number;
 
-  constructor(readonly nIter: number, opts: OneCycleOptions = {}) {
+  constructor(
+    readonly nIter: number,
+    opts: OneCycleOptions = {},
+  ) {
     if (!Number.isInteger(nIter) || nIter < 1) {
       throw new HyperParameterError(`one-cycle schedule: the number of iterations must be a whole number >= 1, got ${nIter}`);
     }
@@ -67,7 +70,8 @@ export class OneCycleSchedule {
     this.pctStart = opts.pctStart ?? 0.3;
     this.finalDiv = opts.finalDiv ?? this.divFactor * 1e4;
     for (const m of this.moms) {
-      if (!(m >= 0 && m < 1)) throw new HyperParameterError(`one-cycle schedule: momentums must be in [0, 1), got [${this.moms.join(', ')}]`);
+      if (!(m >= 0 && m < 1))
+        throw new HyperParameterError(`one-cycle schedule: momentums must be in [0, 1), got [${this.moms.join(', ')}]`);
     }
     if (!(this.divFactor > 0)) throw new HyperParameterError(`one-cycle schedule: divFactor must be > 0, got ${this.divFactor}`);
     if (!(this.finalDiv > 0)) throw new HyperParameterError(`one-cycle schedule: finalDiv must be > 0, got ${this.finalDiv}`);

@@ -36,7 +36,8 @@ export class MemoryStorage implements LearnerStorage {
   }
   async readFile(path: string): Promise<Uint8Array> {
     const f = this.files.get(path);
-    if (!f) throw new LearnerConfigError(`no file "${path}" in memory storage (have: ${[...this.files.keys()].join(', ') || 'none'})`);
+    if (!f)
+      throw new LearnerConfigError(`no file "${path}" in memory storage (have: ${[...this.files.keys()].join(', ') || 'none'})`);
     return f.slice();
   }
   async exists(path: string): Promise<boolean> {

@@ -80,7 +80,9 @@ function stripes(horizontal: boolean, size: number, r: () => number): Float32Arr
 }
 
 /** A data bunch of striped images: `nTrain`/`nValid` items, half per class, plus an optional test set. */
-export function stripesData(opts: { nTrain?: number; nValid?: number; nTest?: number; size?: number; bs?: number; seed?: number } = {}): LearnerData & { testDl?: ArrayLoader } {
+export function stripesData(
+  opts: { nTrain?: number; nValid?: number; nTest?: number; size?: number; bs?: number; seed?: number } = {},
+): LearnerData & { testDl?: ArrayLoader } {
   const size = opts.size ?? 12;
   const bs = opts.bs ?? 8;
   const r = createRng(opts.seed ?? 42);
@@ -96,7 +98,16 @@ export function stripesData(opts: { nTrain?: number; nValid?: number; nTest?: nu
     c: 2,
     trainDl: new ArrayLoader(tr.images, tr.labels, size, bs, true, opts.seed ?? 42),
     validDl: new ArrayLoader(va.images, va.labels, size, bs),
-    ...(te ? { testDl: new ArrayLoader(te.images, te.labels.map(() => -1), size, bs) } : {}),
+    ...(te
+      ? {
+          testDl: new ArrayLoader(
+            te.images,
+            te.labels.map(() => -1),
+            size,
+            bs,
+          ),
+        }
+      : {}),
   };
 }
 
@@ -105,8 +116,16 @@ export function stripesData(opts: { nTrain?: number; nValid?: number; nTest?: nu
  * momentum is 0.3 so that running statistics settle within the few batches of a unit test.
  */
 export function tinyNet(c = 2): { model: Sequential; layerGroups: Module[][]; body: Sequential; head: Sequential } {
-  const stem = new Sequential(new Conv2d(3, 8, 3, { padding: 1, bias: false }), new BatchNorm2d(8, { momentum: 0.3 }), new ReLU());
-  const block = new Sequential(new Conv2d(8, 16, 3, { padding: 1, stride: 2, bias: false }), new BatchNorm2d(16, { momentum: 0.3 }), new ReLU());
+  const stem = new Sequential(
+    new Conv2d(3, 8, 3, { padding: 1, bias: false }),
+    new BatchNorm2d(8, { momentum: 0.3 }),
+    new ReLU(),
+  );
+  const block = new Sequential(
+    new Conv2d(8, 16, 3, { padding: 1, stride: 2, bias: false }),
+    new BatchNorm2d(16, { momentum: 0.3 }),
+    new ReLU(),
+  );
   const body = new Sequential(stem, block);
   const head = new Sequential(
     new AdaptiveConcatPool2d(),

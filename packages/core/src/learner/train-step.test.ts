@@ -13,10 +13,19 @@ beforeAll(async () => {
 });
 
 function setup() {
-  const model = new Sequential(new Conv2d(3, 4, 3, { padding: 1 }), new ReLU(), new AdaptiveAvgPool2d(), new Flatten(), new Linear(4, 3));
+  const model = new Sequential(
+    new Conv2d(3, 4, 3, { padding: 1 }),
+    new ReLU(),
+    new AdaptiveAvgPool2d(),
+    new Flatten(),
+    new Linear(4, 3),
+  );
   const trainable = new Map(model.namedParameters());
   const r = createRng(3);
-  const x = tf.tensor4d(Array.from({ length: 9 * 6 * 6 * 3 }, () => r() * 2 - 1), [9, 6, 6, 3]);
+  const x = tf.tensor4d(
+    Array.from({ length: 9 * 6 * 6 * 3 }, () => r() * 2 - 1),
+    [9, 6, 6, 3],
+  );
   const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2], 'int32');
   return { ctx: { model, lossFunc: crossEntropyLoss(), trainable }, x, y };
 }
@@ -65,14 +74,20 @@ describe('SingleBackendStep micro-batching', () => {
     const trainable = new Map(model.namedParameters());
     const ctx = { model, lossFunc: crossEntropyLoss(), trainable };
     const r = createRng(5);
-    const x = tf.tensor4d(Array.from({ length: 6 * 12 * 12 * 3 }, () => r() * 2 - 1), [6, 12, 12, 3]);
+    const x = tf.tensor4d(
+      Array.from({ length: 6 * 12 * 12 * 3 }, () => r() * 2 - 1),
+      [6, 12, 12, 3],
+    );
     const y = tf.tensor1d([0, 1, 0, 1, 0, 1], 'int32');
     const bn = model.namedBuffers().find(([n]) => n.endsWith('running_mean'))!;
     const tracked = model.namedBuffers().find(([n]) => n.endsWith('num_batches_tracked'))!;
     const r0 = Array.from(bn[1].dataSync());
     // expected: average over the chunks [0,3) and [3,6) of (1-m) r0 + m * chunk mean, m = 0.3 (tinyNet)
     const expected: number[][] = [];
-    for (const [a, b] of [[0, 3], [3, 6]] as const) {
+    for (const [a, b] of [
+      [0, 3],
+      [3, 6],
+    ] as const) {
       const xs = tf.slice(x, [a, 0, 0, 0], [b - a, -1, -1, -1]);
       tf.tidy(() => bn[1].assign(tf.tensor1d(r0)));
       tf.tidy(() => model.forward(xs));

@@ -97,7 +97,10 @@ export class SingleBackendStep implements TrainStep {
     if (this.auto && this.microBatch === undefined && n > 2) {
       // measure the peak memory of a 2-image step to size the chunks
       const classes = Math.max(1, ...(await y.data())) + 1;
-      this.bytesPerImage = Math.max(1, await trainingBytesPerImage(ctx.model, ctx.lossFunc, [x.shape[1], x.shape[2], x.shape[3]], classes));
+      this.bytesPerImage = Math.max(
+        1,
+        await trainingBytesPerImage(ctx.model, ctx.lossFunc, [x.shape[1], x.shape[2], x.shape[3]], classes),
+      );
       const budget = this.budget ?? (tf.getBackend() === 'wasm' ? WASM_STEP_BUDGET : 6e9);
       this.microBatch = Math.max(2, Math.floor(budget / this.bytesPerImage));
     }

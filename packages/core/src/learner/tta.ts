@@ -15,7 +15,10 @@ export function ttaViews(scale: number): Array<(x: tf.Tensor4D) => tf.Tensor4D> 
         const y1 = row * (1 - s);
         const x1 = col * (1 - s);
         const boxes = tf.tensor2d(Array.from({ length: n }, () => [y1, x1, y1 + s, x1 + s]));
-        const idx = tf.tensor1d(Array.from({ length: n }, (_, k) => k), 'int32');
+        const idx = tf.tensor1d(
+          Array.from({ length: n }, (_, k) => k),
+          'int32',
+        );
         const z = tf.image.cropAndResize(x, boxes, idx, [h, w], 'bilinear');
         return flip ? tf.reverse(z, 2) : z;
       }),

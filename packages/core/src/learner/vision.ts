@@ -110,7 +110,12 @@ export function createCnnModel(arch: string, numClasses: number, head: HeadOptio
 }
 
 /** Builds fast.ai's model for `arch`: `Sequential(body, head)` with three layer groups. */
-function buildModel(arch: string, c: number, head: HeadOptions, weights?: PretrainedWeights): { model: Sequential; layerGroups: Module[][]; nf: number } {
+function buildModel(
+  arch: string,
+  c: number,
+  head: HeadOptions,
+  weights?: PretrainedWeights,
+): { model: Sequential; layerGroups: Module[][]; nf: number } {
   const body = createBody(arch, weights ? { weights } : {});
   const h = createHead(body.nf, c, head);
   const model = new Sequential(body, h);
@@ -181,7 +186,9 @@ export async function cnnLearner(data: VisionData, arch: string, opts: CnnLearne
   const spec = getArch(arch);
   await platformReady();
   if (typeof data.normalize !== 'function' || !(data.size > 0)) {
-    throw new LearnerConfigError('cnnLearner: data must be a DataBunch (from ImageDataLoaders.fromFolder) with a size and normalize()');
+    throw new LearnerConfigError(
+      'cnnLearner: data must be a DataBunch (from ImageDataLoaders.fromFolder) with a size and normalize()',
+    );
   }
   const pretrained = opts.pretrained ?? true;
   let weights = opts.weights;
@@ -275,21 +282,32 @@ export class InferenceLearner {
  */
 export async function loadLearner(file: string, opts?: { storage?: LearnerStorage }): Promise<InferenceLearner>;
 export async function loadLearner(storage: LearnerStorage, file: string): Promise<InferenceLearner>;
-export async function loadLearner(a: string | LearnerStorage, b?: string | { storage?: LearnerStorage }): Promise<InferenceLearner> {
+export async function loadLearner(
+  a: string | LearnerStorage,
+  b?: string | { storage?: LearnerStorage },
+): Promise<InferenceLearner> {
   const file = typeof a === 'string' ? a : (b as string);
-  const storage = typeof a === 'string' ? ((b as { storage?: LearnerStorage } | undefined)?.storage ?? currentPlatform().storage) : a;
-  if (!storage) throw new LearnerConfigError(`loadLearner('${file}'): no storage: give { storage }, or import a platform package (@fastts/node-gpu)`);
+  const storage =
+    typeof a === 'string' ? ((b as { storage?: LearnerStorage } | undefined)?.storage ?? currentPlatform().storage) : a;
+  if (!storage)
+    throw new LearnerConfigError(
+      `loadLearner('${file}'): no storage: give { storage }, or import a platform package (@fastts/node-gpu)`,
+    );
   await platformReady();
   if (!(await storage.exists(file))) throw new CheckpointError(`no export at ${file}: write one with learn.export()`);
   const { tensors: sd, meta } = decodeCheckpoint(await storage.readFile(file), file);
   const m = meta as Partial<VisionExportInfo> & { format?: string; classes?: string[] };
   if (m.format !== EXPORT_FORMAT) {
     tf.dispose([...sd.values()]);
-    throw new CheckpointError(`${file} is not an export (format ${String(m.format)}): training checkpoints load with learn.load()`);
+    throw new CheckpointError(
+      `${file} is not an export (format ${String(m.format)}): training checkpoints load with learn.load()`,
+    );
   }
   if (!m.arch || !m.classes || !m.size || !m.preprocessing) {
     tf.dispose([...sd.values()]);
-    throw new CheckpointError(`${file} lacks the architecture, classes, size or preprocessing: it was not exported by a vision learner`);
+    throw new CheckpointError(
+      `${file} lacks the architecture, classes, size or preprocessing: it was not exported by a vision learner`,
+    );
   }
   let model: Module;
   try {
@@ -298,7 +316,9 @@ export async function loadLearner(a: string | LearnerStorage, b?: string | { sto
       model.loadStateDict(sd, { layout: 'native' });
     } catch (e) {
       model.dispose();
-      throw new CheckpointError(`${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`);
+      throw new CheckpointError(
+        `${file} does not fit a ${m.arch} model with ${m.classes.length} classes: ${(e as Error).message}`,
+      );
     }
   } finally {
     tf.dispose([...sd.values()]);

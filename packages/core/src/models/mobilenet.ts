@@ -21,8 +21,19 @@ export const MOBILENET_ALPHAS = [0.25, 0.5, 0.75, 1.0] as const;
 
 /** Pointwise filters and depthwise stride of the 13 blocks (before the width multiplier). */
 const BLOCKS: Array<[number, number]> = [
-  [64, 1], [128, 2], [128, 1], [256, 2], [256, 1], [512, 2],
-  [512, 1], [512, 1], [512, 1], [512, 1], [512, 1], [1024, 2], [1024, 1],
+  [64, 1],
+  [128, 2],
+  [128, 1],
+  [256, 2],
+  [256, 1],
+  [512, 2],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [512, 1],
+  [1024, 2],
+  [1024, 1],
 ];
 
 interface SeparableBlock {

@@ -20,10 +20,12 @@ function expectGroupsPartition(model: ArchModel, expectedGroups: number): void {
   const groups = model.layerGroups();
   expect(groups.length).toBe(expectedGroups);
   const seen = new Set<tf.Variable>();
-  for (const g of groups) for (const m of g) for (const p of m.parameters()) {
-    expect(seen.has(p)).toBe(false);
-    seen.add(p);
-  }
+  for (const g of groups)
+    for (const m of g)
+      for (const p of m.parameters()) {
+        expect(seen.has(p)).toBe(false);
+        seen.add(p);
+      }
   expect(seen.size).toBe(model.parameters().length);
 }
 
@@ -88,7 +90,18 @@ describe('architecture registry', () => {
     const full = createModel(arch, { numClasses: 3 });
     expectGroupsPartition(full, 3);
     const head = full.layerGroups()[2]!;
-    expect(head.flatMap((m) => m.parameters()).every((p) => full.headKeyPrefixes.some((k) => full.namedParameters().find(([, q]) => q === p)![0].startsWith(k)))).toBe(true);
+    expect(
+      head
+        .flatMap((m) => m.parameters())
+        .every((p) =>
+          full.headKeyPrefixes.some((k) =>
+            full
+              .namedParameters()
+              .find(([, q]) => q === p)![0]
+              .startsWith(k),
+          ),
+        ),
+    ).toBe(true);
     full.dispose();
   });
 

@@ -18,7 +18,9 @@ import { createModel } from './registry.js';
 import { float32FromBytes, maxAbsDiff, useWasmBackend } from './testing.js';
 
 /** Debian's Python first (pyenv's shim on PATH usually lacks torch), as `npm run bench` looks for it. */
-const CANDIDATES = process.env.FASTTS_PYTHON ? [process.env.FASTTS_PYTHON] : ['/usr/bin/python3.11', 'python3.11', '/usr/bin/python3', 'python3'];
+const CANDIDATES = process.env.FASTTS_PYTHON
+  ? [process.env.FASTTS_PYTHON]
+  : ['/usr/bin/python3.11', 'python3.11', '/usr/bin/python3', 'python3'];
 const PYTHON = CANDIDATES.find((py) => spawnSync(py, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0);
 const SKIP = process.env.FASTTS_SKIP_TORCH_PARITY === '1';
 const MISSING =
@@ -88,7 +90,11 @@ describe.runIf(PYTHON)('torchvision parity (generated with local PyTorch)', () =
     };
     await check(model.eval().forward(x), `${arch}.eval.f32`, 1e-3);
     await check(model.train().forward(x), `${arch}.train.f32`, 1e-3);
-    await check(tf.clone((model.layer1.at(0) as unknown as { bn1: { runningVar: tf.Tensor } }).bn1.runningVar), `${arch}.rv.f32`, 1e-5);
+    await check(
+      tf.clone((model.layer1.at(0) as unknown as { bn1: { runningVar: tf.Tensor } }).bn1.runningVar),
+      `${arch}.rv.f32`,
+      1e-5,
+    );
     x.dispose();
     model.dispose();
   });

@@ -84,7 +84,14 @@ export class Conv2d extends Module {
     if (this.training && this.dilation[0] === 1 && this.dilation[1] === 1) {
       // Training: the FusedConv2D kernel with fastts' per-input gradient (kernels/fused-conv-gradient.ts), not
       // tf.fused.conv2d, whose gradient computes the input, filter and bias gradients whether or not needed.
-      const attrs = { strides: this.stride, pad: this.pad, dataFormat: 'NHWC', dilations: this.dilation, activation: 'linear', leakyreluAlpha: 0 };
+      const attrs = {
+        strides: this.stride,
+        pad: this.pad,
+        dataFormat: 'NHWC',
+        dilations: this.dilation,
+        activation: 'linear',
+        leakyreluAlpha: 0,
+      };
       return tf.engine().runKernel('FusedConv2D', { x, filter, bias: this.bias }, attrs as never) as tf.Tensor4D;
     }
     return tf.fused.conv2d({
@@ -160,9 +167,7 @@ export class DepthwiseConv2d extends Module {
     this.weight = this.registerParameter('weight', (options.init ?? torchDefaultInit)(shape), 'depthwise');
     const fanIn = this.kernelSize[0] * this.kernelSize[1];
     this.bias =
-      options.bias === true
-        ? this.registerParameter('bias', torchDefaultBias(channels * this.depthMultiplier, fanIn))
-        : null;
+      options.bias === true ? this.registerParameter('bias', torchDefaultBias(channels * this.depthMultiplier, fanIn)) : null;
   }
 
   override forward(x: tf.Tensor4D): tf.Tensor4D {
@@ -190,7 +195,15 @@ export class DepthwiseConv2d extends Module {
       return tf.tidy(() => activate(bn.forward(this.forward(x)), activation));
     }
     const { filter, bias } = this.fold.get(this.weight, this.bias, bn);
-    return tf.fused.depthwiseConv2d({ x, filter, bias, strides: this.stride, pad: this.pad, dilations: this.dilation, activation });
+    return tf.fused.depthwiseConv2d({
+      x,
+      filter,
+      bias,
+      strides: this.stride,
+      pad: this.pad,
+      dilations: this.dilation,
+      activation,
+    });
   }
 
   override dispose(): void {

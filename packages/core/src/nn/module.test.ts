@@ -104,7 +104,9 @@ describe('Module', () => {
     expect(e.missingKeys).toEqual(['bn1.bias']);
     expect(e.unexpectedKeys).toEqual(['fc.weight']);
     expect(e.shapeMismatches).toEqual([{ key: 'head.1.weight', expected: [2, 4], actual: [3, 4] }]);
-    expect(e.message).toMatch(/head\.1\.weight: expected \[2,4\], got \[3,4\].*missing key\(s\): bn1\.bias.*unexpected key\(s\): fc\.weight/s);
+    expect(e.message).toMatch(
+      /head\.1\.weight: expected \[2,4\], got \[3,4\].*missing key\(s\): bn1\.bias.*unexpected key\(s\): fc\.weight/s,
+    );
     expect(await values(m.conv1.weight)).toEqual(before); // atomic: nothing assigned
 
     // non-strict: missing/unexpected are returned, shape mismatches still throw
@@ -145,7 +147,12 @@ describe('layers follow PyTorch semantics', () => {
     expect(y.shape).toEqual([1, 2, 2, 2]);
     // reference: torch.nn.functional.conv2d(x, w, stride=2, padding=1), written out
     const ref: number[] = [];
-    for (const [oy, ox] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+    for (const [oy, ox] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ] as const) {
       for (let o = 0; o < 2; o++) {
         let s = 0;
         for (let ky = 0; ky < 3; ky++) {
@@ -205,7 +212,10 @@ describe('layers follow PyTorch semantics', () => {
   });
 
   it('MaxPool2d pads with -inf symmetrically (torch), not like TF same', async () => {
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => -i), [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => -i),
+      [1, 4, 4, 1],
+    );
     const y = new MaxPool2d(3, 2, 1).forward(x);
     // torch: windows start at -1 (rows/cols {-1,0,1} and {1,2,3}); TF 'same' would give [-0, -2, -8, -10]
     expect(await values(y)).toEqual([-0, -1, -4, -5]);

@@ -5,13 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { StateDictError, ModuleConfigError, type ShapeMismatch } from './errors.js';
-import {
-  nativeToTorch,
-  torchShapeOf,
-  torchToNative,
-  type StateDictLayout,
-  type TorchLayout,
-} from './layout.js';
+import { nativeToTorch, torchShapeOf, torchToNative, type StateDictLayout, type TorchLayout } from './layout.js';
 
 /** A trainable (or frozen) weight: a `tf.Variable` whose `trainable` flag says whether optimizers update it. */
 export type Parameter = tf.Variable;

@@ -37,7 +37,11 @@ describe('TensorRandom', () => {
 
 describe('seeded initialization', () => {
   it('withSeed makes every initializer reproducible and restores the source it replaced', () => {
-    const draw = () => [...values(kaimingNormalFanIn([16, 8])), ...values(torchDefaultInit([3, 3, 4, 4])), ...values(torchDefaultBias(8, 4))];
+    const draw = () => [
+      ...values(kaimingNormalFanIn([16, 8])),
+      ...values(torchDefaultInit([3, 3, 4, 4])),
+      ...values(torchDefaultBias(8, 4)),
+    ];
     const outer = tensorRandom();
     const a = withSeed(11, draw);
     const b = withSeed(11, draw);

@@ -114,8 +114,16 @@ describe('Conv2d with bias in training mode (the FusedConv2D kernel with per-inp
       const target = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, tf.sin(y))) as tf.Scalar;
       const reference = (xs: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D): tf.Tensor =>
         tf.add(tf.conv2d(xs, w, stride, conv.pad, 'NHWC'), b);
-      const [gx, gw, gb] = tf.grads((xs, _w, _b) => target(conv.forward(xs as tf.Tensor4D)) as tf.Scalar)([x, conv.weight, conv.bias!]);
-      const [rx, rw, rb] = tf.grads((xs, w, b) => target(reference(xs as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D)))([x, conv.weight, conv.bias!]);
+      const [gx, gw, gb] = tf.grads((xs, _w, _b) => target(conv.forward(xs as tf.Tensor4D)) as tf.Scalar)([
+        x,
+        conv.weight,
+        conv.bias!,
+      ]);
+      const [rx, rw, rb] = tf.grads((xs, w, b) => target(reference(xs as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D)))([
+        x,
+        conv.weight,
+        conv.bias!,
+      ]);
       const close = (a: tf.Tensor, b: tf.Tensor): void => expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeLessThan(1e-4);
       close(conv.forward(x), reference(x, conv.weight as tf.Tensor4D, conv.bias as tf.Tensor1D));
       close(gx!, rx!);

@@ -24,7 +24,9 @@ const join = (prefix: string, name: string): string => (prefix ? `${prefix}.${na
 function child<T extends Module>(m: Module, name: string, cls: abstract new (...args: never[]) => T, path: string): T {
   const found = m.namedChildren().find(([n]) => n === name)?.[1];
   if (!(found instanceof cls)) {
-    throw new OnnxExportError(`${m.constructor.name} at '${path || '(root)'}' has no ${cls.name} '${name}': it is not laid out as the exporter expects`);
+    throw new OnnxExportError(
+      `${m.constructor.name} at '${path || '(root)'}' has no ${cls.name} '${name}': it is not laid out as the exporter expects`,
+    );
   }
   return found;
 }
@@ -52,7 +54,13 @@ async function torchvisionBlock(g: OnnxGraphBuilder, x: OnnxValue, block: Module
 }
 
 /** The pooled classifier of a full (`includeTop`) model: global average pooling, then `fc`. */
-async function averagePooledLinear(g: OnnxGraphBuilder, x: OnnxValue, fc: Linear, path: string, name: string): Promise<OnnxValue> {
+async function averagePooledLinear(
+  g: OnnxGraphBuilder,
+  x: OnnxValue,
+  fc: Linear,
+  path: string,
+  name: string,
+): Promise<OnnxValue> {
   const pooled = emitFlatten(g, emitGlobalPool(g, x, 'avg', join(path, 'avgpool')), join(path, 'flatten'));
   return emitLinear(g, pooled, fc, join(path, name));
 }
@@ -60,7 +68,12 @@ async function averagePooledLinear(g: OnnxGraphBuilder, x: OnnxValue, fc: Linear
 async function resnet(g: OnnxGraphBuilder, x: OnnxValue, m: ResNet, path: string): Promise<OnnxValue> {
   let h = await emitConv(g, x, m.conv1, m.bn1, 'relu', join(path, 'conv1'));
   h = emitMaxPool(g, h, m.maxpool, join(path, 'maxpool'));
-  for (const [name, layer] of [['layer1', m.layer1], ['layer2', m.layer2], ['layer3', m.layer3], ['layer4', m.layer4]] as Array<[string, Sequential]>) {
+  for (const [name, layer] of [
+    ['layer1', m.layer1],
+    ['layer2', m.layer2],
+    ['layer3', m.layer3],
+    ['layer4', m.layer4],
+  ] as Array<[string, Sequential]>) {
     for (const [i, block] of layer.namedChildren()) h = await torchvisionBlock(g, h, block, join(path, `${name}.${i}`));
   }
   return m.fc ? averagePooledLinear(g, h, m.fc, path, 'fc') : h;
@@ -72,7 +85,8 @@ async function kerasResnet50(g: OnnxGraphBuilder, x: OnnxValue, m: KerasResNet50
   let h = await emitConv(g, x, conv('conv1'), norm('bn_conv1'), 'relu', join(path, 'conv1'));
   h = emitMaxPool(g, h, child(m, 'max_pooling2d', MaxPool2d, path), join(path, 'max_pooling2d'));
   const blocks = m.namedChildren().flatMap(([n]) => /^res(\d[a-z])_branch2a$/.exec(n)?.[1] ?? []);
-  if (blocks.length === 0) throw new OnnxExportError(`KerasResNet50 at '${path || '(root)'}' has no residual blocks (res2a_branch2a, ...)`);
+  if (blocks.length === 0)
+    throw new OnnxExportError(`KerasResNet50 at '${path || '(root)'}' has no residual blocks (res2a_branch2a, ...)`);
   const names = new Set(m.namedChildren().map(([n]) => n));
   for (const id of blocks) {
     const branch = async (b: string, input: OnnxValue, act: 'relu' | 'linear'): Promise<OnnxValue> =>
@@ -90,8 +104,22 @@ async function mobilenetV1(g: OnnxGraphBuilder, x: OnnxValue, m: MobileNetV1, pa
   let h = await emitConv(g, x, child(m, 'conv1', Conv2d, path), norm('conv1_bn'), 'relu6', join(path, 'conv1'));
   const names = new Set(m.namedChildren().map(([n]) => n));
   for (let i = 1; names.has(`conv_dw_${i}`); i++) {
-    h = await emitConv(g, h, child(m, `conv_dw_${i}`, DepthwiseConv2d, path), norm(`conv_dw_${i}_bn`), 'relu6', join(path, `conv_dw_${i}`));
-    h = await emitConv(g, h, child(m, `conv_pw_${i}`, Conv2d, path), norm(`conv_pw_${i}_bn`), 'relu6', join(path, `conv_pw_${i}`));
+    h = await emitConv(
+      g,
+      h,
+      child(m, `conv_dw_${i}`, DepthwiseConv2d, path),
+      norm(`conv_dw_${i}_bn`),
+      'relu6',
+      join(path, `conv_dw_${i}`),
+    );
+    h = await emitConv(
+      g,
+      h,
+      child(m, `conv_pw_${i}`, Conv2d, path),
+      norm(`conv_pw_${i}_bn`),
+      'relu6',
+      join(path, `conv_pw_${i}`),
+    );
   }
   if (!m.convPreds) return h;
   // Keras' classifier: global average pooling, (dropout), a 1x1 convolution, then reshape to [N, classes].
@@ -100,7 +128,12 @@ async function mobilenetV1(g: OnnxGraphBuilder, x: OnnxValue, m: MobileNetV1, pa
 }
 
 /** Emits a zoo network (body or full classifier); `undefined` when `m` is not one the exporter knows. */
-export async function emitArchModel(g: OnnxGraphBuilder, x: OnnxValue, m: ArchModel, path: string): Promise<OnnxValue | undefined> {
+export async function emitArchModel(
+  g: OnnxGraphBuilder,
+  x: OnnxValue,
+  m: ArchModel,
+  path: string,
+): Promise<OnnxValue | undefined> {
   if (m instanceof ResNet) return resnet(g, x, m, path);
   if (m instanceof KerasResNet50) return kerasResnet50(g, x, m, path);
   if (m instanceof MobileNetV1) return mobilenetV1(g, x, m, path);

@@ -74,7 +74,7 @@ const PROBS = 'probs';
 
 const INPUT_DESCRIPTION =
   'float32 RGB pixel values 0..255 of the image resized (bilinear) so that its short side is `size`, then ' +
-  'center-cropped to size x size (fast.ai\'s validation transform); the preprocessing is part of the graph';
+  "center-cropped to size x size (fast.ai's validation transform); the preprocessing is part of the graph";
 
 /** The preprocessing as a user of another framework would write it (mean/std, or the Keras mode). */
 function describePreprocessing(p: Preprocessing): Record<string, unknown> {
@@ -95,7 +95,10 @@ function emitPreprocessing(g: OnnxGraphBuilder, p: Preprocessing, size: number, 
   const offset = g.constant('preprocess.offset', [...p.offset], [3, 1, 1]);
   x = g.node('Mul', 'preprocess.mul', [x.name, scale], x.shape);
   x = g.node('Add', 'preprocess.add', [x.name, offset], x.shape);
-  if (p.bgr) x = g.node('Gather', 'preprocess.bgr', [x.name, g.int64Constant('preprocess.bgr_order', [2, 1, 0])], x.shape, { axis: attr.int(1) });
+  if (p.bgr)
+    x = g.node('Gather', 'preprocess.bgr', [x.name, g.int64Constant('preprocess.bgr_order', [2, 1, 0])], x.shape, {
+      axis: attr.int(1),
+    });
   return x;
 }
 
@@ -106,8 +109,10 @@ function emitPreprocessing(g: OnnxGraphBuilder, p: Preprocessing, size: number, 
  */
 export async function toOnnx(model: Module, info: OnnxExportInfo, options: ToOnnxOptions = {}): Promise<Uint8Array> {
   const layout = options.inputLayout ?? 'NCHW';
-  if (layout !== 'NCHW' && layout !== 'NHWC') throw new OnnxExportError(`toOnnx: inputLayout must be 'NCHW' or 'NHWC', got '${String(layout)}'`);
-  if (!(Number.isInteger(info.size) && info.size >= 2)) throw new OnnxExportError(`toOnnx: size must be an integer >= 2, got ${info.size}`);
+  if (layout !== 'NCHW' && layout !== 'NHWC')
+    throw new OnnxExportError(`toOnnx: inputLayout must be 'NCHW' or 'NHWC', got '${String(layout)}'`);
+  if (!(Number.isInteger(info.size) && info.size >= 2))
+    throw new OnnxExportError(`toOnnx: size must be an integer >= 2, got ${info.size}`);
   if (info.classes.length === 0) throw new OnnxExportError('toOnnx: the model needs at least one class name');
   const g = new OnnxGraphBuilder();
   const x = emitPreprocessing(g, info.preprocessing, info.size, layout);
@@ -177,18 +182,24 @@ export function readOnnxInfo(bytes: Uint8Array, file = 'the model'): OnnxModelIn
   try {
     decoded = decodeOnnxModel(bytes);
   } catch (e) {
-    throw new OnnxExportError(`${file} is not an ONNX model (${(e as Error).message}); export one with learn.export({ format: 'onnx' })`);
+    throw new OnnxExportError(
+      `${file} is not an ONNX model (${(e as Error).message}); export one with learn.export({ format: 'onnx' })`,
+    );
   }
   const meta = new Map(decoded.metadataProps.map((e) => [e.key, e.value]));
   if (meta.get('fastts.format') !== ONNX_FORMAT) {
-    throw new OnnxExportError(`${file} is an ONNX model but not a fastts export (no fastts metadata); export one with learn.export({ format: 'onnx' })`);
+    throw new OnnxExportError(
+      `${file} is an ONNX model but not a fastts export (no fastts metadata); export one with learn.export({ format: 'onnx' })`,
+    );
   }
   const classes = parseJson<string[]>(file, 'classes', meta.get('classes'));
   const size = Number(meta.get('size'));
   const pre = parseJson<Preprocessing>(file, 'preprocessing', meta.get('preprocessing'));
   const layout = meta.get('input_layout');
   if (!Array.isArray(classes) || !(size >= 2) || !pre || (layout !== 'NCHW' && layout !== 'NHWC')) {
-    throw new OnnxExportError(`${file} lacks the classes, size, preprocessing or input layout in its metadata; export the model again`);
+    throw new OnnxExportError(
+      `${file} lacks the classes, size, preprocessing or input layout in its metadata; export the model again`,
+    );
   }
   const decodeTarget = parseJson<DecodeTarget>(file, 'decodeTarget', meta.get('decodeTarget'));
   const head = parseJson<HeadOptions>(file, 'head', meta.get('head'));

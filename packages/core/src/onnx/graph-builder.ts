@@ -91,7 +91,13 @@ export class OnnxGraphBuilder {
   /**
    * Adds a node `opType(inputs)` whose single output is named after `name` and has `shape` (without the batch axis).
    */
-  node(opType: string, name: string, inputs: readonly string[], shape: readonly number[], attrs: Record<string, AttrValue> = {}): OnnxValue {
+  node(
+    opType: string,
+    name: string,
+    inputs: readonly string[],
+    shape: readonly number[],
+    attrs: Record<string, AttrValue> = {},
+  ): OnnxValue {
     const output = this.uniqueName(name);
     this.nodes.push({
       name: output,

@@ -7,5 +7,14 @@ export type { OnnxExportInfo, OnnxModelInfo, OnnxInputLayout, ToOnnxOptions } fr
 export { resolveExportOptions, learnerToOnnx } from './learner-export.js';
 export type { ExportFormat, LearnerExportOptions } from './learner-export.js';
 export { encodeOnnxModel, decodeOnnxModel } from './proto.js';
-export type { OnnxModel, OnnxGraph, OnnxNode, OnnxTensor, OnnxAttribute, OnnxValueInfo, OnnxDim, OnnxStringEntry } from './proto.js';
+export type {
+  OnnxModel,
+  OnnxGraph,
+  OnnxNode,
+  OnnxTensor,
+  OnnxAttribute,
+  OnnxValueInfo,
+  OnnxDim,
+  OnnxStringEntry,
+} from './proto.js';
 export { OnnxExportError } from './errors.js';

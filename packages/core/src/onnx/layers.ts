@@ -146,7 +146,9 @@ export async function emitBatchNorm(g: OnnxGraphBuilder, x: OnnxValue, bn: Batch
 /** A fully connected layer as `Gemm` (`x W^T + b`, W in PyTorch's `[out, in]` layout). */
 export async function emitLinear(g: OnnxGraphBuilder, x: OnnxValue, lin: Linear, name: string): Promise<OnnxValue> {
   if (x.shape.length !== 1 || x.shape[0] !== lin.inFeatures) {
-    throw new OnnxExportError(`${name}: Linear(${lin.inFeatures}, ${lin.outFeatures}) got a value of shape [N,${x.shape.join(',')}]`);
+    throw new OnnxExportError(
+      `${name}: Linear(${lin.inFeatures}, ${lin.outFeatures}) got a value of shape [N,${x.shape.join(',')}]`,
+    );
   }
   const torchWeight = nativeToTorch(lin.weight, 'linear');
   const weight = await float32Values(torchWeight);

@@ -156,7 +156,11 @@ const SCHEMA: Record<string, protobuf.IType> = {
     nested: {
       Dimension: {
         oneofs: { value: { oneof: ['dimValue', 'dimParam'] } },
-        fields: { dimValue: { type: 'int64', id: 1 }, dimParam: { type: 'string', id: 2 }, denotation: { type: 'string', id: 3 } },
+        fields: {
+          dimValue: { type: 'int64', id: 1 },
+          dimParam: { type: 'string', id: 2 },
+          denotation: { type: 'string', id: 3 },
+        },
       },
     },
   },

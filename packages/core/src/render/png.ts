@@ -50,5 +50,9 @@ export async function tensorToImages(x: tf.Tensor4D): Promise<DecodedImage[]> {
   const values = await bytes.data();
   bytes.dispose();
   const per = h * w * 3;
-  return Array.from({ length: n }, (_, i) => ({ data: Uint8Array.from(values.subarray(i * per, (i + 1) * per)), width: w, height: h }));
+  return Array.from({ length: n }, (_, i) => ({
+    data: Uint8Array.from(values.subarray(i * per, (i + 1) * per)),
+    width: w,
+    height: h,
+  }));
 }

@@ -38,10 +38,12 @@ describe('render helpers', () => {
 
   it('lays tiles out in a grid with escaped, multi-line titles', () => {
     const img = { data: new Uint8Array(2 * 2 * 3), width: 2, height: 2 };
-    const svg = imageGridSvg(
-      [{ image: img, title: 'walle\n0.93 & <ok>' }, { image: img }, { image: img, title: 'x' }],
-      { cols: 2, tileSize: 50, gap: 10, heading: 'Top losses' },
-    );
+    const svg = imageGridSvg([{ image: img, title: 'walle\n0.93 & <ok>' }, { image: img }, { image: img, title: 'x' }], {
+      cols: 2,
+      tileSize: 50,
+      gap: 10,
+      heading: 'Top losses',
+    });
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('width="130"'); // 10 + 2 * (50 + 10)
     expect(svg.match(/<image /g)).toHaveLength(3);
@@ -53,12 +55,18 @@ describe('render helpers', () => {
   it('shrinks long titles and the heading to their width instead of running into the next tile', () => {
     const image = { data: new Uint8Array(4 * 4 * 3), width: 4, height: 4 };
     const long = 'a_long_class_name_here/another_class_name'; // 41 characters
-    const svg = imageGridSvg([{ image, title: `${long}\n0.10 / 0.90` }, { image, title: 'cat/dog' }], {
-      tileSize: 224,
-      fontSize: 16,
-      heading: 'prediction/actual/loss/probability',
-      cols: 1,
-    });
+    const svg = imageGridSvg(
+      [
+        { image, title: `${long}\n0.10 / 0.90` },
+        { image, title: 'cat/dog' },
+      ],
+      {
+        tileSize: 224,
+        fontSize: 16,
+        heading: 'prediction/actual/loss/probability',
+        cols: 1,
+      },
+    );
     const sizes = [...svg.matchAll(/font-size="(\d+)"/g)].map((m) => Number(m[1]));
     // heading (bold, 34 characters in a 224 px wide grid), the long title, the short one
     expect(sizes[0]! * 34 * 0.66).toBeLessThanOrEqual(224);

@@ -104,7 +104,9 @@ export function toInterpretation(
   if (!o) return null;
   const classes = Array.isArray(o.classes) ? o.classes.filter((c): c is string => typeof c === 'string') : [];
   const c = classes.length;
-  const confusion = Array.isArray(o.confusion) ? o.confusion.map((row) => (Array.isArray(row) ? row.map((v) => num(v) ?? 0) : [])) : [];
+  const confusion = Array.isArray(o.confusion)
+    ? o.confusion.map((row) => (Array.isArray(row) ? row.map((v) => num(v) ?? 0) : []))
+    : [];
   if (c === 0 || confusion.length !== c || confusion.some((r) => r.length !== c)) {
     warnings.push('interpretation.json has no classes or a confusion matrix that is not classes x classes: ignored');
     return null;
@@ -204,7 +206,10 @@ export interface StatusEvidence {
  * `host`, or no pid, falls back to freshness): a dead pid, or no write for {@link STALE_MS}, reads as
  * `interrupted`. Without status.json: a model means finished, fresh files running, else unknown.
  */
-export function decideStatus(statusJson: Record<string, unknown> | null, e: StatusEvidence): { status: ReadStatus; error: string | null } {
+export function decideStatus(
+  statusJson: Record<string, unknown> | null,
+  e: StatusEvidence,
+): { status: ReadStatus; error: string | null } {
   const s = str(statusJson?.status);
   const error = str(statusJson?.error);
   if (s === 'finished' || s === 'failed' || s === 'interrupted') return { status: s, error };
@@ -212,9 +217,13 @@ export function decideStatus(statusJson: Record<string, unknown> | null, e: Stat
     const host = str(statusJson?.host) ?? str(statusJson?.hostname);
     const pid = num(statusJson?.pid);
     const alive = pid !== null && pid > 0 && (host === null || host === e.host) ? e.alive(pid) : null;
-    if (alive === false) return { status: 'interrupted', error: error ?? `the training process (pid ${pid}) is gone without finishing the run` };
+    if (alive === false)
+      return { status: 'interrupted', error: error ?? `the training process (pid ${pid}) is gone without finishing the run` };
     if (alive === null && e.now - e.lastWriteMs > STALE_MS) {
-      return { status: 'interrupted', error: error ?? 'no update for 10 minutes: the training process is gone without finishing the run' };
+      return {
+        status: 'interrupted',
+        error: error ?? 'no update for 10 minutes: the training process is gone without finishing the run',
+      };
     }
     return { status: 'running', error: null };
   }

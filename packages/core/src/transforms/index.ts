@@ -42,10 +42,4 @@ export { applyMat3, chain, homography, identity3, matMul3, type Mat3 } from './m
 export { reflectionPadding, sampleProjective, transformIsBatchSafe } from './sample.js';
 export { applyLighting } from './lighting.js';
 export { stackImages, transformImages, type TransformImagesOptions } from './transform-images.js';
-export {
-  denormalizeWith,
-  imagenetStats,
-  normalizeWith,
-  type BatchNormalizer,
-  type ChannelStats,
-} from './normalize.js';
+export { denormalizeWith, imagenetStats, normalizeWith, type BatchNormalizer, type ChannelStats } from './normalize.js';

@@ -94,7 +94,16 @@ export function sampleProjective(
   return tf.tidy(() => {
     const padded =
       top || bottom || left || right
-        ? tf.mirrorPad(images, [[0, 0], [top, bottom], [left, right], [0, 0]], 'reflect')
+        ? tf.mirrorPad(
+            images,
+            [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            'reflect',
+          )
         : images;
     if (n === 1 || transformIsBatchSafe()) {
       return tf.image.transform(padded, tf.tensor2d(shifted.flat(), [n, 8]), 'bilinear', 'nearest', 0, outputShape);

@@ -79,7 +79,7 @@ describe('getTransforms', () => {
 });
 
 describe('geometry (fast.ai v1 coordinates)', () => {
-  it("resizes the short side to size, keeping the aspect ratio", () => {
+  it('resizes the short side to size, keeping the aspect ratio', () => {
     expect(resizeTarget(300, 200, 100)).toEqual({ w: 150, h: 100 });
     expect(resizeTarget(100, 400, 224)).toEqual({ w: 224, h: 896 });
   });
@@ -87,8 +87,18 @@ describe('geometry (fast.ai v1 coordinates)', () => {
   it('symmetric warp sends the displaced corners back onto the image corners', () => {
     const m: [number, number, number, number] = [0.1, -0.2, 0.05, 0.15];
     const h = symmetricWarpMatrix(m);
-    const targ: [number, number][] = [[-1 - m[3], -1 - m[1]], [-1 - m[2], 1 + m[1]], [1 + m[3], -1 - m[0]], [1 + m[2], 1 + m[0]]];
-    const orig = [[-1, -1], [-1, 1], [1, -1], [1, 1]];
+    const targ: [number, number][] = [
+      [-1 - m[3], -1 - m[1]],
+      [-1 - m[2], 1 + m[1]],
+      [1 + m[3], -1 - m[0]],
+      [1 + m[2], 1 + m[0]],
+    ];
+    const orig = [
+      [-1, -1],
+      [-1, 1],
+      [1, -1],
+      [1, 1],
+    ];
     targ.forEach(([x, y], i) => {
       const [u, v] = applyMat3(h, x, y);
       expect(u).toBeCloseTo(orig[i]![0]!, 9);
@@ -112,7 +122,12 @@ describe('transformImages', () => {
     // 300x100 image, size 100: target = the image itself, center crop starts at column floor(201/2) = 100
     const out = await pixels(transformImages([gradient(300, 100, 0.8, 2)], { size: 100 }));
     expect(out[0]!.length).toBe(100);
-    for (const [y, x] of [[0, 0], [50, 50], [99, 99], [10, 73]] as const) {
+    for (const [y, x] of [
+      [0, 0],
+      [50, 50],
+      [99, 99],
+      [10, 73],
+    ] as const) {
       const px = out[0]![y]![x]!;
       expect(px[0]).toBeCloseTo(Math.round((x + 100) * 0.8), 3);
       expect(px[1]).toBeCloseTo(Math.min(255, y * 2), 3);
@@ -123,9 +138,7 @@ describe('transformImages', () => {
   it('undoes the squish of a decode canvas: same crop from a squished copy', async () => {
     // the 300x100 gradient squished to a 150x150 canvas (as the Node platform decodes) still crops columns 100..199
     const squished = gradient(150, 150, 0.8 * (299 / 149), 2 * (99 / 149));
-    const out = await pixels(
-      transformImages([{ ...squished, sourceWidth: 300, sourceHeight: 100 }], { size: 100 }),
-    );
+    const out = await pixels(transformImages([{ ...squished, sourceWidth: 300, sourceHeight: 100 }], { size: 100 }));
     expect(out[0]![0]![0]![0]).toBeCloseTo(100 * 0.8, 0);
     expect(out[0]![99]![99]![0]).toBeCloseTo(199 * 0.8, 0);
     expect(out[0]![99]![99]![1]).toBeCloseTo(99 * 2, 0);
@@ -133,8 +146,12 @@ describe('transformImages', () => {
 
   it('random crop positions span the whole long side', async () => {
     const img = gradient(300, 100);
-    const left = await pixels(transformImages([img], { size: 100, params: [{ ...identityParams(), crop: { rowPct: 0.5, colPct: 0 } }] }));
-    const right = await pixels(transformImages([img], { size: 100, params: [{ ...identityParams(), crop: { rowPct: 0.5, colPct: 0.9999 } }] }));
+    const left = await pixels(
+      transformImages([img], { size: 100, params: [{ ...identityParams(), crop: { rowPct: 0.5, colPct: 0 } }] }),
+    );
+    const right = await pixels(
+      transformImages([img], { size: 100, params: [{ ...identityParams(), crop: { rowPct: 0.5, colPct: 0.9999 } }] }),
+    );
     expect(left[0]![0]![0]![0]).toBeCloseTo(0, 3);
     expect(right[0]![0]![99]![0]).toBeCloseTo(255, 3); // column 299 -> clipped byte 255
     expect(right[0]![0]![0]![0]).toBeCloseTo(200, 3);
@@ -152,7 +169,9 @@ describe('transformImages', () => {
 
   it('zooms about the focus point', async () => {
     const img = gradient(101, 101, 2, 2);
-    const out = await pixels(transformImages([img], { size: 101, params: [{ ...identityParams(), zoom: { scale: 2, rowPct: 0.5, colPct: 0.5 } }] }));
+    const out = await pixels(
+      transformImages([img], { size: 101, params: [{ ...identityParams(), zoom: { scale: 2, rowPct: 0.5, colPct: 0.5 } }] }),
+    );
     expect(out[0]![50]![50]![0]).toBeCloseTo(100, 3); // center stays
     expect(out[0]![50]![0]![0]).toBeCloseTo(50, 3); // left edge shows the image's quarter point
     expect(out[0]![50]![100]![0]).toBeCloseTo(150, 3);

@@ -20,7 +20,10 @@ export class WeightsFormatError extends Error {
 export class UnsafePickleError extends WeightsFormatError {
   override readonly name = 'UnsafePickleError';
   constructor(message: string) {
-    super('torch checkpoint', `${message}. Refusing to load it: only plain state dicts (tensors in (Ordered)dicts) are accepted; nothing from the file was executed`);
+    super(
+      'torch checkpoint',
+      `${message}. Refusing to load it: only plain state dicts (tensors in (Ordered)dicts) are accepted; nothing from the file was executed`,
+    );
   }
 }
 

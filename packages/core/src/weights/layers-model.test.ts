@@ -39,7 +39,10 @@ describe('TF.js layers-model reader', () => {
     const { weights, layers } = await readLayersModel(modelJson(), shard);
     expect(weights.size).toBe(137);
     expect(weights.get('conv_dw_1/depthwise_kernel')!.shape).toEqual([3, 3, 8, 1]);
-    expect(layers.find((l) => l.name === 'conv1_bn')).toMatchObject({ className: 'BatchNormalization', config: { epsilon: 0.001 } });
+    expect(layers.find((l) => l.name === 'conv1_bn')).toMatchObject({
+      className: 'BatchNormalization',
+      config: { epsilon: 0.001 },
+    });
     tf.dispose([...weights.values()]);
     const pw = await pretrainedFromLayersModel('mobilenet_v1_0.25_224', modelJson(), shard, DIR);
     const model = createModel('mobilenet_v1_0.25_224', { weights: pw });
@@ -54,7 +57,9 @@ describe('TF.js layers-model reader', () => {
     const truncated = (p: string): Uint8Array => (p.endsWith('group29-shard1of1') ? shard(p).subarray(0, 1000) : shard(p));
     const e = await rejection(readLayersModel(modelJson(), truncated));
     expect(e).toBeInstanceOf(WeightsFormatError);
-    expect(e.message).toMatch(/weight group 29 needs 1028000 bytes but its shards hold 1000: mobilenet_group29-shard1of1 \(1000 bytes\)/);
+    expect(e.message).toMatch(
+      /weight group 29 needs 1028000 bytes but its shards hold 1000: mobilenet_group29-shard1of1 \(1000 bytes\)/,
+    );
     const missing = (p: string): Uint8Array => {
       if (p.endsWith('group3-shard1of1')) throw new Error('ENOENT: no such file');
       return shard(p);
@@ -91,11 +96,15 @@ describe('TF.js layers-model reader', () => {
   });
 
   it('refuses weights trained with another BatchNorm epsilon', async () => {
-    const json = modelJson() as { modelTopology: { model_config: { config: { layers: Array<{ config: Record<string, unknown> }> } } } };
+    const json = modelJson() as {
+      modelTopology: { model_config: { config: { layers: Array<{ config: Record<string, unknown> }> } } };
+    };
     for (const l of json.modelTopology.model_config.config.layers) if ('epsilon' in l.config) l.config.epsilon = 1e-5;
     const pw = await pretrainedFromLayersModel('mobilenet_v1_0.25_224', json, shard, DIR);
     expect(() => createModel('mobilenet_v1_0.25_224', { weights: pw })).toThrow(WeightsCompatibilityError);
-    expect(() => createModel('mobilenet_v1_0.25_224', { weights: pw })).toThrow(/'conv1_bn' was trained with epsilon 0.00001 but mobilenet_v1_0.25_224 uses 0.001/);
+    expect(() => createModel('mobilenet_v1_0.25_224', { weights: pw })).toThrow(
+      /'conv1_bn' was trained with epsilon 0.00001 but mobilenet_v1_0.25_224 uses 0.001/,
+    );
     pw.dispose();
   });
 });

@@ -134,7 +134,9 @@ function decodeEntry(e: WeightsManifestEntry, bytes: Uint8Array): tf.Tensor {
     const raw = q.dtype === 'uint8' ? bytes.subarray(0, numel) : new Uint16Array(bytes.slice(0, numel * 2).buffer);
     const vals = new Float32Array(numel);
     for (let i = 0; i < numel; i++) vals[i] = raw[i]! * scale + min;
-    return e.dtype === 'int32' ? tf.tensor(Int32Array.from(vals, Math.round), e.shape, 'int32') : tf.tensor(vals, e.shape, 'float32');
+    return e.dtype === 'int32'
+      ? tf.tensor(Int32Array.from(vals, Math.round), e.shape, 'int32')
+      : tf.tensor(vals, e.shape, 'float32');
   }
   if (e.dtype === 'float32') return tf.tensor(float32Copy(bytes, numel), e.shape, 'float32');
   if (e.dtype === 'int32') return tf.tensor(int32Copy(bytes, numel), e.shape, 'int32');

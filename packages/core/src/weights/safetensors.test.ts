@@ -51,7 +51,10 @@ describe('safetensors', () => {
     );
     expect(readSafetensorsHeader(file).metadata).toEqual({ format: 'pt' });
     const sd = readSafetensors(file);
-    expect(await sd.get('h')!.array()).toEqual([[1, -2, 65504], [2 ** -24, -0, Infinity]]);
+    expect(await sd.get('h')!.array()).toEqual([
+      [1, -2, 65504],
+      [2 ** -24, -0, Infinity],
+    ]);
     expect(await sd.get('b')!.array()).toEqual([1, -3]);
     expect(sd.get('n')!.dtype).toBe('int32');
     expect(await sd.get('n')!.array()).toEqual([5, -1]);
@@ -60,7 +63,13 @@ describe('safetensors', () => {
 
   it('round-trips through writeSafetensors', async () => {
     const src = new Map<string, tf.Tensor>([
-      ['w', tf.tensor2d([[1.5, -2], [3, 4]])],
+      [
+        'w',
+        tf.tensor2d([
+          [1.5, -2],
+          [3, 4],
+        ]),
+      ],
       ['i', tf.tensor1d([1, 2, 3], 'int32')],
       ['flag', tf.tensor1d([true, false], 'bool')],
     ]);
@@ -96,15 +105,15 @@ describe('safetensors', () => {
     expect(thrown(() => readSafetensors(build({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, data))).message).toMatch(
       /tensor 'w' \(F32 \[3\]\) needs 12 bytes but its data_offsets span 8/,
     );
-    expect(thrown(() => readSafetensors(build({ w: { dtype: 'F32', shape: [1e12, 1e12], data_offsets: [0, 8] } }, data))).message).toMatch(
-      /needs .* bytes but its data_offsets span 8/,
-    );
+    expect(
+      thrown(() => readSafetensors(build({ w: { dtype: 'F32', shape: [1e12, 1e12], data_offsets: [0, 8] } }, data))).message,
+    ).toMatch(/needs .* bytes but its data_offsets span 8/);
     expect(thrown(() => readSafetensors(build({ w: { dtype: 'C64', shape: [1], data_offsets: [0, 8] } }, data))).message).toMatch(
       /unsupported dtype "C64"/,
     );
-    expect(thrown(() => readSafetensors(build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }, data))).message).toMatch(
-      /invalid shape/,
-    );
+    expect(
+      thrown(() => readSafetensors(build({ w: { dtype: 'F32', shape: [-1], data_offsets: [0, 8] } }, data))).message,
+    ).toMatch(/invalid shape/);
     const garbage = build({}, data);
     garbage[8] = 0x5b; // '[' breaks the JSON
     expect(thrown(() => readSafetensors(garbage)).message).toMatch(/not valid UTF-8 JSON|not a JSON object/);

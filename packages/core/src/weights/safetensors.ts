@@ -128,7 +128,9 @@ export function readSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
     const numel = (shape as number[]).reduce((a, d) => a * d, 1);
     const expected = numel * DTYPES[dtype]!.bytes;
     if (end - b !== expected) {
-      fail(`tensor '${name}' (${dtype} [${(shape as number[]).join(',')}]) needs ${expected} bytes but its data_offsets span ${end - b}`);
+      fail(
+        `tensor '${name}' (${dtype} [${(shape as number[]).join(',')}]) needs ${expected} bytes but its data_offsets span ${end - b}`,
+      );
     }
     tensors.push({ name, dtype, shape: shape as number[], begin: dataStart + b, end: dataStart + end });
   }
@@ -168,10 +170,7 @@ export function readSafetensors(bytes: Uint8Array): StateDict {
  * Serializes tensors to safetensors bytes (float32 as F32, int32 as I32, bool as BOOL), with optional string
  * metadata. Async because tensor data may live on a GPU.
  */
-export async function writeSafetensors(
-  tensors: StateDictLike,
-  metadata: Record<string, string> = {},
-): Promise<Uint8Array> {
+export async function writeSafetensors(tensors: StateDictLike, metadata: Record<string, string> = {}): Promise<Uint8Array> {
   assertLittleEndian(FORMAT);
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, tf.Tensor>);
   const datas: Uint8Array[] = [];

@@ -27,9 +27,22 @@ const u32 = (n: number): Uint8Array => {
   return b;
 };
 const OP = {
-  PROTO: 0x80, MARK: 0x28, STOP: 0x2e, TUPLE: 0x74, TUPLE1: 0x85, EMPTY_TUPLE: 0x29, REDUCE: 0x52,
-  SETITEMS: 0x75, BINPERSID: 0x51, NEWFALSE: 0x89, BININT1: 0x4b, EMPTY_DICT: 0x7d, SETITEM: 0x73,
-  EMPTY_LIST: 0x5d, STACK_GLOBAL: 0x93, INST: 0x69,
+  PROTO: 0x80,
+  MARK: 0x28,
+  STOP: 0x2e,
+  TUPLE: 0x74,
+  TUPLE1: 0x85,
+  EMPTY_TUPLE: 0x29,
+  REDUCE: 0x52,
+  SETITEMS: 0x75,
+  BINPERSID: 0x51,
+  NEWFALSE: 0x89,
+  BININT1: 0x4b,
+  EMPTY_DICT: 0x7d,
+  SETITEM: 0x73,
+  EMPTY_LIST: 0x5d,
+  STACK_GLOBAL: 0x93,
+  INST: 0x69,
 };
 const str = (s: string): Uint8Array => bytes(0x58, u32(te.encode(s).length), s);
 const int = (n: number): Uint8Array => (n < 256 ? bytes(OP.BININT1, n) : bytes(0x4a /* BININT */, u32(n)));
@@ -106,8 +119,15 @@ describe('readTorchCheckpoint', () => {
     ]);
     const sd = readTorchCheckpoint(checkpoint(pkl, { 0: f32(1, 2, 3, 4, 5, 6), 1: half, 2: long }));
     expect([...sd.keys()]).toEqual(['a', 'a_t', 'tail', 'h', 'n']);
-    expect(await sd.get('a')!.array()).toEqual([[1, 2, 3], [4, 5, 6]]);
-    expect(await sd.get('a_t')!.array()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(await sd.get('a')!.array()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(await sd.get('a_t')!.array()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     expect(await sd.get('tail')!.array()).toEqual([5, 6]);
     expect(await sd.get('h')!.array()).toEqual([1, -2, 65504, 2 ** -24]);
     expect(sd.get('n')!.dtype).toBe('int32');
@@ -116,7 +136,13 @@ describe('readTorchCheckpoint', () => {
   });
 
   it('finds the state dict inside a training checkpoint dict', async () => {
-    const inner = bytes(orderedDict, OP.MARK, str('w'), tensor({ storage: 'FloatStorage', key: '0', numel: 1, shape: [], stride: [] }), OP.SETITEMS);
+    const inner = bytes(
+      orderedDict,
+      OP.MARK,
+      str('w'),
+      tensor({ storage: 'FloatStorage', key: '0', numel: 1, shape: [], stride: [] }),
+      OP.SETITEMS,
+    );
     const pkl = bytes(OP.PROTO, 2, OP.EMPTY_DICT, OP.MARK, str('epoch'), int(3), str('state_dict'), inner, OP.SETITEMS, OP.STOP);
     const sd = readTorchCheckpoint(checkpoint(pkl, { 0: f32(7) }));
     expect(await sd.get('w')!.array()).toBe(7);
@@ -150,7 +176,9 @@ describe('readTorchCheckpoint', () => {
       /storage '0' needs 4000000 bytes .* but its archive entry has 8: truncated file/,
     );
     const outside = stateDictPickle([['w', { storage: 'FloatStorage', key: '0', numel: 2, offset: 1, shape: [2], stride: [1] }]]);
-    expect(thrown(() => readTorchCheckpoint(checkpoint(outside, { 0: f32(1, 2) }))).message).toMatch(/reads element 2 of storage '0', which has 2/);
+    expect(thrown(() => readTorchCheckpoint(checkpoint(outside, { 0: f32(1, 2) }))).message).toMatch(
+      /reads element 2 of storage '0', which has 2/,
+    );
     const missing = stateDictPickle([['w', { storage: 'FloatStorage', key: '9', numel: 2, shape: [2], stride: [1] }]]);
     expect(thrown(() => readTorchCheckpoint(checkpoint(missing, {}))).message).toMatch(/archive\/data\/9 is missing/);
   });
@@ -158,7 +186,9 @@ describe('readTorchCheckpoint', () => {
   it('rejects int64 values that do not fit int32', () => {
     const pkl = stateDictPickle([['n', { storage: 'LongStorage', key: '0', numel: 1, shape: [1], stride: [1] }]]);
     const long = new Uint8Array(new BigInt64Array([1n << 40n]).buffer);
-    expect(thrown(() => readTorchCheckpoint(checkpoint(pkl, { 0: long }))).message).toMatch(/tensor 'n': int64 value 1099511627776/);
+    expect(thrown(() => readTorchCheckpoint(checkpoint(pkl, { 0: long }))).message).toMatch(
+      /tensor 'n': int64 value 1099511627776/,
+    );
   });
 
   it('explains files that are not state dicts', () => {
@@ -170,7 +200,10 @@ describe('readTorchCheckpoint', () => {
   it('reads the legacy (pre-1.6) format, shared storages included', async () => {
     const sd = readTorchCheckpoint(LEGACY);
     expect([...sd.keys()]).toEqual(['w', 'h', 'n', 'v']);
-    expect(await sd.get('w')!.array()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(await sd.get('w')!.array()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(await sd.get('h')!.array()).toEqual([1.5, -2]);
     expect(await sd.get('n')!.array()).toBe(7);
     expect(await sd.get('v')!.array()).toEqual([2, 5]);

@@ -163,7 +163,9 @@ function stateDictPolicy(loadStorage: (type: StorageType, key: string, numel: nu
       if (numel > 0) {
         const last = shape.reduce((acc, d, i) => acc + (d - 1) * strides[i]!, offset as number);
         if (last >= storage.numel) {
-          fail(`a tensor of shape [${shape.join(',')}] reads element ${last} of storage '${storage.key}', which has ${storage.numel}`);
+          fail(
+            `a tensor of shape [${shape.join(',')}] reads element ${last} of storage '${storage.key}', which has ${storage.numel}`,
+          );
         }
       }
       if (numel > storage.numel) fail(`a tensor of shape [${shape.join(',')}] is larger than its storage '${storage.key}'`);
@@ -217,7 +219,9 @@ function readZip(bytes: Uint8Array): { root: PyValue; storages: Map<string, Stor
   const files = unzipEntries(bytes);
   const pklNames = Object.keys(files).filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (pklNames.length !== 1) {
-    fail(`expected exactly one data.pkl in the archive, found ${pklNames.length} (entries: ${Object.keys(files).slice(0, 8).join(', ')})`);
+    fail(
+      `expected exactly one data.pkl in the archive, found ${pklNames.length} (entries: ${Object.keys(files).slice(0, 8).join(', ')})`,
+    );
   }
   const pklName = pklNames[0]!;
   const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
@@ -235,7 +239,9 @@ function readZip(bytes: Uint8Array): { root: PyValue; storages: Map<string, Stor
       if (!entry) fail(`storage '${key}' is referenced but ${prefix}data/${key} is missing from the archive (truncated?)`);
       const need = numel * type.kind.bytes;
       if (entry!.length < need) {
-        fail(`storage '${key}' needs ${need} bytes (${numel} × ${type.name}) but its archive entry has ${entry!.length}: truncated file`);
+        fail(
+          `storage '${key}' needs ${need} bytes (${numel} × ${type.name}) but its archive entry has ${entry!.length}: truncated file`,
+        );
       }
       const ref = new StorageRef(key, type, numel, entry!);
       storages.set(key, ref);
@@ -314,7 +320,9 @@ function materializeStateDict(root: PyValue, storages: Map<string, StorageRef>, 
     entries.push([k as string, v]);
   }
   if (materialized > maxExpansion * totalStorageBytes + 1024) {
-    fail(`the tensors would need ${materialized} bytes from ${totalStorageBytes} bytes of storage (more than ${maxExpansion}×): refusing`);
+    fail(
+      `the tensors would need ${materialized} bytes from ${totalStorageBytes} bytes of storage (more than ${maxExpansion}×): refusing`,
+    );
   }
   const out: StateDict = new Map();
   try {

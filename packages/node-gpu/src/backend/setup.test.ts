@@ -6,8 +6,12 @@ import { backendCandidates, setupBackend } from './setup.js';
 describe('setupBackend', () => {
   it('rejects unknown backends and bad thread counts with a clear error', async () => {
     await expect(setupBackend({ backend: 'tpu', log: null })).rejects.toThrow(BackendSetupError);
-    await expect(setupBackend({ backend: 'tpu', log: null })).rejects.toThrow(/unknown backend 'tpu': use one of auto, cuda, webgpu, wasm, cpu/);
-    await expect(setupBackend({ backend: 'wasm', threads: 0, log: null })).rejects.toThrow(/threads must be an integer from 1 to 8, got 0/);
+    await expect(setupBackend({ backend: 'tpu', log: null })).rejects.toThrow(
+      /unknown backend 'tpu': use one of auto, cuda, webgpu, wasm, cpu/,
+    );
+    await expect(setupBackend({ backend: 'wasm', threads: 0, log: null })).rejects.toThrow(
+      /threads must be an integer from 1 to 8, got 0/,
+    );
     await expect(setupBackend({ backend: 'wasm', threads: 2.5, log: null })).rejects.toThrow(BackendSetupError);
   });
 

@@ -48,7 +48,10 @@ export interface BackendReport {
 export interface BackendCandidate {
   name: Exclude<NodeBackendName, 'auto'>;
   /** Activates the backend or returns why it cannot run here (`auto` is true when not explicitly asked for). */
-  tryIt(options: { auto: boolean; threads: number }): Promise<
+  tryIt(options: {
+    auto: boolean;
+    threads: number;
+  }): Promise<
     { ok: true; tfBackend: string; description: string; threads: number } | { ok: false; reason: string; error: Error }
   >;
 }
@@ -169,8 +172,10 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
       kernels,
     };
     active = report;
-    log?.(`fastts: backend ${r.description} on ${report.cores} CPU core${report.cores === 1 ? '' : 's'}` +
-      (skipped.length > 0 ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''));
+    log?.(
+      `fastts: backend ${r.description} on ${report.cores} CPU core${report.cores === 1 ? '' : 's'}` +
+        (skipped.length > 0 ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''),
+    );
     return report;
   }
   throw new BackendSetupError(

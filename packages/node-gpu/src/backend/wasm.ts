@@ -73,10 +73,7 @@ async function instantiateThreaded(threads: number): Promise<EmscriptenModule> {
   const module = await factory({
     locateFile: (path: string) => (path.endsWith('.worker.js') ? workerFile : join(outDir, path)),
     mainScriptUrlOrBlob: mainScript,
-    instantiateWasm(
-      imports: { env: Record<string, unknown> },
-      receiveInstance: (instance: unknown, module: unknown) => void,
-    ) {
+    instantiateWasm(imports: { env: Record<string, unknown> }, receiveInstance: (instance: unknown, module: unknown) => void) {
       // The build sizes XNNPACK's pool as min(logical cores / 2, requested): report 2 × requested.
       imports.env['emscripten_num_logical_cores'] = () => 2 * threads;
       void wasmApi.instantiate(binary, imports).then(({ instance, module: m }) => receiveInstance(instance, m));

@@ -3,14 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DataError,
-  FolderNotFoundError,
-  ImageDecodeError,
-  NoImagesError,
-  NotAFolderError,
-  type DataWarning,
-} from '@fastts/core';
+import { DataError, FolderNotFoundError, ImageDecodeError, NoImagesError, NotAFolderError, type DataWarning } from '@fastts/core';
 import { fromFolder } from './index.js';
 import { put, realJpegs, smallDataset, tempDir } from './test-images.test-util.js';
 
@@ -45,7 +38,9 @@ describe('bad input gives a clear error or a named, counted skip', () => {
     smallDataset(tmp.dir, 'validation');
     const err = await fromFolder(tmp.dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FolderNotFoundError);
-    expect((err as Error).message).toMatch(/valid.*its subfolders are: train, validation; pass \{ valid: '<folder>' \} or \{ validPct: 0.2 \}/);
+    expect((err as Error).message).toMatch(
+      /valid.*its subfolders are: train, validation; pass \{ valid: '<folder>' \} or \{ validPct: 0.2 \}/,
+    );
   });
 
   it('a folder with no images', async () => {
@@ -63,7 +58,11 @@ describe('bad input gives a clear error or a named, counted skip', () => {
     const data = await fromFolder(tmp.dir, { onWarning });
     expect(data.classes).toEqual(['doraemon', 'walle']);
     expect(warnings).toEqual([
-      { code: 'empty-class-folder', path: join(tmp.dir, 'train', 'eve'), message: `folder ${join(tmp.dir, 'train', 'eve')} holds no images: it is ignored and gives no class` },
+      {
+        code: 'empty-class-folder',
+        path: join(tmp.dir, 'train', 'eve'),
+        message: `folder ${join(tmp.dir, 'train', 'eve')} holds no images: it is ignored and gives no class`,
+      },
     ]);
   });
 
@@ -79,7 +78,9 @@ describe('bad input gives a clear error or a named, counted skip', () => {
     expect(data.validDl.n).toBe(2);
     expect(data.skipped.map((s) => s.path).sort()).toEqual([text, truncated, empty].sort());
     expect(warnings).toHaveLength(3);
-    expect(warnings.find((w) => w.path === truncated)?.message).toMatch(/^skipped .*truncated\.jpg: truncated or corrupt JPEG \(.*premature end/);
+    expect(warnings.find((w) => w.path === truncated)?.message).toMatch(
+      /^skipped .*truncated\.jpg: truncated or corrupt JPEG \(.*premature end/,
+    );
     expect(warnings.find((w) => w.path === text)?.message).toMatch(/readme\.jpg: not an image: the content is text/);
     expect(warnings.find((w) => w.path === empty)?.message).toMatch(/empty\.png: not an image: the file is empty/);
     expect(data.toString()).toContain('Skipped: 3 files');

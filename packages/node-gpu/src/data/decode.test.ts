@@ -23,7 +23,16 @@ describe('decodeImageFile (sharp; bmp-ts for BMP)', async () => {
   const raw = await sharp(jpeg).rotate().resize(200, 150, { fit: 'fill' }).removeAlpha().raw().toBuffer();
   // the same 200x150 pixels, losslessly stored: every lossless format must decode to exactly this
   const native = { width: 200, height: 150, fit: 'fill' as const };
-  const lossless = await decodeImageFile(put(tmp.dir, 'ref.png', await sharp(raw, { raw: { width: 200, height: 150, channels: 3 } }).png().toBuffer()), native);
+  const lossless = await decodeImageFile(
+    put(
+      tmp.dir,
+      'ref.png',
+      await sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+        .png()
+        .toBuffer(),
+    ),
+    native,
+  );
 
   it('decodes a real JPEG to RGB at the target size and reports the original size', async () => {
     expect(reference.width).toBe(64);
@@ -35,10 +44,34 @@ describe('decodeImageFile (sharp; bmp-ts for BMP)', async () => {
   });
 
   it.each([
-    ['png', () => sharp(raw, { raw: { width: 200, height: 150, channels: 3 } }).png().toBuffer()],
-    ['webp', () => sharp(raw, { raw: { width: 200, height: 150, channels: 3 } }).webp({ lossless: true }).toBuffer()],
-    ['gif', () => sharp(raw, { raw: { width: 200, height: 150, channels: 3 } }).gif().toBuffer()],
-    ['tiff', () => sharp(raw, { raw: { width: 200, height: 150, channels: 3 } }).tiff({ compression: 'lzw' }).toBuffer()],
+    [
+      'png',
+      () =>
+        sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+          .png()
+          .toBuffer(),
+    ],
+    [
+      'webp',
+      () =>
+        sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+          .webp({ lossless: true })
+          .toBuffer(),
+    ],
+    [
+      'gif',
+      () =>
+        sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+          .gif()
+          .toBuffer(),
+    ],
+    [
+      'tiff',
+      () =>
+        sharp(raw, { raw: { width: 200, height: 150, channels: 3 } })
+          .tiff({ compression: 'lzw' })
+          .toBuffer(),
+    ],
     [
       'bmp',
       async () => {
@@ -70,7 +103,14 @@ describe('decodeImageFile (sharp; bmp-ts for BMP)', async () => {
     // stored 40x20 with a red block at the stored top-left; orientation 6 = display rotated 90° clockwise
     const stored = Buffer.alloc(40 * 20 * 3, 0);
     for (let y = 0; y < 20; y++) for (let x = 0; x < 40; x++) if (x < 10 && y < 10) stored[(y * 40 + x) * 3] = 255;
-    const file = put(tmp.dir, 'exif6.jpg', await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer());
+    const file = put(
+      tmp.dir,
+      'exif6.jpg',
+      await sharp(stored, { raw: { width: 40, height: 20, channels: 3 } })
+        .jpeg({ quality: 95 })
+        .withMetadata({ orientation: 6 })
+        .toBuffer(),
+    );
     expect(await probeImageFile(file)).toEqual({ format: 'jpeg', width: 20, height: 40 });
     const img = await decodeImageFile(file, { width: 100, height: 100, fit: 'inside' });
     expect([img.width, img.height]).toEqual([20, 40]);
@@ -87,11 +127,28 @@ describe('decodeImageFile (sharp; bmp-ts for BMP)', async () => {
     const cmykFile = put(tmp.dir, 'cmyk.jpg', await sharp(jpeg).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer());
     expect((await sharp(cmykFile).metadata()).space).toBe('cmyk');
     expect(meanAbsDiff((await decodeImageFile(cmykFile, target)).data, reference.data)).toBeLessThan(12);
-    const rgba = put(tmp.dir, 'alpha.png', await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer());
-    expect(Array.from((await decodeImageFile(rgba, { width: 8, height: 8, fit: 'fill' })).data.subarray(0, 3))).toEqual([255, 255, 255]);
-    const deep = put(tmp.dir, 'deep.png', await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 10, g: 20, b: 200 } } }).toColourspace('rgb16').png().toBuffer());
+    const rgba = put(
+      tmp.dir,
+      'alpha.png',
+      await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+        .png()
+        .toBuffer(),
+    );
+    expect(Array.from((await decodeImageFile(rgba, { width: 8, height: 8, fit: 'fill' })).data.subarray(0, 3))).toEqual([
+      255, 255, 255,
+    ]);
+    const deep = put(
+      tmp.dir,
+      'deep.png',
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 10, g: 20, b: 200 } } })
+        .toColourspace('rgb16')
+        .png()
+        .toBuffer(),
+    );
     expect((await sharp(deep).metadata()).depth).toBe('ushort');
-    expect(Array.from((await decodeImageFile(deep, { width: 8, height: 8, fit: 'fill' })).data.subarray(0, 3))).toEqual([10, 20, 200]);
+    expect(Array.from((await decodeImageFile(deep, { width: 8, height: 8, fit: 'fill' })).data.subarray(0, 3))).toEqual([
+      10, 20, 200,
+    ]);
   });
 
   it('shrinks large images on decode', async () => {

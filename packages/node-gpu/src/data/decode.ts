@@ -63,7 +63,8 @@ export async function probeImageFile(path: string): Promise<ImageProbe> {
   const format = sniffFormat(head);
   if (!format) throw new ImageDecodeError(path, `not an image: ${describeContent(head, size)}`);
   const complete = tailLooksComplete(format, head, tail, size);
-  if (complete === false) throw new ImageDecodeError(path, `truncated ${format.toUpperCase()} file (${size} bytes, shorter than its header declares)`);
+  if (complete === false)
+    throw new ImageDecodeError(path, `truncated ${format.toUpperCase()} file (${size} bytes, shorter than its header declares)`);
   if (format === 'bmp') {
     const { width, height } = bmpSize(head);
     if (!(width > 0 && height > 0)) throw new ImageDecodeError(path, 'BMP header gives an invalid size');

@@ -44,8 +44,12 @@ describe('showBatch', () => {
     // stored landscape 120x80 with a red block at the stored top-left, EXIF orientation 6 (rotate 90° clockwise
     // to display): displayed 80x120 portrait with the block at the top-right
     const stored = Buffer.alloc(120 * 80 * 3, 40);
-    for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) stored.fill(0, (y * 120 + x) * 3, (y * 120 + x) * 3 + 3).writeUInt8(255, (y * 120 + x) * 3);
-    const jpeg = await sharp(stored, { raw: { width: 120, height: 80, channels: 3 } }).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    for (let y = 0; y < 40; y++)
+      for (let x = 0; x < 40; x++) stored.fill(0, (y * 120 + x) * 3, (y * 120 + x) * 3 + 3).writeUInt8(255, (y * 120 + x) * 3);
+    const jpeg = await sharp(stored, { raw: { width: 120, height: 80, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
     for (const split of ['train', 'valid']) for (const cls of ['a', 'b']) put(tmp.dir, `exif/${split}/${cls}/0.jpg`, jpeg);
     const data = await fromFolder(`${tmp.dir}/exif`, { size: 64, bs: 2 });
     const png = await showBatch(data, { rows: 1, ds: 'valid', path: `${tmp.dir}/exif.png` });
@@ -62,7 +66,13 @@ describe('showBatch', () => {
 
   it('svgToPng rasterizes core image grids, titles escaped', async () => {
     const img = { data: new Uint8Array(10 * 20 * 3).fill(200), width: 20, height: 10 };
-    const svg = imageGridSvg([{ image: img, title: 'a <b> & "c"' }, { image: img, title: 'line 1\nline 2', titleColor: 'red' }], { tileSize: 40 });
+    const svg = imageGridSvg(
+      [
+        { image: img, title: 'a <b> & "c"' },
+        { image: img, title: 'line 1\nline 2', titleColor: 'red' },
+      ],
+      { tileSize: 40 },
+    );
     expect(svg).toContain('a &lt;b&gt; &amp; &quot;c&quot;');
     expect(svg.match(/<image /g)).toHaveLength(2);
     const png = await svgToPng(svg, { scale: 2 });

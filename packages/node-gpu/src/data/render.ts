@@ -8,7 +8,9 @@ import { type DataBunch } from '@fastts/core';
 /** Renders an SVG document (e.g. from `imageGridSvg`) to PNG bytes; `scale` 2 doubles the resolution. */
 export async function svgToPng(svg: string, opts: { scale?: number } = {}): Promise<Buffer> {
   const scale = opts.scale ?? 1;
-  return sharp(Buffer.from(svg), { density: 72 * scale, unlimited: true }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale, unlimited: true })
+    .png()
+    .toBuffer();
 }
 
 /** Options of {@link showBatch}. */

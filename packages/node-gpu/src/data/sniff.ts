@@ -10,7 +10,11 @@ export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'bmp' | 'tiff' | 'av
 /** The format of a file from its first bytes, or null when it is not a known image format. */
 export function sniffFormat(head: Uint8Array): ImageFormat | null {
   const at = (i: number, bytes: number[]): boolean => bytes.every((b, k) => head[i + k] === b);
-  const ascii = (i: number, s: string): boolean => at(i, [...s].map((c) => c.charCodeAt(0)));
+  const ascii = (i: number, s: string): boolean =>
+    at(
+      i,
+      [...s].map((c) => c.charCodeAt(0)),
+    );
   if (at(0, [0xff, 0xd8, 0xff])) return 'jpeg';
   if (at(0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
   if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return 'gif';
@@ -64,7 +68,9 @@ export function describeContent(head: Uint8Array, fileSize: number): string {
   const sample = head.subarray(0, Math.min(head.length, 64));
   const printable = sample.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
   if (printable) {
-    const text = String.fromCharCode(...sample).replace(/\s+/g, ' ').trim();
+    const text = String.fromCharCode(...sample)
+      .replace(/\s+/g, ' ')
+      .trim();
     return `the content is text, not an image ("${text.slice(0, 40)}${text.length > 40 ? '…' : ''}")`;
   }
   const hex = Array.from(sample.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');

@@ -75,7 +75,9 @@ export class DatasetIntegrityError extends Error {
   ) {
     const shown = files
       .slice(0, 3)
-      .map(([p, actual, expected]) => (expected ? `${p} (git blob ${actual}, expected ${expected})` : `${p} (not in the commit)`));
+      .map(([p, actual, expected]) =>
+        expected ? `${p} (git blob ${actual}, expected ${expected})` : `${p} (not in the commit)`,
+      );
     super(
       `data set '${dataset}': ${files.length} file(s) in ${archive} differ from the pinned commit ${commit.slice(0, 12)}: ` +
         `${shown.join(', ')}${files.length > 3 ? ', ...' : ''}. The archive is corrupt or not the pinned one and was ` +

@@ -71,7 +71,10 @@ export async function extractTarGz(archive: string, dest: string, options: Extra
     throw new ArchiveError(archive, `is not a readable .tar.gz (${(e as Error).message})`, { cause: e });
   }
   if (refused.length > 0) {
-    throw new ArchiveError(archive, `has entries that would be written outside ${dest}, refused: ${refused.slice(0, 3).join(', ')}`);
+    throw new ArchiveError(
+      archive,
+      `has entries that would be written outside ${dest}, refused: ${refused.slice(0, 3).join(', ')}`,
+    );
   }
   if (problems.length > 0) throw new ArchiveError(archive, `is damaged (${problems.slice(0, 3).join('; ')})`);
 }

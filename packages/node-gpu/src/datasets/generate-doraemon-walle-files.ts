@@ -16,7 +16,9 @@ if (!gitDir) {
   process.stderr.write('usage: generate-doraemon-walle-files.ts <git dir of wshuyi/demo-image-classification-fastai> [commit]\n');
   process.exit(2);
 }
-const commit = execFileSync('git', ['--git-dir', gitDir, 'rev-parse', `${commitArg ?? 'HEAD'}^{commit}`], { encoding: 'utf8' }).trim();
+const commit = execFileSync('git', ['--git-dir', gitDir, 'rev-parse', `${commitArg ?? 'HEAD'}^{commit}`], {
+  encoding: 'utf8',
+}).trim();
 const rows = execFileSync('git', ['--git-dir', gitDir, 'ls-tree', '-r', '-l', commit, 'imgs/'], { encoding: 'utf8' })
   .trim()
   .split('\n')

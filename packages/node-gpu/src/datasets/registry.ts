@@ -118,7 +118,9 @@ export function suggestDatasets(name: string): string[] {
   const n = norm(name);
   return DATASETS.map((d) => {
     const scores = [d.name, ...(d.key ? [d.key] : [])].map(norm).map((k) => ({ k, dist: distance(n, k) }));
-    const close = scores.filter(({ k, dist }) => dist <= Math.max(2, Math.floor(k.length / 3)) || (n.length >= 3 && k.includes(n)));
+    const close = scores.filter(
+      ({ k, dist }) => dist <= Math.max(2, Math.floor(k.length / 3)) || (n.length >= 3 && k.includes(n)),
+    );
     return { name: d.name, dist: close.length > 0 ? Math.min(...close.map((c) => c.dist)) : Infinity };
   })
     .filter((s) => Number.isFinite(s.dist))

@@ -35,7 +35,13 @@ function freshHome(): string {
 
 /** Options through the mirror, collecting warnings. */
 function viaMirror(home: string, warnings: string[] = [], more: UntarDataOptions = {}): UntarDataOptions {
-  return { home, offline: false, onWarning: (m) => warnings.push(m), download: { mirror: mirror.url, progress: false, retryDelayMs: 10 }, ...more };
+  return {
+    home,
+    offline: false,
+    onWarning: (m) => warnings.push(m),
+    download: { mirror: mirror.url, progress: false, retryDelayMs: 10 },
+    ...more,
+  };
 }
 
 /** The error `p` rejects with (fails the test when it resolves). */
@@ -56,7 +62,13 @@ async function fastaiArchive(name: string, extra: TarEntry[] = []): Promise<{ fi
   ]);
   const bytes = readFileSync(file);
   expect(bytes.length).toBeGreaterThan(2 ** 20);
-  return { file, size: bytes.length, md5: createHash('md5').update(bytes.subarray(0, 2 ** 20)).digest('hex') };
+  return {
+    file,
+    size: bytes.length,
+    md5: createHash('md5')
+      .update(bytes.subarray(0, 2 ** 20))
+      .digest('hex'),
+  };
 }
 
 beforeAll(async () => {
@@ -94,7 +106,9 @@ describe('untarData', () => {
     const found = await verifyFiles(dir, DORAEMON_WALLE_FILES);
     expect(found).toEqual({ missing: ['train/walle/walle.124.jpg'], differing: [], unexpected: [] });
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/'doraemon-walle': train\/walle\/walle\.124\.jpg .* is missing from .*doraemon-walle-05086ce\.tar\.gz/);
+    expect(warnings[0]).toMatch(
+      /'doraemon-walle': train\/walle\/walle\.124\.jpg .* is missing from .*doraemon-walle-05086ce\.tar\.gz/,
+    );
     // fast.ai keeps the archive under archive/; no temporary folder is left
     expect(readdirSync(join(home, 'archive'))).toEqual(['doraemon-walle-05086ce.tar.gz']);
     expect(readdirSync(join(home, 'data'))).toEqual(['doraemon-walle']);
@@ -146,7 +160,9 @@ describe('untarData', () => {
       mirror.add(bad.url, bad.file);
       const err = await rejection(untarData('doraemon-walle', viaMirror(home)));
       expect(err).toBeInstanceOf(DatasetIntegrityError);
-      expect(err.message).toMatch(/1 file\(s\) in .*doraemon-walle-05086ce\.tar\.gz differ from the pinned commit 05086cef92bc: valid\/walle\/walle\.95\.jpg \(git blob [0-9a-f]{40}, expected ad6963581db027f2eefd0e5f688a47376028c07d\)/);
+      expect(err.message).toMatch(
+        /1 file\(s\) in .*doraemon-walle-05086ce\.tar\.gz differ from the pinned commit 05086cef92bc: valid\/walle\/walle\.95\.jpg \(git blob [0-9a-f]{40}, expected ad6963581db027f2eefd0e5f688a47376028c07d\)/,
+      );
       expect(err.message).toMatch(/was deleted; run again/);
       expect(existsSync(join(home, 'archive', 'doraemon-walle-05086ce.tar.gz'))).toBe(false);
       expect(readdirSync(join(home, 'data'))).toEqual([]);
@@ -197,7 +213,9 @@ describe('untarData', () => {
     let home = freshHome();
     let err = await rejection(untarData(URLs.MNIST_TINY, viaMirror(home)));
     expect(err).toBeInstanceOf(ChecksumError);
-    expect(err.message).toMatch(new RegExp(`mnist_tiny\\.tgz has size ${tiny.size} bytes, expected 342207 bytes: .*it was deleted`));
+    expect(err.message).toMatch(
+      new RegExp(`mnist_tiny\\.tgz has size ${tiny.size} bytes, expected 342207 bytes: .*it was deleted`),
+    );
     expect(readdirSync(join(home, 'archive'))).toEqual([]);
     // right size, wrong md5
     home = freshHome();
@@ -267,7 +285,9 @@ describe('untarData', () => {
     const err = await rejection(untarData(URLs.CALTECH_101, viaMirror(home)));
     expect(err).toBeInstanceOf(DatasetUnavailableError);
     expect(err.message).toContain(`data set 'caltech_101' is not in ${home}/data/caltech_101 and the download failed (`);
-    expect(err.message).toContain(`${mirror.url}/s3.amazonaws.com/fast-ai-imageclas/caltech_101.tgz failed: HTTP 404 (the mirror's copy of ${URLs.CALTECH_101}`);
+    expect(err.message).toContain(
+      `${mirror.url}/s3.amazonaws.com/fast-ai-imageclas/caltech_101.tgz failed: HTTP 404 (the mirror's copy of ${URLs.CALTECH_101}`,
+    );
     expect(err.message).toContain(`and save it as\n  ${home}/archive/caltech_101.tgz`);
   });
 });

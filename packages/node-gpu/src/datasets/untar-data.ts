@@ -110,7 +110,10 @@ async function extractDataset(spec: DatasetSpec, paths: DatasetPaths, warn: (m: 
     const content = await contentRoot(partial, spec);
     if (spec.files) {
       const found = await verifyFiles(content, spec.files.files);
-      const bad: Array<[string, string, string | null]> = [...found.differing, ...found.unexpected.map((p): [string, string, null] => [p, '', null])];
+      const bad: Array<[string, string, string | null]> = [
+        ...found.differing,
+        ...found.unexpected.map((p): [string, string, null] => [p, '', null]),
+      ];
       if (bad.length > 0) {
         await rm(paths.archive, { force: true });
         throw new DatasetIntegrityError(spec.name, paths.archive, bad, spec.files.commit);
@@ -175,16 +178,29 @@ export async function untarData(urlOrName: string, options: UntarDataOptions = {
   }
   if (!haveArchive) {
     if (options.offline ?? isOffline()) {
-      throw new DatasetUnavailableError(spec.name, spec.url, paths.archive, paths.folder, 'downloading is disabled (FASTTS_OFFLINE=1)');
+      throw new DatasetUnavailableError(
+        spec.name,
+        spec.url,
+        paths.archive,
+        paths.folder,
+        'downloading is disabled (FASTTS_OFFLINE=1)',
+      );
     }
     await requireWritable(home, [dirname(paths.archive), dirname(paths.folder)]);
     try {
       await downloadFile(spec.url, paths.archive, { ...options.download, ...expect, label: spec.name });
     } catch (e) {
       if (e instanceof ChecksumError) throw e;
-      throw new DatasetUnavailableError(spec.name, spec.url, paths.archive, paths.folder, `the download failed (${(e as Error).message})`, {
-        cause: e,
-      });
+      throw new DatasetUnavailableError(
+        spec.name,
+        spec.url,
+        paths.archive,
+        paths.folder,
+        `the download failed (${(e as Error).message})`,
+        {
+          cause: e,
+        },
+      );
     }
   } else {
     await requireWritable(home, [dirname(paths.folder)]);

@@ -33,7 +33,10 @@ async function listFiles(dir: string, root = dir): Promise<string[]> {
 }
 
 /** Compares the files under `dir` with `files` ([path, blob id, ...]): missing, differing and unlisted ones. */
-export async function verifyFiles(dir: string, files: ReadonlyArray<readonly [string, string, ...unknown[]]>): Promise<FileVerification> {
+export async function verifyFiles(
+  dir: string,
+  files: ReadonlyArray<readonly [string, string, ...unknown[]]>,
+): Promise<FileVerification> {
   const present = new Set(await listFiles(dir));
   const result: FileVerification = { missing: [], differing: [], unexpected: [] };
   const listed = new Set<string>();

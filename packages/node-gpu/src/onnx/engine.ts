@@ -20,7 +20,10 @@ export async function chooseInferenceEngine(engine: InferenceEngine, onnxFile: s
   const present = onnxFile !== undefined && existsSync(onnxFile);
   if (engine === 'tfjs') return 'tfjs';
   if (engine === 'onnx') {
-    if (!present) throw new OnnxModelMissingError(`no ONNX export${onnxFile ? ` at ${onnxFile}` : ''}: write one with learn.export({ format: 'onnx' })`);
+    if (!present)
+      throw new OnnxModelMissingError(
+        `no ONNX export${onnxFile ? ` at ${onnxFile}` : ''}: write one with learn.export({ format: 'onnx' })`,
+      );
     await loadOnnxRuntime();
     return 'onnx';
   }

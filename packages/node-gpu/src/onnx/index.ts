@@ -4,7 +4,15 @@
  */
 export { OnnxLearner, loadOnnxLearner } from './onnx-learner.js';
 export type { LoadOnnxLearnerOptions, OnnxDevice, OnnxPredictBatchOptions } from './onnx-learner.js';
-export { loadOnnxRuntime, onnxRuntimeAvailable, onnxRuntimeVersion, hasCudaProvider, OnnxRuntimeUnavailableError, ORT_MODULE, ORT_INSTALL_HINT } from './runtime.js';
+export {
+  loadOnnxRuntime,
+  onnxRuntimeAvailable,
+  onnxRuntimeVersion,
+  hasCudaProvider,
+  OnnxRuntimeUnavailableError,
+  ORT_MODULE,
+  ORT_INSTALL_HINT,
+} from './runtime.js';
 export type { OrtModule, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './runtime.js';
 export { chooseInferenceEngine, OnnxModelMissingError } from './engine.js';
 export type { InferenceEngine } from './engine.js';

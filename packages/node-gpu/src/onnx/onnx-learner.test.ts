@@ -42,7 +42,14 @@ beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   model = createCnnModel('resnet18', CLASSES.length);
   randomizeBatchNorm(model);
-  info = { arch: 'resnet18', size: SIZE, nf: 512, head: {}, preprocessing: IMAGENET_PREPROCESSING, decodeTarget: { width: 96, height: 96, fit: 'fill' } };
+  info = {
+    arch: 'resnet18',
+    size: SIZE,
+    nf: 512,
+    head: {},
+    preprocessing: IMAGENET_PREPROCESSING,
+    decodeTarget: { width: 96, height: 96, fit: 'fill' },
+  };
   file = join(TMP, 'export.onnx');
   writeFileSync(file, await toOnnx(model, { ...info, classes: CLASSES }));
 });
@@ -56,7 +63,13 @@ describe('loadOnnxLearner', () => {
   it('gives the logits of fastts on the same pixels, in either input layout', async () => {
     const learn = await loadOnnxLearner(file, { threads: 1 });
     expect(learn.executionProvider).toBe('cpu');
-    expect(learn.info).toMatchObject({ arch: 'resnet18', classes: CLASSES, size: SIZE, inputLayout: 'NCHW', decodeTarget: info.decodeTarget });
+    expect(learn.info).toMatchObject({
+      arch: 'resnet18',
+      classes: CLASSES,
+      size: SIZE,
+      inputLayout: 'NCHW',
+      decodeTarget: info.decodeTarget,
+    });
     const nhwcFile = join(TMP, 'nhwc.onnx');
     writeFileSync(nhwcFile, await toOnnx(model, { ...info, classes: CLASSES }, { inputLayout: 'NHWC' }));
     const nhwc = await loadOnnxLearner(nhwcFile, { device: 'cpu' });
@@ -65,7 +78,10 @@ describe('loadOnnxLearner', () => {
     const ref = (await want.data()) as Float32Array;
     const scale = Math.max(...ref.map(Math.abs));
     const nchwPixels = tf.transpose(pixels, [0, 3, 1, 2]);
-    for (const [l, px] of [[learn, nchwPixels], [nhwc, pixels]] as const) {
+    for (const [l, px] of [
+      [learn, nchwPixels],
+      [nhwc, pixels],
+    ] as const) {
       const { logits, probs } = await l.predictPixels((await px.data()) as Float32Array, 3);
       expect(logits).toHaveLength(9);
       const worst = Math.max(...logits.map((v, i) => Math.abs(v - ref[i]!)));
@@ -102,7 +118,10 @@ describe('loadOnnxLearner', () => {
     writeFileSync(junk, 'not a model at all');
     await expect(loadOnnxLearner(junk)).rejects.toThrow(/junk\.onnx is not an ONNX model/);
     // Without the CUDA provider library (its install script did not run), asking for CUDA says so.
-    if (!hasCudaProvider()) await expect(loadOnnxLearner(file, { device: 'cuda' })).rejects.toThrow(/CUDA execution provider is not installed .*or use device 'cpu'/);
+    if (!hasCudaProvider())
+      await expect(loadOnnxLearner(file, { device: 'cuda' })).rejects.toThrow(
+        /CUDA execution provider is not installed .*or use device 'cpu'/,
+      );
     const err = await loadOnnxRuntime('onnxruntime-node-not-installed').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxRuntimeUnavailableError);
     expect((err as Error).message).toMatch(/^onnxruntime-node-not-installed is not installed: install onnxruntime-node/);

@@ -9,7 +9,14 @@ import { argMax } from '@fastts/core/platform';
 import { readOnnxInfo, type OnnxModelInfo } from '@fastts/core/onnx';
 import { transformImages } from '@fastts/core/transforms';
 import { type DecodedImage, type DecodeTarget, type Prediction } from '@fastts/core';
-import { hasCudaProvider, loadOnnxRuntime, ORT_MODULE, type OrtModule, type OrtSessionLike, type OrtSessionOptions } from './runtime.js';
+import {
+  hasCudaProvider,
+  loadOnnxRuntime,
+  ORT_MODULE,
+  type OrtModule,
+  type OrtSessionLike,
+  type OrtSessionOptions,
+} from './runtime.js';
 
 /** Where ONNX Runtime runs the network. */
 export type OnnxDevice = 'auto' | 'cpu' | 'cuda';
@@ -70,7 +77,9 @@ export class OnnxLearner {
   async predictPixels(pixels: Float32Array, n: number): Promise<{ logits: Float32Array; probs: Float32Array }> {
     const { size, inputLayout } = this.info;
     if (!(Number.isInteger(n) && n >= 1) || pixels.length !== n * 3 * size * size) {
-      throw new RangeError(`predictPixels: expected ${n} images of ${size}x${size}x3 values (${n * 3 * size * size}), got ${pixels.length}`);
+      throw new RangeError(
+        `predictPixels: expected ${n} images of ${size}x${size}x3 values (${n * 3 * size * size}), got ${pixels.length}`,
+      );
     }
     const dims = inputLayout === 'NCHW' ? [n, 3, size, size] : [n, size, size, 3];
     const out = await this.session.run({ [this.info.input]: new this.ort.Tensor('float32', pixels, dims) });
@@ -135,7 +144,10 @@ async function createSession(
   options: LoadOnnxLearnerOptions,
 ): Promise<{ session: OrtSessionLike; provider: 'cpu' | 'cuda' }> {
   const device = options.device ?? 'auto';
-  const base: OrtSessionOptions = { graphOptimizationLevel: 'all', ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}) };
+  const base: OrtSessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(options.threads ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+  };
   const cudaInstalled = hasCudaProvider();
   if (device === 'cuda' && !cudaInstalled) {
     throw new Error(
@@ -145,10 +157,15 @@ async function createSession(
   }
   if (device === 'cuda' || (device === 'auto' && cudaInstalled)) {
     try {
-      return { session: await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] }), provider: 'cuda' };
+      return {
+        session: await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['cuda', 'cpu'] }),
+        provider: 'cuda',
+      };
     } catch (e) {
       if (device === 'cuda') {
-        throw new Error(`ONNX Runtime's CUDA execution provider did not start for ${file} (${(e as Error).message.split('\n')[0]}); use device 'cpu'`);
+        throw new Error(
+          `ONNX Runtime's CUDA execution provider did not start for ${file} (${(e as Error).message.split('\n')[0]}); use device 'cpu'`,
+        );
       }
     }
   }
@@ -167,7 +184,9 @@ export async function loadOnnxLearner(file: string, options: LoadOnnxLearnerOpti
     const b = await readFile(file);
     bytes = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
-    throw new Error(`cannot read the ONNX model ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): export one with learn.export({ format: 'onnx' })`);
+    throw new Error(
+      `cannot read the ONNX model ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): export one with learn.export({ format: 'onnx' })`,
+    );
   }
   const info = readOnnxInfo(bytes, file);
   const { session, provider } = await createSession(ort, bytes, file, options);

@@ -69,7 +69,8 @@ export function bindNodePlatform(): void {
     storage: nodeStorage(),
     loadPretrained: (arch) => loadPretrained(arch),
     reporter: () => (defaults.quiet ? undefined : (defaults.reporter ?? terminalReporter)()),
-    interrupts: () => (defaults.interrupts === false ? undefined : fitInterruptScope((line) => process.stderr.write(`${line}\n`))),
+    interrupts: () =>
+      defaults.interrupts === false ? undefined : fitInterruptScope((line) => process.stderr.write(`${line}\n`)),
   });
   registerTrainStepFactory(async (req) => {
     const parallel = defaults.parallel ?? 'auto';

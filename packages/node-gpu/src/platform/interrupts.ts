@@ -89,7 +89,8 @@ export function handleInterrupts(options: InterruptOptions = {}): InterruptHandl
 export function fitInterruptScope(log: (line: string) => void): InterruptScope {
   const handle = handleInterrupts({
     sameKeypressMs: 1000,
-    onFirst: (sig) => log(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping at the end of this batch (Ctrl-C again to quit at once)...`),
+    onFirst: (sig) =>
+      log(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping at the end of this batch (Ctrl-C again to quit at once)...`),
   });
   return {
     signal: handle.signal,

@@ -17,7 +17,12 @@ const events: ProgressEvent[] = [
   { type: 'begin', names: ['epoch', 'train_loss'], header: 'epoch     train_loss', nEpoch: 1 },
   { type: 'batch', phase: 'train', epoch: 0, nEpoch: 1, iter: 0, nIter: 2, loss: 0.7 },
   { type: 'batch', phase: 'train', epoch: 0, nEpoch: 1, iter: 1, nIter: 2, loss: 0.5 },
-  { type: 'epoch', row: { epoch: 0, trainLoss: 0.5, validLoss: 0.4, metrics: {}, seconds: 1 }, cells: [], line: '0         0.500000' },
+  {
+    type: 'epoch',
+    row: { epoch: 0, trainLoss: 0.5, validLoss: 0.4, metrics: {}, seconds: 1 },
+    cells: [],
+    line: '0         0.500000',
+  },
   { type: 'end', rows: [] },
 ];
 
@@ -34,7 +39,7 @@ function sink(isTTY: boolean): { write(s: string): boolean; isTTY: boolean; text
 }
 
 describe('importing @fastts/node-gpu', () => {
-  it("binds the Node platform into core (backend, storage, weights, output, Ctrl-C)", () => {
+  it('binds the Node platform into core (backend, storage, weights, output, Ctrl-C)', () => {
     const p = currentPlatform();
     expect(p.name).toBe('node');
     expect(typeof p.ready).toBe('function');

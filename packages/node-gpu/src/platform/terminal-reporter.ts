@@ -53,7 +53,9 @@ export function terminalReporter(options: TerminalReporterOptions = {}): Progres
       if (options.verbose && e.phase === 'train') {
         const now = Date.now();
         const loss = e.loss !== undefined ? ` loss ${e.loss.toFixed(4)}` : '';
-        stream.write(`  ${label}epoch ${e.epoch + 1}/${e.nEpoch} batch ${e.iter + 1}/${e.nIter}${loss} (${((now - last) / 1000).toFixed(1)} s)\n`);
+        stream.write(
+          `  ${label}epoch ${e.epoch + 1}/${e.nEpoch} batch ${e.iter + 1}/${e.nIter}${loss} (${((now - last) / 1000).toFixed(1)} s)\n`,
+        );
         last = now;
       }
       return;

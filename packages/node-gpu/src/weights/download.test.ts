@@ -50,7 +50,9 @@ describe('mirrorUrl', () => {
     const saved = process.env.FASTTS_MIRROR;
     try {
       process.env.FASTTS_MIRROR = 'http://10.0.0.1/mirror';
-      expect(mirrorUrl('https://storage.googleapis.com/x/model.json')).toBe('http://10.0.0.1/mirror/storage.googleapis.com/x/model.json');
+      expect(mirrorUrl('https://storage.googleapis.com/x/model.json')).toBe(
+        'http://10.0.0.1/mirror/storage.googleapis.com/x/model.json',
+      );
       delete process.env.FASTTS_MIRROR;
       expect(mirrorUrl('https://storage.googleapis.com/x/model.json')).toBe('https://storage.googleapis.com/x/model.json');
     } finally {
@@ -72,12 +74,20 @@ describe('downloadFile', () => {
   });
 
   it('verifies an md5 of the first bytes, as fast.ai publishes them', async () => {
-    const md5 = createHash('md5').update(body.subarray(0, 2 ** 20)).digest('hex');
+    const md5 = createHash('md5')
+      .update(body.subarray(0, 2 ** 20))
+      .digest('hex');
     const dest = join(dir, 'md5.bin');
     await downloadFile(FILE, dest, { ...fast(), checksum: { algorithm: 'md5', digest: md5, firstBytes: 2 ** 20 } });
-    expect(await checkFile(dest, { size: body.length, checksum: { algorithm: 'md5', digest: md5, firstBytes: 2 ** 20 } })).toBeNull();
+    expect(
+      await checkFile(dest, { size: body.length, checksum: { algorithm: 'md5', digest: md5, firstBytes: 2 ** 20 } }),
+    ).toBeNull();
     const whole = createHash('md5').update(body).digest('hex');
-    expect(await checkFile(dest, { checksum: { algorithm: 'md5', digest: md5 } })).toEqual({ what: 'md5', expected: md5, actual: whole });
+    expect(await checkFile(dest, { checksum: { algorithm: 'md5', digest: md5 } })).toEqual({
+      what: 'md5',
+      expected: md5,
+      actual: whole,
+    });
     expect(await checkFile(dest, { size: 5 })).toEqual({ what: 'size', expected: '5 bytes', actual: `${body.length} bytes` });
   });
 

@@ -145,7 +145,8 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   const doFetch = options.fetch ?? globalThis.fetch;
   const part = `${dest}.part`;
   await mkdir(dirname(dest), { recursive: true });
-  const showProgress: ProgressMode = options.progress === false ? 'none' : options.progress || process.stderr.isTTY ? 'bar' : 'line';
+  const showProgress: ProgressMode =
+    options.progress === false ? 'none' : options.progress || process.stderr.isTTY ? 'bar' : 'line';
   const label = options.label ?? dest.split(/[\\/]/).pop() ?? dest;
   let lastError: unknown;
   for (let attempt = 0; attempt <= retries; attempt++) {
@@ -166,7 +167,8 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   }
   if (lastError instanceof ChecksumError) throw lastError;
   const reason = (lastError as Error)?.message ?? String(lastError);
-  const via = source === url ? '' : ` (the mirror's copy of ${url}; FASTTS_MIRROR=${options.mirror ?? process.env.FASTTS_MIRROR})`;
+  const via =
+    source === url ? '' : ` (the mirror's copy of ${url}; FASTTS_MIRROR=${options.mirror ?? process.env.FASTTS_MIRROR})`;
   throw new DownloadError(source, `${reason}${via}`, { cause: lastError });
 }
 
@@ -215,10 +217,12 @@ async function attemptDownload(
       throw new HttpStatusError(res.status);
     }
     const length = Number(res.headers.get('content-length') ?? NaN);
-    const total = Number.isFinite(length) ? have + length : expectedSize ?? NaN;
+    const total = Number.isFinite(length) ? have + length : (expectedSize ?? NaN);
     if (showProgress === 'line') {
       const size = Number.isFinite(total) ? ` (${(total / 1e6).toFixed(1)} MB)` : '';
-      process.stderr.write(`fastts: downloading ${label}${size}${have > 0 ? `, resuming at ${(have / 1e6).toFixed(1)} MB` : ''} from ${url}\n`);
+      process.stderr.write(
+        `fastts: downloading ${label}${size}${have > 0 ? `, resuming at ${(have / 1e6).toFixed(1)} MB` : ''} from ${url}\n`,
+      );
     } else if (showProgress === 'bar') {
       bar = new cliProgress.SingleBar(
         {

@@ -66,7 +66,9 @@ describe('loadPretrained', () => {
     const e = await rejection(loadPretrained('resnet34', { home, offline: true }));
     expect(e).toBeInstanceOf(PretrainedUnavailableError);
     const dir = join(home, 'models', 'resnet34');
-    expect(e.message).toContain(`pretrained weights for 'resnet34' are not in ${dir} and downloading is disabled (FASTTS_OFFLINE=1)`);
+    expect(e.message).toContain(
+      `pretrained weights for 'resnet34' are not in ${dir} and downloading is disabled (FASTTS_OFFLINE=1)`,
+    );
     expect(e.message).toContain('https://download.pytorch.org/models/resnet34-b627a593.pth');
     expect(e.message).toContain(join(dir, 'resnet34-b627a593.pth'));
     expect(existsSync(dir)).toBe(false);
@@ -90,10 +92,16 @@ describe('loadPretrained', () => {
   it('a network failure gives the same guidance', async () => {
     const failing: typeof fetch = () => Promise.reject(new TypeError('fetch failed: getaddrinfo ENOTFOUND download.pytorch.org'));
     const e = await rejection(
-      loadPretrained('resnet50', { home, offline: false, download: { fetch: failing, retries: 1, retryDelayMs: 1, progress: false } }),
+      loadPretrained('resnet50', {
+        home,
+        offline: false,
+        download: { fetch: failing, retries: 1, retryDelayMs: 1, progress: false },
+      }),
     );
     expect(e).toBeInstanceOf(PretrainedUnavailableError);
-    expect(e.message).toMatch(/the download failed \(download of https:\/\/download\.pytorch\.org\/models\/resnet50-0676ba61\.pth failed: fetch failed/);
+    expect(e.message).toMatch(
+      /the download failed \(download of https:\/\/download\.pytorch\.org\/models\/resnet50-0676ba61\.pth failed: fetch failed/,
+    );
     expect(e.message).toContain(join(home, 'models', 'resnet50', 'resnet50-0676ba61.pth'));
   });
 
@@ -127,7 +135,9 @@ describe('loadPretrained', () => {
     writeFileSync(join(dir, 'resnet34-b627a593.pth'), readFileSync(join(FIXTURE, 'resnet18.pth')).subarray(0, 5000));
     const e = await rejection(loadPretrained('resnet34', { home, offline: true }));
     expect(e).toBeInstanceOf(CachedWeightsError);
-    expect(e.message).toContain(`cannot load the cached weights at ${join(dir, 'resnet34-b627a593.pth')}: torch checkpoint: the zip archive is truncated or corrupt`);
+    expect(e.message).toContain(
+      `cannot load the cached weights at ${join(dir, 'resnet34-b627a593.pth')}: torch checkpoint: the zip archive is truncated or corrupt`,
+    );
     expect(e.message).toContain('Delete the file(s) to have them downloaded again');
   });
 

@@ -6,7 +6,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getArch } from '@fastts/core';
-import { layersModelShardPaths, parseLayersModelJson, type LayersModelJson, pretrainedFromBytes, pretrainedFromLayersModel, type PretrainedFile, type PretrainedWeights } from '@fastts/core/weights';
+import {
+  layersModelShardPaths,
+  parseLayersModelJson,
+  type LayersModelJson,
+  pretrainedFromBytes,
+  pretrainedFromLayersModel,
+  type PretrainedFile,
+  type PretrainedWeights,
+} from '@fastts/core/weights';
 import { fasttsHome, isOffline, pretrainedDir } from './cache.js';
 import { downloadFile, type DownloadOptions } from './download.js';
 import { CachedWeightsError, PretrainedUnavailableError } from './errors.js';

@@ -30,7 +30,10 @@ const sumsJob = defineJob('channels.sums', ['x', 'dy', 'pair', 'c', 'rows', 'blo
  * Per-channel sums over the rows of x [rows][c] (see {@link sumsJob}), one block of rows per job item, the
  * blocks' float32 partial sums added in float64 in block order (the same sums however many threads ran them).
  */
-function blockSums(h: WasmHeap, args: { x: number; dy: number; pair: number; c: number; rows: number; shift: number }): { s: Float64Array; q: Float64Array } {
+function blockSums(
+  h: WasmHeap,
+  args: { x: number; dy: number; pair: number; c: number; rows: number; shift: number },
+): { s: Float64Array; q: Float64Array } {
   const { c, rows } = args;
   const block = rowsPerBlock(c);
   const items = Math.ceil(rows / block);
@@ -58,7 +61,11 @@ function blockSums(h: WasmHeap, args: { x: number; dy: number; pair: number; c: 
  * Per-channel Σ(x − shift) and Σ(x − shift)² of `x` [..., C] (C a multiple of 8), in float64 over blocks of
  * float32 partial sums; shift = the first row (`shifted`) or 0.
  */
-function channelSums(h: WasmHeap, x: TensorInfo, shifted: boolean): { rows: number; shift: Float32Array; s: Float64Array; q: Float64Array } {
+function channelSums(
+  h: WasmHeap,
+  x: TensorInfo,
+  shifted: boolean,
+): { rows: number; shift: Float32Array; s: Float64Array; q: Float64Array } {
   const c = x.shape[x.shape.length - 1]!;
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const scratch = h.malloc(c * 4 + 64);
@@ -110,7 +117,17 @@ function affineRows(h: WasmHeap, dyPtr: number, xPtr: number, outPtr: number, c:
 const affineJob = defineJob('channels.affine', ['dy', 'x', 'out', 'c', 'rows', 'block', 'coef'], (h, a, item) => {
   const p0 = item * a.block;
   const off = p0 * a.c * 4;
-  h.kernels.affine(a.dy + off, a.x + off, a.out + off, a.c * 4, Math.min(a.block, a.rows - p0), a.c / 8, a.coef, a.coef + a.c * 4, a.coef + 8 * a.c);
+  h.kernels.affine(
+    a.dy + off,
+    a.x + off,
+    a.out + off,
+    a.c * 4,
+    Math.min(a.block, a.rows - p0),
+    a.c / 8,
+    a.coef,
+    a.coef + a.c * 4,
+    a.coef + 8 * a.c,
+  );
 });
 
 /** out = a·x + c per channel (`a`, `c` of length C, C a multiple of 8): BatchNorm's forward with known statistics. */

@@ -15,7 +15,6 @@ import { directBackpropFilter } from './direct-wgrad.js';
 import { WasmHeap, type WasmBackendLike } from './wasm-heap.js';
 import { isWinogradConvolution, winogradBackpropFilter, winogradBackpropInput, winogradConv2d } from './winograd.js';
 
-
 const engines = new WeakMap<object, SimdConvEngine>();
 
 /** The engine of a wasm backend instance (kernels instantiated over its memory on first use). */

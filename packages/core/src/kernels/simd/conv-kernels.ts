@@ -51,7 +51,15 @@ function igemm(fma: boolean, outIndirect = false): FunctionSpec {
   if (outIndirect) b.push(...op.get(C), ...op.i32(16), ...op.add, ...op.set(C));
   else b.push(...op.get(C), ...op.get(LDC), ...op.i32(4), ...op.mul, ...op.add, ...op.set(C));
   b.push(...op.get(GROUPS), ...op.i32(1), ...op.sub, ...op.tee(GROUPS), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: outIndirect ? 'igemmo' : 'igemm', params: 9, locals: [[7, I32], [11, V128]], body: b };
+  return {
+    name: outIndirect ? 'igemmo' : 'igemm',
+    params: 9,
+    locals: [
+      [7, I32],
+      [11, V128],
+    ],
+    body: b,
+  };
 }
 
 /**
@@ -82,7 +90,15 @@ function gemm(fma: boolean): FunctionSpec {
   b.push(...op.get(W), ...op.get(KC), ...op.i32(32), ...op.mul, ...op.add, ...op.set(W));
   b.push(...op.get(C), ...op.i32(32), ...op.add, ...op.set(C), ...op.get(BIAS), ...op.i32(32), ...op.add, ...op.set(BIAS));
   b.push(...op.get(PANELS), ...op.i32(1), ...op.sub, ...op.tee(PANELS), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: 'gemm', params: 10, locals: [[9, I32], [11, V128]], body: b };
+  return {
+    name: 'gemm',
+    params: 10,
+    locals: [
+      [9, I32],
+      [11, V128],
+    ],
+    body: b,
+  };
 }
 
 /** A 4×8 tile's accumulators (v128 locals ACC + 2r + h) set to the 8 biases at i32 local BIAS (via B, B + 1). */
@@ -144,7 +160,8 @@ function wgrad(fma: boolean, fresh = false): FunctionSpec {
   const rowAddr = (r: number): number[] => [...op.get(OUT), ...op.get(LDO), ...op.i32(r), ...op.mul, ...op.add];
   const b: number[] = [];
   b.push(...op.block, ...op.loop); // tiles
-  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...(fresh ? op.vzero : [...rowAddr(r), ...op.vload(16 * h)]), ...op.set(acc(r, h)));
+  for (let r = 0; r < 4; r++)
+    for (let h = 0; h < 2; h++) b.push(...(fresh ? op.vzero : [...rowAddr(r), ...op.vload(16 * h)]), ...op.set(acc(r, h)));
   b.push(...op.get(INDIR), ...op.set(IP), ...op.get(DY), ...op.set(DP), ...op.get(COUNT), ...op.set(N));
   b.push(...op.block, ...op.loop); // pixels
   b.push(...op.get(IP), ...op.load32(0), ...op.get(CIOFF), ...op.add, ...op.set(P));
@@ -159,7 +176,15 @@ function wgrad(fma: boolean, fresh = false): FunctionSpec {
   for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) b.push(...rowAddr(r), ...op.get(acc(r, h)), ...op.vstore(16 * h));
   b.push(...op.get(DY), ...op.i32(32), ...op.add, ...op.set(DY), ...op.get(OUT), ...op.i32(32), ...op.add, ...op.set(OUT));
   b.push(...op.get(TILES), ...op.i32(1), ...op.sub, ...op.tee(TILES), ...op.brIf(0), ...op.end, ...op.end);
-  return { name: fresh ? 'wgrad0' : 'wgrad', params: 9, locals: [[4, I32], [11, V128]], body: b };
+  return {
+    name: fresh ? 'wgrad0' : 'wgrad',
+    params: 9,
+    locals: [
+      [4, I32],
+      [11, V128],
+    ],
+    body: b,
+  };
 }
 
 /** Shared frame of the per-channel kernels: for each 8-channel chunk, a loop over `rows` rows `ld` bytes apart. */
@@ -189,7 +214,15 @@ function chunkLoop(
   b.push(...finish);
   chunkParams.forEach((p) => b.push(...op.get(p), ...op.i32(32), ...op.add, ...op.set(p)));
   b.push(...op.get(CHUNKS), ...op.i32(1), ...op.sub, ...op.tee(CHUNKS), ...op.brIf(0), ...op.end, ...op.end);
-  return { name, params, locals: [[1 + chunkParams.length, I32], [vlocals, V128]], body: b };
+  return {
+    name,
+    params,
+    locals: [
+      [1 + chunkParams.length, I32],
+      [vlocals, V128],
+    ],
+    body: b,
+  };
 }
 
 /**
@@ -216,7 +249,31 @@ function chsum(fma: boolean): FunctionSpec {
     finish.push(...op.get(S), ...op.get(S0 + h), ...op.vstore(16 * h), ...op.get(Q), ...op.get(Q0 + h), ...op.vstore(16 * h));
   }
   // chunk params advanced by 32 bytes: x, shift, s, q
-  return chunkLoop('chsum', 7, 8, [X], [LD, ROWS, CHUNKS], setup, perRow, [...finish, ...op.get(SHIFT), ...op.i32(32), ...op.add, ...op.set(SHIFT), ...op.get(S), ...op.i32(32), ...op.add, ...op.set(S), ...op.get(Q), ...op.i32(32), ...op.add, ...op.set(Q)], 7);
+  return chunkLoop(
+    'chsum',
+    7,
+    8,
+    [X],
+    [LD, ROWS, CHUNKS],
+    setup,
+    perRow,
+    [
+      ...finish,
+      ...op.get(SHIFT),
+      ...op.i32(32),
+      ...op.add,
+      ...op.set(SHIFT),
+      ...op.get(S),
+      ...op.i32(32),
+      ...op.add,
+      ...op.set(S),
+      ...op.get(Q),
+      ...op.i32(32),
+      ...op.add,
+      ...op.set(Q),
+    ],
+    7,
+  );
 }
 
 /** chsum2(dy, x, ld, rows, chunks, s1, s2): per channel s1 += Σ dy, s2 += Σ dy·x (same frame as chsum). */
@@ -263,30 +320,110 @@ function affine(fma: boolean): FunctionSpec {
     perRow.push(...op.get(12), ...op.get(TV), ...op.vstore(16 * h));
   }
   const finish = [
-    ...op.get(A), ...op.i32(32), ...op.add, ...op.set(A),
-    ...op.get(B), ...op.i32(32), ...op.add, ...op.set(B),
-    ...op.get(C), ...op.i32(32), ...op.add, ...op.set(C),
+    ...op.get(A),
+    ...op.i32(32),
+    ...op.add,
+    ...op.set(A),
+    ...op.get(B),
+    ...op.i32(32),
+    ...op.add,
+    ...op.set(B),
+    ...op.get(C),
+    ...op.i32(32),
+    ...op.add,
+    ...op.set(C),
   ];
   return chunkLoop('affine', 9, 8, [DY, X, OUT], [LD, ROWS, CHUNKS], setup, perRow, finish, 9);
 }
 
 /** The exported kernels. */
 export interface ConvKernels {
-  igemm(indir: number, taps: number, kc: number, w: number, c: number, ldc: number, bias: number, act: number, groups: number): void;
+  igemm(
+    indir: number,
+    taps: number,
+    kc: number,
+    w: number,
+    c: number,
+    ldc: number,
+    bias: number,
+    act: number,
+    groups: number,
+  ): void;
   /** igemm with the output rows taken from an array of 4 pointers per group (`outs`; `ldc` unused). */
-  igemmo(indir: number, taps: number, kc: number, w: number, outs: number, ldc: number, bias: number, act: number, groups: number): void;
+  igemmo(
+    indir: number,
+    taps: number,
+    kc: number,
+    w: number,
+    outs: number,
+    ldc: number,
+    bias: number,
+    act: number,
+    groups: number,
+  ): void;
   /** Plain GEMM over `panels` 8-column panels (see conv-kernels.ts). */
-  gemm(a: number, lda: number, kc: number, w: number, c: number, ldc: number, bias: number, act: number, groups: number, panels: number): void;
-  wgrad(indir: number, istride: number, count: number, ciOff: number, dy: number, ldy: number, out: number, ldo: number, tiles: number): void;
+  gemm(
+    a: number,
+    lda: number,
+    kc: number,
+    w: number,
+    c: number,
+    ldc: number,
+    bias: number,
+    act: number,
+    groups: number,
+    panels: number,
+  ): void;
+  wgrad(
+    indir: number,
+    istride: number,
+    count: number,
+    ciOff: number,
+    dy: number,
+    ldy: number,
+    out: number,
+    ldo: number,
+    tiles: number,
+  ): void;
   /** {@link wgrad} starting from zero: `out` is overwritten, not accumulated into. */
-  wgrad0(indir: number, istride: number, count: number, ciOff: number, dy: number, ldy: number, out: number, ldo: number, tiles: number): void;
+  wgrad0(
+    indir: number,
+    istride: number,
+    count: number,
+    ciOff: number,
+    dy: number,
+    ldy: number,
+    out: number,
+    ldo: number,
+    tiles: number,
+  ): void;
   chsum(x: number, ld: number, rows: number, chunks: number, shift: number, s: number, q: number): void;
   chsum2(dy: number, x: number, ld: number, rows: number, chunks: number, s1: number, s2: number): void;
   affine(dy: number, x: number, out: number, ld: number, rows: number, chunks: number, a: number, b: number, c: number): void;
   /** F(4×4, 3×3) input transform of a row of tiles (see winograd-transforms.ts). */
-  w4in(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ld: number, count: number, tmp: number): void;
+  w4in(
+    src: number,
+    rowBytes: number,
+    pixBytes: number,
+    chunks: number,
+    dst: number,
+    xiStride: number,
+    ld: number,
+    count: number,
+    tmp: number,
+  ): void;
   /** F(4×4, 3×3) output-gradient transform of a row of tiles. */
-  w4dy(src: number, rowBytes: number, pixBytes: number, chunks: number, dst: number, xiStride: number, ld: number, count: number, tmp: number): void;
+  w4dy(
+    src: number,
+    rowBytes: number,
+    pixBytes: number,
+    chunks: number,
+    dst: number,
+    xiStride: number,
+    ld: number,
+    count: number,
+    tmp: number,
+  ): void;
   /** F(4×4, 3×3) output transform of a row of tiles, + bias, then activation. */
   w4out(
     m: number,
@@ -314,7 +451,17 @@ export interface ConvKernels {
 /** The module bytes, with or without relaxed-SIMD fused multiply-add. */
 export function convKernelsModule(fma: boolean, sharedMemory: boolean): Uint8Array {
   return buildModule(
-    [igemm(fma), igemm(fma, true), gemm(fma), wgrad(fma), wgrad(fma, true), chsum(fma), chsum2(fma), affine(fma), ...winogradKernels(fma)],
+    [
+      igemm(fma),
+      igemm(fma, true),
+      gemm(fma),
+      wgrad(fma),
+      wgrad(fma, true),
+      chsum(fma),
+      chsum2(fma),
+      affine(fma),
+      ...winogradKernels(fma),
+    ],
     sharedMemory,
   );
 }

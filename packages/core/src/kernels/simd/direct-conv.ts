@@ -22,7 +22,17 @@ const igemmJob = defineJob(
     const g0 = item * a.chunk;
     const n = Math.min(a.chunk, a.groups - g0);
     for (let p = 0; p < a.panels; p++) {
-      h.kernels.igemm(a.indir + g0 * a.taps * 16, a.taps, a.kc, a.w + p * a.panelBytes, a.out + g0 * 4 * a.ldc + p * 32, a.ldc, a.bias + p * a.biasStep, a.act, n);
+      h.kernels.igemm(
+        a.indir + g0 * a.taps * 16,
+        a.taps,
+        a.kc,
+        a.w + p * a.panelBytes,
+        a.out + g0 * 4 * a.ldc + p * 32,
+        a.ldc,
+        a.bias + p * a.biasStep,
+        a.act,
+        n,
+      );
     }
   },
 );
@@ -31,11 +41,15 @@ const igemmJob = defineJob(
  * Groups [chunk·item, chunk·item + chunk) of a plain GEMM C = A·W (+ bias, act) over every panel: A rows lda bytes
  * apart (a 1×1 stride-1 convolution reads its input rows in place, no indirection).
  */
-const gemmJob = defineJob('direct.gemm', ['a', 'lda', 'kc', 'w', 'out', 'ldc', 'bias', 'act', 'panels', 'groups', 'chunk'], (h, a, item) => {
-  const g0 = item * a.chunk;
-  const n = Math.min(a.chunk, a.groups - g0);
-  h.kernels.gemm(a.a + g0 * 4 * a.lda, a.lda, a.kc, a.w, a.out + g0 * 4 * a.ldc, a.ldc, a.bias, a.act, n, a.panels);
-});
+const gemmJob = defineJob(
+  'direct.gemm',
+  ['a', 'lda', 'kc', 'w', 'out', 'ldc', 'bias', 'act', 'panels', 'groups', 'chunk'],
+  (h, a, item) => {
+    const g0 = item * a.chunk;
+    const n = Math.min(a.chunk, a.groups - g0);
+    h.kernels.gemm(a.a + g0 * 4 * a.lda, a.lda, a.kc, a.w, a.out + g0 * 4 * a.ldc, a.ldc, a.bias, a.act, n, a.panels);
+  },
+);
 
 /**
  * Groups [chunk·item, …) of a phase of the input gradient (igemm with output-row pointers) over every panel of 8
@@ -68,7 +82,18 @@ const isPointwise = (g: ConvGeometry): boolean =>
  * in parallel, the last partial group through zero-padded scratch rows (A and out are not read or written past
  * their end).
  */
-function pointwiseGemm(h: WasmHeap, a: number, lda: number, kc: number, w: number, out: number, n: number, bias: number | null, act: 0 | 1 | 2, M: number): void {
+function pointwiseGemm(
+  h: WasmHeap,
+  a: number,
+  lda: number,
+  kc: number,
+  w: number,
+  out: number,
+  n: number,
+  bias: number | null,
+  act: 0 | 1 | 2,
+  M: number,
+): void {
   // scratch: n zeros (no bias), 4 rows of kc floats (the tail of A), 4 rows of n floats (the tail of out)
   const scratch = h.malloc((n + 4 * (kc + n)) * 4 + 64);
   try {
@@ -81,12 +106,17 @@ function pointwiseGemm(h: WasmHeap, a: number, lda: number, kc: number, w: numbe
     const full = Math.floor(M / 4);
     if (full > 0) {
       const chunk = groupsPerItem(h, full);
-      h.parallel(gemmJob, { a, lda, kc, w, out, ldc: n * 4, bias: b, act, panels: n / 8, groups: full, chunk }, Math.ceil(full / chunk));
+      h.parallel(
+        gemmJob,
+        { a, lda, kc, w, out, ldc: n * 4, bias: b, act, panels: n / 8, groups: full, chunk },
+        Math.ceil(full / chunk),
+      );
     }
     const tail = M - full * 4;
     if (tail === 0) return;
     const v = h.views().f32;
-    for (let r = 0; r < tail; r++) v.copyWithin((aRows >> 2) + r * kc, (a + (full * 4 + r) * lda) >> 2, ((a + (full * 4 + r) * lda) >> 2) + kc);
+    for (let r = 0; r < tail; r++)
+      v.copyWithin((aRows >> 2) + r * kc, (a + (full * 4 + r) * lda) >> 2, ((a + (full * 4 + r) * lda) >> 2) + kc);
     h.kernels.gemm(aRows, kc * 4, kc, w, cRows, n * 4, b, act, 1, n / 8);
     for (let r = 0; r < tail; r++) v.copyWithin((out >> 2) + (full * 4 + r) * n, (cRows >> 2) + r * n, (cRows >> 2) + r * n + n);
   } finally {
@@ -98,7 +128,14 @@ function pointwiseGemm(h: WasmHeap, a: number, lda: number, kc: number, w: numbe
  * Forward convolution (NHWC, HWIO filter), optionally + bias [Co] and relu (act 1) / relu6 (act 2);
  * returns the output tensor [N, OH, OW, Co].
  */
-export function directConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+export function directConv2d(
+  h: WasmHeap,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  bias: TensorInfo | null = null,
+  act: 0 | 1 | 2 = 0,
+): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, inChannels: ci, outChannels: co } = g;
   const taps = kh * kw;
   const co8 = Math.ceil(co / 8) * 8;
@@ -156,12 +193,37 @@ export function directConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g: 
     const fullGroups = direct ? Math.floor(M / 4) : G;
     if (fullGroups > 0) {
       const chunk = groupsPerItem(h, fullGroups);
-      const args = { indir: scratch, taps: T, kc: K, w: wPtr, panelBytes, out: direct ? outPtr : rowsPtr, ldc, bias: bias ? biasPtr : zero, biasStep: bias ? 32 : 0, act, panels: co8 / 8, groups: fullGroups, chunk };
+      const args = {
+        indir: scratch,
+        taps: T,
+        kc: K,
+        w: wPtr,
+        panelBytes,
+        out: direct ? outPtr : rowsPtr,
+        ldc,
+        bias: bias ? biasPtr : zero,
+        biasStep: bias ? 32 : 0,
+        act,
+        panels: co8 / 8,
+        groups: fullGroups,
+        chunk,
+      };
       h.parallel(igemmJob, args, Math.ceil(fullGroups / chunk));
     }
     if (direct && fullGroups < G) {
       // the last, partial group: compute into the scratch rows, copy the valid ones
-      for (let j = 0; j < co8; j += 8) k.igemm(scratch + fullGroups * T * 16, T, K, wPtr + (j / 8) * panelBytes, rowsPtr + j * 4, co8 * 4, bias ? biasPtr + j * 4 : zero, act, 1);
+      for (let j = 0; j < co8; j += 8)
+        k.igemm(
+          scratch + fullGroups * T * 16,
+          T,
+          K,
+          wPtr + (j / 8) * panelBytes,
+          rowsPtr + j * 4,
+          co8 * 4,
+          bias ? biasPtr + j * 4 : zero,
+          act,
+          1,
+        );
     }
     const { f32: f } = h.views();
     if (direct && fullGroups < G) {
@@ -276,12 +338,24 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
       }
       if (groups === 0) return;
       const chunk = groupsPerItem(h, groups);
-      const args = { indir, taps, kc: co, w: h.ptr(packed[pi]!), panelBytes: taps * co * 32, outs: outInd, zero, panels: ci8 / 8, groups, chunk };
+      const args = {
+        indir,
+        taps,
+        kc: co,
+        w: h.ptr(packed[pi]!),
+        panelBytes: taps * co * 32,
+        outs: outInd,
+        zero,
+        panels: ci8 / 8,
+        groups,
+        chunk,
+      };
       h.parallel(igemmoJob, args, Math.ceil(groups / chunk));
     });
     if (!direct) {
       ({ f32 } = h.views());
-      for (let px = 0; px < pixels; px++) f32.copyWithin((dxPtr >> 2) + px * ci, (buf >> 2) + px * ci8, (buf >> 2) + px * ci8 + ci);
+      for (let px = 0; px < pixels; px++)
+        f32.copyWithin((dxPtr >> 2) + px * ci, (buf >> 2) + px * ci8, (buf >> 2) + px * ci8 + ci);
     }
   } finally {
     h.free(scratch);

@@ -60,7 +60,8 @@ const stripeJob = defineJob(
         for (let q0 = 0; q0 < co8; q0 += CHUNK) {
           const tiles = Math.min(CHUNK, co8 - q0) / 8;
           const d = a.dy + m0 * ld + q0 * 4;
-          for (let c = 0; c < kq; c += 4) k.wgrad(rows, stride, count, c * 4, d, ld, acc + ((t * kq + c) * co8 + q0) * 4, ld, tiles);
+          for (let c = 0; c < kq; c += 4)
+            k.wgrad(rows, stride, count, c * 4, d, ld, acc + ((t * kq + c) * co8 + q0) * 4, ld, tiles);
         }
       }
     }
@@ -71,17 +72,21 @@ const stripeJob = defineJob(
  * dW rows [32·item, 32·item + 32) of `rows` (tap t's row c at t·rowsPerTap + c): the stripes' accumulators summed
  * in stripe order (row t·kq + c, co8 floats), the first `co` floats written to out.
  */
-const reduceJob = defineJob('direct.wgradReduce', ['acc', 'accBytes', 'used', 'rowsPerTap', 'rows', 'kq', 'co8', 'co', 'out', 'ones', 'zeros'], (h, a, item) => {
-  for (let r = item * REDUCE_ROWS; r < Math.min(a.rows, (item + 1) * REDUCE_ROWS); r++) {
-    const t = Math.floor(r / a.rowsPerTap);
-    const src = a.acc + (t * a.kq + (r - t * a.rowsPerTap)) * a.co8 * 4;
-    for (let p = 1; p < a.used; p++) addRows(h, src, src + p * a.accBytes, a.co8 * 4, 1, a.co8, a.ones, a.zeros);
-    const f32 = h.views().f32;
-    const dst = (a.out >> 2) + r * a.co;
-    if (a.co >= 16) f32.copyWithin(dst, src >> 2, (src >> 2) + a.co);
-    else for (let q = 0; q < a.co; q++) f32[dst + q] = f32[(src >> 2) + q]!;
-  }
-});
+const reduceJob = defineJob(
+  'direct.wgradReduce',
+  ['acc', 'accBytes', 'used', 'rowsPerTap', 'rows', 'kq', 'co8', 'co', 'out', 'ones', 'zeros'],
+  (h, a, item) => {
+    for (let r = item * REDUCE_ROWS; r < Math.min(a.rows, (item + 1) * REDUCE_ROWS); r++) {
+      const t = Math.floor(r / a.rowsPerTap);
+      const src = a.acc + (t * a.kq + (r - t * a.rowsPerTap)) * a.co8 * 4;
+      for (let p = 1; p < a.used; p++) addRows(h, src, src + p * a.accBytes, a.co8 * 4, 1, a.co8, a.ones, a.zeros);
+      const f32 = h.views().f32;
+      const dst = (a.out >> 2) + r * a.co;
+      if (a.co >= 16) f32.copyWithin(dst, src >> 2, (src >> 2) + a.co);
+      else for (let q = 0; q < a.co; q++) f32[dst + q] = f32[(src >> 2) + q]!;
+    }
+  },
+);
 
 /** The stripes over a prepared indirection, then their sum into `out` [T·rowsPerTap][co]. */
 function accumulate(
@@ -106,7 +111,11 @@ function accumulate(
     f32.fill(0, zeros >> 2, (zeros >> 2) + a.co8);
     h.parallel(stripeJob, { ...a, acc, accBytes, pack, packBytes, ptrs, stripes }, stripes);
     const rows = a.T * rowsPerTap;
-    h.parallel(reduceJob, { acc, accBytes, used: stripes, rowsPerTap, rows, kq: a.kq, co8: a.co8, co, out, ones, zeros }, Math.ceil(rows / REDUCE_ROWS));
+    h.parallel(
+      reduceJob,
+      { acc, accBytes, used: stripes, rowsPerTap, rows, kq: a.kq, co8: a.co8, co, out, ones, zeros },
+      Math.ceil(rows / REDUCE_ROWS),
+    );
   } finally {
     h.free(scratch);
   }
@@ -191,7 +200,13 @@ function backpropFilterMerged(h: WasmHeap, x: TensorInfo, dy: TensorInfo, g: Con
     f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
     padRows(f32, h.ptr(x), xp, g, wp);
     mergedIndirection(i32, scratch >> 2, g, xp, wp, zero, 'pixels', M);
-    accumulate(h, { indir: scratch, T: kh, kq: K4, ci: K, co8: co, M, gather: 0, rowFloats: 0, dy: h.ptr(dy) }, K, co, h.ptr(out));
+    accumulate(
+      h,
+      { indir: scratch, T: kh, kq: K4, ci: K, co8: co, M, gather: 0, rowFloats: 0, dy: h.ptr(dy) },
+      K,
+      co,
+      h.ptr(out),
+    );
   } finally {
     h.free(scratch);
   }

@@ -20,4 +20,3 @@ export class HeapView {
     return { f32: this.f32view, i32: this.i32view };
   }
 }
-

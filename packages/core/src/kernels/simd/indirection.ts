@@ -41,7 +41,8 @@ export function indirection(
           const rowOk = y >= 0 && y < g.inHeight;
           for (let j = 0; j < kw; j++, t++) {
             const x = ox * g.strideWidth + j * g.dilationWidth - g.padLeft;
-            i32[base + t * step] = rowOk && x >= 0 && x < g.inWidth ? xPtr + ((n * g.inHeight + y) * g.inWidth + x) * rowBytes : zero;
+            i32[base + t * step] =
+              rowOk && x >= 0 && x < g.inWidth ? xPtr + ((n * g.inHeight + y) * g.inWidth + x) * rowBytes : zero;
           }
         }
       }

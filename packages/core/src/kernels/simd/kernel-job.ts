@@ -31,9 +31,13 @@ export interface KernelThreads {
   /** Participants: the calling thread and the helpers. */
   readonly size: number;
   /** Runs items [0, count) of `job` on every participant; `local` runs one on the calling thread. */
-  run<F extends string>(job: KernelJob<F>, args: Readonly<Record<F, number>>, count: number, local: (item: number, thread: number) => void): void;
+  run<F extends string>(
+    job: KernelJob<F>,
+    args: Readonly<Record<F, number>>,
+    count: number,
+    local: (item: number, thread: number) => void,
+  ): void;
 }
-
 
 /**
  * Stripes of an accumulating job (a weight gradient's blocks of pixels or tiles): a fixed number, not the number of
@@ -46,6 +50,15 @@ export const STRIPES = 8;
  * `dst += src` over `rows` rows of `n` floats (n a multiple of 8), rows `ld` bytes apart, with the engine's affine
  * kernel (dst = 1·src + 1·dst + 0: one rounding, as a plain add); `ones` and `zeros` hold n floats each.
  */
-export function addRows(h: HeapView, dst: number, src: number, ld: number, rows: number, n: number, ones: number, zeros: number): void {
+export function addRows(
+  h: HeapView,
+  dst: number,
+  src: number,
+  ld: number,
+  rows: number,
+  n: number,
+  ones: number,
+  zeros: number,
+): void {
   h.kernels.affine(src, dst, dst, ld, rows, n / 8, ones, ones, zeros);
 }

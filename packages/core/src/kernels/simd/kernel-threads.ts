@@ -72,10 +72,16 @@ export class KernelThreadPool implements KernelThreads {
     return { memory: this.memory, control: this.control, thread };
   }
 
-  run<F extends string>(job: KernelJob<F>, args: Readonly<Record<F, number>>, count: number, local: (item: number, thread: number) => void): void {
+  run<F extends string>(
+    job: KernelJob<F>,
+    args: Readonly<Record<F, number>>,
+    count: number,
+    local: (item: number, thread: number) => void,
+  ): void {
     const { ctl } = this;
     const idBytes = encode(job.id, ID_BYTES + 1);
-    if (idBytes.length > ID_BYTES || job.fields.length > MAX_ARGS) throw new Error(`internal: kernel job '${job.id}' too large for the control block`);
+    if (idBytes.length > ID_BYTES || job.fields.length > MAX_ARGS)
+      throw new Error(`internal: kernel job '${job.id}' too large for the control block`);
     this.id.set(idBytes);
     job.fields.forEach((f, i) => (this.args[i] = args[f]));
     Atomics.store(ctl, ID_LEN, idBytes.length);

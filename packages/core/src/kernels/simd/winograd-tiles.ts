@@ -78,7 +78,8 @@ export function setWinogradPassBytes(bytes: number): void {
 }
 
 /** Images per pass when each image's padded copies take `perImage` bytes. */
-export const imagesPerPass = (batch: number, perImage: number): number => Math.max(1, Math.min(batch, Math.floor(passBytes / perImage)));
+export const imagesPerPass = (batch: number, perImage: number): number =>
+  Math.max(1, Math.min(batch, Math.floor(passBytes / perImage)));
 
 /**
  * Bytes of one block's planes. Forward and input gradient (V and M): a block's tiles share one pass of the GEMMs
@@ -147,8 +148,13 @@ function padInput(f32: Float32Array, srcPtr: number, k: Correlation, t: Tiling, 
 }
 
 /** Calls `run(image, ty, tx, length, k)` for the runs of consecutive tiles along a tile row in tiles [t0, t1) (k = t − t0). */
-export function forEachRun(t: Tiling, t0: number, t1: number, run: (image: number, ty: number, tx: number, length: number, k: number) => void): void {
-  for (let at = t0; at < t1; ) {
+export function forEachRun(
+  t: Tiling,
+  t0: number,
+  t1: number,
+  run: (image: number, ty: number, tx: number, length: number, k: number) => void,
+): void {
+  for (let at = t0; at < t1;) {
     const image = Math.floor(at / t.perImage);
     const rest = at - image * t.perImage;
     const ty = Math.floor(rest / t.cols);
@@ -188,7 +194,16 @@ export function blockScratch(base: number, k: Correlation, tiles: number): Block
 export const blockScratchBytes = (k: Correlation, tiles: number): number => blockScratch(0, k, tiles).bytes + 64;
 
 /** Input transform of tiles [t0, t1) of the padded images at xp into the block's V planes (row t − first). */
-export function transformWindows(h: HeapView, k: Correlation, t: Tiling, xp: number, t0: number, t1: number, s: BlockScratch, first = t0): void {
+export function transformWindows(
+  h: HeapView,
+  k: Correlation,
+  t: Tiling,
+  xp: number,
+  t0: number,
+  t1: number,
+  s: BlockScratch,
+  first = t0,
+): void {
   const pix = k.c * 4;
   const rowBytes = t.wp * pix;
   const ldv = ldvOf(k);
@@ -197,4 +212,3 @@ export function transformWindows(h: HeapView, k: Correlation, t: Tiling, xp: num
     h.kernels.w4in(src, rowBytes, pix, k.c / 4, s.v + (at + t0 - first) * ldv, s.xiV, ldv, length, s.tmp);
   });
 }
-

@@ -96,7 +96,11 @@ function tileTransform(
   dst: Walk,
   locals: { TMP: number; X: number; ACC: number; E: number; O: number },
   fma: boolean,
-  store: (E: number, i: number, j: number, value: number[]) => number[] = (E, _i, _j, value) => [...op.get(E), ...value, ...op.vstore(0)],
+  store: (E: number, i: number, j: number, value: number[]) => number[] = (E, _i, _j, value) => [
+    ...op.get(E),
+    ...value,
+    ...op.vstore(0),
+  ],
   load: (E: number) => number[] = (E) => [...op.get(E), ...op.vload(0)],
 ): number[] {
   const { TMP, X, ACC, E, O } = locals;
@@ -133,7 +137,15 @@ const bumpBy = (local: number, k: number): number[] => [...op.get(local), ...op.
 /** i32 `out = local · k`. */
 const times = (local: number, k: number, out: number): number[] => [...op.get(local), ...op.i32(k), ...op.mul, ...op.set(out)];
 /** Counts i32 local N down and loops while it is not zero (closes a block + loop). */
-const loopWhile = (N: number): number[] => [...op.get(N), ...op.i32(1), ...op.sub, ...op.tee(N), ...op.brIf(0), ...op.end, ...op.end];
+const loopWhile = (N: number): number[] => [
+  ...op.get(N),
+  ...op.i32(1),
+  ...op.sub,
+  ...op.tee(N),
+  ...op.brIf(0),
+  ...op.end,
+  ...op.end,
+];
 
 /**
  * Tiles of pixels along a row → planes. `count` tiles: tile k's `side`×`side` window (rows rowBytes apart, pixels
@@ -150,12 +162,29 @@ function pixelsToPlanes(name: string, M: number[][], fma: boolean): FunctionSpec
   b.push(...op.block, ...op.loop); // tiles
   b.push(...op.get(SRC), ...op.set(S), ...op.get(DST), ...op.set(Q), ...op.get(CHUNKS), ...op.set(K));
   b.push(...op.block, ...op.loop); // channel chunks
-  b.push(...tileTransform(M, M, { base: S, outer: PIX, inner: ROW }, { base: Q, outer: XIROW, inner: XI }, { TMP, X, ACC: X + ALPHA, E, O }, fma));
+  b.push(
+    ...tileTransform(
+      M,
+      M,
+      { base: S, outer: PIX, inner: ROW },
+      { base: Q, outer: XIROW, inner: XI },
+      { TMP, X, ACC: X + ALPHA, E, O },
+      fma,
+    ),
+  );
   b.push(...bumpBy(S, 16), ...bumpBy(Q, 16));
   b.push(...loopWhile(K));
   b.push(...bump(SRC, TSTEP), ...bump(DST, LD));
   b.push(...loopWhile(N));
-  return { name, params: 9, locals: [[8, I32], [ALPHA + 1, V128]], body: b };
+  return {
+    name,
+    params: 9,
+    locals: [
+      [8, I32],
+      [ALPHA + 1, V128],
+    ],
+    body: b,
+  };
 }
 
 /** `w4in`: input windows (6×6) → V = Bᵀ d B. See {@link pixelsToPlanes}. */
@@ -183,7 +212,16 @@ export function w4out(fma: boolean): FunctionSpec {
   b.push(...op.get(ACT), ...op.i32(2), ...op.eq, ...op.if, ...op.f32(6), ...op.f32x4Splat, ...op.set(HI), ...op.end);
   b.push(...op.get(COUNT), ...op.set(N));
   b.push(...op.block, ...op.loop); // tiles
-  b.push(...op.get(M), ...op.set(S), ...op.get(OUT), ...op.set(Q), ...op.get(BIAS), ...op.set(BP), ...op.get(CHUNKS), ...op.set(K));
+  b.push(
+    ...op.get(M),
+    ...op.set(S),
+    ...op.get(OUT),
+    ...op.set(Q),
+    ...op.get(BIAS),
+    ...op.set(BP),
+    ...op.get(CHUNKS),
+    ...op.set(K),
+  );
   b.push(...op.block, ...op.loop); // channel chunks
   b.push(...op.get(BP), ...op.vload(0), ...op.set(BV));
   const store = (at: number, _i: number, _j: number, value: number[]): number[] => [
@@ -197,12 +235,30 @@ export function w4out(fma: boolean): FunctionSpec {
     ...op.f32x4Min,
     ...op.vstore(0),
   ];
-  b.push(...tileTransform(AT, AT, { base: S, outer: XI, inner: XIROW }, { base: Q, outer: ROW, inner: PIX }, { TMP, X, ACC: X + ALPHA, E, O }, fma, store));
+  b.push(
+    ...tileTransform(
+      AT,
+      AT,
+      { base: S, outer: XI, inner: XIROW },
+      { base: Q, outer: ROW, inner: PIX },
+      { TMP, X, ACC: X + ALPHA, E, O },
+      fma,
+      store,
+    ),
+  );
   b.push(...bumpBy(S, 16), ...bumpBy(Q, 16), ...bumpBy(BP, 16));
   b.push(...loopWhile(K));
   b.push(...bump(M, LD), ...bump(OUT, TSTEP));
   b.push(...loopWhile(N));
-  return { name: 'w4out', params: 11, locals: [[9, I32], [ALPHA + 4, V128]], body: b };
+  return {
+    name: 'w4out',
+    params: 11,
+    locals: [
+      [9, I32],
+      [ALPHA + 4, V128],
+    ],
+    body: b,
+  };
 }
 
 /**
@@ -217,13 +273,39 @@ export function w4filt(fma: boolean): FunctionSpec {
   const b: number[] = [...times(TAP, 3, TAP3), ...times(PLANE, ALPHA, PLANE6)];
   b.push(...op.block, ...op.loop); // panels
   for (let half = 0; half < 2; half++) {
-    b.push(...op.get(SRC), ...op.i32(16 * half), ...op.add, ...op.set(S), ...op.get(DST), ...op.i32(16 * half), ...op.add, ...op.set(Q));
+    b.push(
+      ...op.get(SRC),
+      ...op.i32(16 * half),
+      ...op.add,
+      ...op.set(S),
+      ...op.get(DST),
+      ...op.i32(16 * half),
+      ...op.add,
+      ...op.set(Q),
+    );
     // g[i][j] at src + (3i + j)·tap: columns j (outer, tap), rows i (inner, 3·tap)
-    b.push(...tileTransform(G, G, { base: S, outer: TAP, inner: TAP3 }, { base: Q, outer: PLANE6, inner: PLANE }, { TMP, X, ACC: X + ALPHA, E, O }, fma));
+    b.push(
+      ...tileTransform(
+        G,
+        G,
+        { base: S, outer: TAP, inner: TAP3 },
+        { base: Q, outer: PLANE6, inner: PLANE },
+        { TMP, X, ACC: X + ALPHA, E, O },
+        fma,
+      ),
+    );
   }
   b.push(...bumpBy(SRC, 32), ...bump(DST, PANEL));
   b.push(...loopWhile(PANELS));
-  return { name: 'w4filt', params: 7, locals: [[6, I32], [ALPHA + 1, V128]], body: b };
+  return {
+    name: 'w4filt',
+    params: 7,
+    locals: [
+      [6, I32],
+      [ALPHA + 1, V128],
+    ],
+    body: b,
+  };
 }
 
 /**
@@ -241,14 +323,35 @@ export function w4filtT(fma: boolean): FunctionSpec {
   const b: number[] = [...times(TAP, 3, TAP3), ...times(PLANE, ALPHA, PLANE6), ...times(CS, 2, CS2), ...times(CS, 3, CS3)];
   const gather = (at: number): number[] => {
     const out: number[] = [...op.get(at), ...op.vzero, ...op.load32Lane(0), ...op.set(G4)];
-    [CS, CS2, CS3].forEach((stride, lane) => out.push(...op.get(at), ...op.get(stride), ...op.add, ...op.get(G4), ...op.load32Lane(lane + 1), ...op.set(G4)));
+    [CS, CS2, CS3].forEach((stride, lane) =>
+      out.push(...op.get(at), ...op.get(stride), ...op.add, ...op.get(G4), ...op.load32Lane(lane + 1), ...op.set(G4)),
+    );
     return [...out, ...op.get(G4)];
   };
   b.push(...op.block, ...op.loop); // the filter's output channels
-  b.push(...tileTransform(G, G, { base: SRC, outer: TAP, inner: TAP3 }, { base: DST, outer: PLANE6, inner: PLANE }, { TMP, X, ACC: X + ALPHA, E, O }, fma, undefined, gather));
+  b.push(
+    ...tileTransform(
+      G,
+      G,
+      { base: SRC, outer: TAP, inner: TAP3 },
+      { base: DST, outer: PLANE6, inner: PLANE },
+      { TMP, X, ACC: X + ALPHA, E, O },
+      fma,
+      undefined,
+      gather,
+    ),
+  );
   b.push(...bumpBy(SRC, 4), ...bumpBy(DST, 32));
   b.push(...loopWhile(COUNT));
-  return { name: 'w4filtT', params: 7, locals: [[6, I32], [ALPHA + 2, V128]], body: b };
+  return {
+    name: 'w4filtT',
+    params: 7,
+    locals: [
+      [6, I32],
+      [ALPHA + 2, V128],
+    ],
+    body: b,
+  };
 }
 
 /**
@@ -261,11 +364,35 @@ export function w4dw(fma: boolean): FunctionSpec {
   const X = 10;
   const b: number[] = [...times(OPLANE, 3, OPLANE3), ...times(SPLANE, ALPHA, SPLANE6)];
   b.push(...op.block, ...op.loop);
-  b.push(...tileTransform(transpose(G), transpose(G), { base: S, outer: SPLANE, inner: SPLANE6 }, { base: OUT, outer: OPLANE3, inner: OPLANE }, { TMP, X, ACC: X + ALPHA, E, O }, fma));
+  b.push(
+    ...tileTransform(
+      transpose(G),
+      transpose(G),
+      { base: S, outer: SPLANE, inner: SPLANE6 },
+      { base: OUT, outer: OPLANE3, inner: OPLANE },
+      { TMP, X, ACC: X + ALPHA, E, O },
+      fma,
+    ),
+  );
   b.push(...bumpBy(S, 16), ...bumpBy(OUT, 16));
   b.push(...loopWhile(COUNT));
-  return { name: 'w4dw', params: 6, locals: [[4, I32], [ALPHA + 1, V128]], body: b };
+  return {
+    name: 'w4dw',
+    params: 6,
+    locals: [
+      [4, I32],
+      [ALPHA + 1, V128],
+    ],
+    body: b,
+  };
 }
 
 /** The F(4×4, 3×3) kernels of the engine's module. */
-export const winogradKernels = (fma: boolean): FunctionSpec[] => [w4in(fma), w4dy(fma), w4out(fma), w4filt(fma), w4filtT(fma), w4dw(fma)];
+export const winogradKernels = (fma: boolean): FunctionSpec[] => [
+  w4in(fma),
+  w4dy(fma),
+  w4out(fma),
+  w4filt(fma),
+  w4filtT(fma),
+  w4dw(fma),
+];

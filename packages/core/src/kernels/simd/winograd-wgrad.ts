@@ -54,7 +54,17 @@ const padGradientJob = defineJob('winograd.padGradient', [...CORRELATION, 'src',
 });
 
 /** Transforms of tiles [t0, t1) of a pass: input windows (padded x at xp) into V, dy tiles into Z (rows t − first). */
-function transformBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, dy: number, t0: number, t1: number, s: BlockScratch, first = t0): void {
+function transformBlock(
+  h: HeapView,
+  k: Correlation,
+  t: Tiling,
+  xp: number,
+  dy: number,
+  t0: number,
+  t1: number,
+  s: BlockScratch,
+  first = t0,
+): void {
   transformWindows(h, k, t, xp, t0, t1, s, first);
   const { dyW, dyH } = gradientExtent(k, t);
   const pix = k.n * 4;
@@ -69,7 +79,18 @@ function transformBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, dy: 
  * S_ξ[c0 .. c0 + channels) (+)= V_ξᵀ Z_ξ over the block's `count` tiles (V rows through the pointers at `ptrs`);
  * S at `acc`: 36 planes `sPlane` bytes apart of [channels][Co]; `fresh`: overwrite instead of accumulating.
  */
-function accumulateS(h: HeapView, k: Correlation, s: BlockScratch, ptrs: number, count: number, acc: number, sPlane: number, c0: number, channels: number, fresh: boolean): void {
+function accumulateS(
+  h: HeapView,
+  k: Correlation,
+  s: BlockScratch,
+  ptrs: number,
+  count: number,
+  acc: number,
+  sPlane: number,
+  c0: number,
+  channels: number,
+  fresh: boolean,
+): void {
   const co = k.n;
   const ldz = ldmOf(k);
   const chunk = 64;
@@ -111,31 +132,46 @@ const chunkJob = defineJob('winograd.wgradChunk', [...WGRAD, 'acc', 'sPlane'], (
  * scratch (and its pointers to V rows) and accumulates S_item (its own, per stripe: the sums do not depend on
  * which thread ran a stripe); stripes ≥ `begun` start from zero at their first block.
  */
-const stripeJob = defineJob('winograd.wgradStripe', [...WGRAD, 'acc', 'sPlane', 'stripes', 'begun', 'stride'], (h, a, item, thread) => {
-  const s = blockScratch(a.block + thread * a.stride, a, a.blockTiles);
-  const ptrs = a.ptrs + thread * a.blockTiles * 4;
-  const i32 = h.views().i32;
-  for (let r = 0; r < a.blockTiles; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(a);
-  const acc = a.acc + item * PLANES * a.sPlane;
-  const t = tiling(a);
-  for (let b = item; b * a.blockTiles < a.tiles; b += a.stripes) {
-    const t0 = b * a.blockTiles;
-    const t1 = Math.min(a.tiles, t0 + a.blockTiles);
-    transformBlock(h, a, t, a.xp, a.dy, t0, t1, s);
-    accumulateS(h, a, s, ptrs, t1 - t0, acc, a.sPlane, 0, a.c, b === item && item >= a.begun);
-  }
-});
+const stripeJob = defineJob(
+  'winograd.wgradStripe',
+  [...WGRAD, 'acc', 'sPlane', 'stripes', 'begun', 'stride'],
+  (h, a, item, thread) => {
+    const s = blockScratch(a.block + thread * a.stride, a, a.blockTiles);
+    const ptrs = a.ptrs + thread * a.blockTiles * 4;
+    const i32 = h.views().i32;
+    for (let r = 0; r < a.blockTiles; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(a);
+    const acc = a.acc + item * PLANES * a.sPlane;
+    const t = tiling(a);
+    for (let b = item; b * a.blockTiles < a.tiles; b += a.stripes) {
+      const t0 = b * a.blockTiles;
+      const t1 = Math.min(a.tiles, t0 + a.blockTiles);
+      transformBlock(h, a, t, a.xp, a.dy, t0, t1, s);
+      accumulateS(h, a, s, ptrs, t1 - t0, acc, a.sPlane, 0, a.c, b === item && item >= a.begun);
+    }
+  },
+);
 
 /** Several blocks: the stripes' S summed (in stripe order) for input channels [32·item, 32·item + 32), then dW. */
-const reduceJob = defineJob('winograd.wgradReduce', ['c', 'n', 'acc', 'sPlane', 'used', 'out', 'tmp', 'ones', 'zeros'], (h, a, item, thread) => {
-  const c0 = item * S_CHUNK;
-  const channels = Math.min(S_CHUNK, a.c - c0);
-  for (let xi = 0; xi < PLANES; xi++) {
-    const rows = a.acc + xi * a.sPlane + c0 * a.n * 4;
-    for (let p = 1; p < a.used; p++) addRows(h, rows, rows + p * PLANES * a.sPlane, a.n * 4, channels, a.n, a.ones, a.zeros);
-  }
-  h.kernels.w4dw(a.acc + c0 * a.n * 4, a.sPlane, a.out + c0 * a.n * 4, a.c * a.n * 4, (channels * a.n) / 4, a.tmp + thread * TRANSFORM_TMP_BYTES);
-});
+const reduceJob = defineJob(
+  'winograd.wgradReduce',
+  ['c', 'n', 'acc', 'sPlane', 'used', 'out', 'tmp', 'ones', 'zeros'],
+  (h, a, item, thread) => {
+    const c0 = item * S_CHUNK;
+    const channels = Math.min(S_CHUNK, a.c - c0);
+    for (let xi = 0; xi < PLANES; xi++) {
+      const rows = a.acc + xi * a.sPlane + c0 * a.n * 4;
+      for (let p = 1; p < a.used; p++) addRows(h, rows, rows + p * PLANES * a.sPlane, a.n * 4, channels, a.n, a.ones, a.zeros);
+    }
+    h.kernels.w4dw(
+      a.acc + c0 * a.n * 4,
+      a.sPlane,
+      a.out + c0 * a.n * 4,
+      a.c * a.n * 4,
+      (channels * a.n) / 4,
+      a.tmp + thread * TRANSFORM_TMP_BYTES,
+    );
+  },
+);
 
 /**
  * Weight gradient of a Winograd-shaped convolution: S_ξ = Σ_tiles V_ξᵀ Z_ξ (input windows and output-gradient
@@ -170,9 +206,19 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
   const scratch = h.malloc(regions(0, sizes).bytes + 64);
   const out = h.backend.makeOutput([3, 3, ci, co], 'float32');
   try {
-    const [acc, xp, dyPad, block, ptrs, tmp, ones] = regions(scratch, sizes).at as [number, number, number, number, number, number, number];
+    const [acc, xp, dyPad, block, ptrs, tmp, ones] = regions(scratch, sizes).at as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const zeros = ones + 4 * co;
-    h.views().f32.fill(1, ones >> 2, (ones >> 2) + co).fill(0, zeros >> 2, (zeros >> 2) + co);
+    h.views()
+      .f32.fill(1, ones >> 2, (ones >> 2) + co)
+      .fill(0, zeros >> 2, (zeros >> 2) + co);
     const kf = { batch: k.batch, h: k.h, w: k.w, c: ci, oh: k.oh, ow: k.ow, n: co, pt: k.pt, pl: k.pl };
     const xPtr = h.ptr(x);
     const dyPtr = h.ptr(dy);
@@ -183,7 +229,17 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
       h.parallel(padJob, { ...kf, src: xPtr, n0, xp }, count);
       if (padded) h.parallel(padGradientJob, { ...kf, src: dyPtr, n0, dst: dyPad }, count);
       const tiles = count * t.perImage;
-      const args = { ...kf, xp, dy: padded ? dyPad : dyPtr + n0 * k.oh * k.ow * co * 4, out: outPtr, blockTiles: tilesPerBlock, tiles, block, ptrs, tmp };
+      const args = {
+        ...kf,
+        xp,
+        dy: padded ? dyPad : dyPtr + n0 * k.oh * k.ow * co * 4,
+        out: outPtr,
+        blockTiles: tilesPerBlock,
+        tiles,
+        block,
+        ptrs,
+        tmp,
+      };
       if (single) {
         const s = blockScratch(block, k, tilesPerBlock);
         const i32 = h.views().i32;
@@ -195,7 +251,8 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
         begun = Math.max(begun, Math.min(stripes, Math.ceil(tiles / tilesPerBlock)));
       }
     }
-    if (!single) h.parallel(reduceJob, { c: ci, n: co, acc, sPlane, used: begun, out: outPtr, tmp, ones, zeros }, Math.ceil(ci / S_CHUNK));
+    if (!single)
+      h.parallel(reduceJob, { c: ci, n: co, acc, sPlane, used: begun, out: outPtr, tmp, ones, zeros }, Math.ceil(ci / S_CHUNK));
   } finally {
     h.free(scratch);
   }

@@ -99,7 +99,15 @@ function transformedFilter(h: WasmHeap, filter: TensorInfo, ci: number, co: numb
     const out = h.backend.makeOutput([(PLANES * planeBytes) / 4], 'float32');
     const tmp = h.malloc(h.width * TRANSFORM_TMP_BYTES + 64);
     try {
-      const args = { src: h.ptr(filter), dst: h.ptr(out), ci, co, planeBytes, transposed: transposed ? 1 : 0, tmp: (tmp + 15) & ~15 };
+      const args = {
+        src: h.ptr(filter),
+        dst: h.ptr(out),
+        ci,
+        co,
+        planeBytes,
+        transposed: transposed ? 1 : 0,
+        tmp: (tmp + 15) & ~15,
+      };
       h.parallel(filterJob, args, ci / FILTER_CHANNELS);
     } finally {
       h.free(tmp);
@@ -113,15 +121,28 @@ function transformedFilter(h: WasmHeap, filter: TensorInfo, ci: number, co: numb
 const FILTER_CHANNELS = 8;
 
 /** The filter transform of FILTER_CHANNELS input channels per item (scratch tile per thread at tmp). */
-const filterJob = defineJob('winograd.filter', ['src', 'dst', 'ci', 'co', 'planeBytes', 'transposed', 'tmp'], (h, a, item, thread) => {
-  const { src, dst, ci, co, planeBytes } = a;
-  const tmp = a.tmp + thread * TRANSFORM_TMP_BYTES;
-  const tapBytes = ci * co * 4;
-  for (let i = item * FILTER_CHANNELS; i < (item + 1) * FILTER_CHANNELS; i += a.transposed ? 4 : 1) {
-    if (a.transposed) h.kernels.w4filtT(src + 8 * tapBytes + i * co * 4, -tapBytes, co * 4, co, dst + (i >> 3) * co * 32 + (i & 7) * 4, planeBytes, tmp);
-    else h.kernels.w4filt(src + i * co * 4, tapBytes, co / 8, dst + i * 32, planeBytes, ci * 32, tmp);
-  }
-});
+const filterJob = defineJob(
+  'winograd.filter',
+  ['src', 'dst', 'ci', 'co', 'planeBytes', 'transposed', 'tmp'],
+  (h, a, item, thread) => {
+    const { src, dst, ci, co, planeBytes } = a;
+    const tmp = a.tmp + thread * TRANSFORM_TMP_BYTES;
+    const tapBytes = ci * co * 4;
+    for (let i = item * FILTER_CHANNELS; i < (item + 1) * FILTER_CHANNELS; i += a.transposed ? 4 : 1) {
+      if (a.transposed)
+        h.kernels.w4filtT(
+          src + 8 * tapBytes + i * co * 4,
+          -tapBytes,
+          co * 4,
+          co,
+          dst + (i >> 3) * co * 32 + (i & 7) * 4,
+          planeBytes,
+          tmp,
+        );
+      else h.kernels.w4filt(src + i * co * 4, tapBytes, co / 8, dst + i * 32, planeBytes, ci * 32, tmp);
+    }
+  },
+);
 
 /** What the output transform adds: a bias (n floats: the layer's, or `zero`), then an activation. */
 interface Epilogue {
@@ -132,7 +153,18 @@ interface Epilogue {
 }
 
 /** One block of a correlation: tiles [t0, t1) of the pass whose padded input is at xp, output images from outPtr. */
-function correlateBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, u: number, outPtr: number, e: Epilogue, t0: number, t1: number, s: BlockScratch): void {
+function correlateBlock(
+  h: HeapView,
+  k: Correlation,
+  t: Tiling,
+  xp: number,
+  u: number,
+  outPtr: number,
+  e: Epilogue,
+  t0: number,
+  t1: number,
+  s: BlockScratch,
+): void {
   transformWindows(h, k, t, xp, t0, t1, s);
   const ldv = ldvOf(k);
   const ldm = ldmOf(k);
@@ -158,7 +190,7 @@ function correlateBlock(h: HeapView, k: Correlation, t: Tiling, xp: number, u: n
       const cols = Math.min(TILE, k.ow - TILE * (tx + j));
       for (let r = 0; r < rows; r++) {
         const from = (s.stage >> 2) + r * TILE * k.n;
-        f32.copyWithin(((dst + j * TILE * pix + r * outRow) >> 2), from, from + cols * k.n);
+        f32.copyWithin((dst + j * TILE * pix + r * outRow) >> 2, from, from + cols * k.n);
       }
     }
   });
@@ -180,7 +212,15 @@ const correlateJob = defineJob(
  * out [batch, oh, ow, n] = the correlation of src with the transformed, packed filter at `u`, + bias (n floats at
  * `biasPtr`, or none), then activation `act` (0 linear, 1 relu, 2 relu6).
  */
-function correlate(h: WasmHeap, k: Correlation, srcPtr: number, u: number, outPtr: number, biasPtr: number | null, act: 0 | 1 | 2): void {
+function correlate(
+  h: WasmHeap,
+  k: Correlation,
+  srcPtr: number,
+  u: number,
+  outPtr: number,
+  biasPtr: number | null,
+  act: 0 | 1 | 2,
+): void {
   const t = tiling(k);
   const padBytes = paddedImageBytes(k, t);
   const group = imagesPerPass(k.batch, padBytes);
@@ -197,7 +237,19 @@ function correlate(h: WasmHeap, k: Correlation, srcPtr: number, u: number, outPt
       h.parallel(padJob, { ...kf, src: srcPtr, n0, xp }, count);
       const tiles = count * t.perImage;
       const out = outPtr + n0 * k.oh * k.ow * k.n * 4;
-      const args = { ...kf, xp, u, out, bias: biasPtr ?? zero, zero, act, blockTiles: tilesPerBlock, tiles, scratch: blocks, stride };
+      const args = {
+        ...kf,
+        xp,
+        u,
+        out,
+        bias: biasPtr ?? zero,
+        zero,
+        act,
+        blockTiles: tilesPerBlock,
+        tiles,
+        scratch: blocks,
+        stride,
+      };
       h.parallel(correlateJob, args, Math.ceil(tiles / tilesPerBlock));
     }
   } finally {
@@ -205,7 +257,15 @@ function correlate(h: WasmHeap, k: Correlation, srcPtr: number, u: number, outPt
   }
 }
 
-function winogradCorrelation(h: WasmHeap, src: TensorInfo, filter: TensorInfo, g: ConvGeometry, transposed: boolean, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+function winogradCorrelation(
+  h: WasmHeap,
+  src: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  transposed: boolean,
+  bias: TensorInfo | null = null,
+  act: 0 | 1 | 2 = 0,
+): TensorInfo {
   const k = correlationOf(g, transposed);
   const u = transformedFilter(h, filter, g.inChannels, g.outChannels, transposed);
   const out = h.backend.makeOutput([k.batch, k.oh, k.ow, k.n], 'float32');
@@ -214,7 +274,14 @@ function winogradCorrelation(h: WasmHeap, src: TensorInfo, filter: TensorInfo, g
 }
 
 /** Forward convolution with Winograd F(4×4, 3×3), optionally + bias [Co] and relu (act 1) / relu6 (act 2). */
-export function winogradConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g: ConvGeometry, bias: TensorInfo | null = null, act: 0 | 1 | 2 = 0): TensorInfo {
+export function winogradConv2d(
+  h: WasmHeap,
+  x: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  bias: TensorInfo | null = null,
+  act: 0 | 1 | 2 = 0,
+): TensorInfo {
   return winogradCorrelation(h, x, filter, g, false, bias, act);
 }
 
@@ -222,4 +289,3 @@ export function winogradConv2d(h: WasmHeap, x: TensorInfo, filter: TensorInfo, g
 export function winogradBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   return winogradCorrelation(h, dy, filter, g, true);
 }
-

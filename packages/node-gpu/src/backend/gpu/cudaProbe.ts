@@ -77,7 +77,11 @@ export function probeCudaSystem(env: NodeJS.ProcessEnv = process.env): CudaSyste
     .map((bus) => /Model:\s*(.+)/.exec(readText(join(gpuRoot, bus, 'information')) ?? '')?.[1]?.trim())
     .filter((name): name is string => !!name);
   if (gpus.length === 0) {
-    gpus.push(...listDir('/dev').filter((f) => /^nvidia\d+$/.test(f)).map((f) => `/dev/${f}`));
+    gpus.push(
+      ...listDir('/dev')
+        .filter((f) => /^nvidia\d+$/.test(f))
+        .map((f) => `/dev/${f}`),
+    );
   }
 
   const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIBRARY_DIRS];

@@ -19,10 +19,6 @@ export {
 export type { TryDawnWebgpuOptions, DawnModule, DawnGpuLike, DawnAdapterLike } from './dawn.js';
 export { gpuCandidates } from './candidates.js';
 export type { GpuCandidate } from './candidates.js';
-export {
-  GpuBackendUnavailableError,
-  CudaUnavailableError,
-  WebGpuUnavailableError,
-} from './errors.js';
+export { GpuBackendUnavailableError, CudaUnavailableError, WebGpuUnavailableError } from './errors.js';
 export type { GpuBackendName, CudaMissing, WebGpuMissing } from './errors.js';
 export type { GpuBackendResult, GpuBackendSuccess, GpuBackendFailure, WebGpuAdapterSummary } from './result.js';

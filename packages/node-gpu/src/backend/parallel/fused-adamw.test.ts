@@ -21,7 +21,13 @@ describe('FusedAdamW', () => {
     const init = randomArray(n, 1);
     const hyper = { lr: 3e-3, beta1: 0.9, beta2: 0.99, eps: 1e-5, wd: 0.01 };
     const variable = tf.variable(tf.tensor1d(init));
-    const reference = new AdamW([[{ name: 'w', variable }]], { lr: hyper.lr, mom: hyper.beta1, beta2: hyper.beta2, eps: hyper.eps, wd: hyper.wd });
+    const reference = new AdamW([[{ name: 'w', variable }]], {
+      lr: hyper.lr,
+      mom: hyper.beta1,
+      beta2: hyper.beta2,
+      eps: hyper.eps,
+      wd: hyper.wd,
+    });
     const fused = new FusedAdamW();
     const param = Float32Array.from(init);
     for (let step = 0; step < 4; step++) {

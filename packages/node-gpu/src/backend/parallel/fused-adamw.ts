@@ -41,7 +41,13 @@ export class FusedAdamW {
    * Updates `param` in place from the weighted gradients `grads` (one array per worker, same length).
    * Every replica calling this with the same inputs gets bit-identical results.
    */
-  update(name: string, param: Float32Array, grads: readonly Float32Array[], weights: readonly number[], h: AdamWGroupHyper): void {
+  update(
+    name: string,
+    param: Float32Array,
+    grads: readonly Float32Array[],
+    weights: readonly number[],
+    h: AdamWGroupHyper,
+  ): void {
     let st = this.moments.get(name);
     if (!st) {
       st = { m: new Float32Array(param.length), v: new Float32Array(param.length), step: 0 };

@@ -65,7 +65,10 @@ describe('kernel threads: one wasm replica, its convolutions on several threads 
     registerMissingKernels('wasm');
     handle = await startKernelThreads(3);
     // the same engine with no helper: every item on the calling thread
-    alone = new KernelThreadPool((tf.backend() as unknown as { wasm: { wasmMemory: { buffer: SharedArrayBuffer } } }).wasm.wasmMemory, 0);
+    alone = new KernelThreadPool(
+      (tf.backend() as unknown as { wasm: { wasmMemory: { buffer: SharedArrayBuffer } } }).wasm.wasmMemory,
+      0,
+    );
   });
   afterAll(async () => {
     await handle?.stop();
@@ -91,10 +94,16 @@ describe('kernel threads: one wasm replica, its convolutions on several threads 
       tf.tidy(() => {
         const engine = tf.engine();
         const stats = engine.runKernel('FasttsBatchNormStats', { x }, {}) as unknown as tf.Tensor[];
-        const grad = engine.runKernel('FasttsBatchNormGrad', { dy, x, mean, variance, gamma }, { eps: 1e-5 }) as unknown as tf.Tensor[];
+        const grad = engine.runKernel(
+          'FasttsBatchNormGrad',
+          { dy, x, mean, variance, gamma },
+          { eps: 1e-5 },
+        ) as unknown as tf.Tensor[];
         const apply = engine.runKernel('FasttsBatchNormApply', { x, mean, variance, gamma, beta }, { eps: 1e-5 }) as tf.Tensor;
         const pooled = tf.maxPool(x as tf.Tensor4D, 3, 2, 'same');
-        const pool = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 3, 2, 'same'), random(pooled.shape))))(x);
+        const pool = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, 3, 2, 'same'), random(pooled.shape))))(
+          x,
+        );
         return [...stats, ...grad, apply, pool].map((t) => t.dataSync() as Float32Array);
       });
     const s0 = seed;

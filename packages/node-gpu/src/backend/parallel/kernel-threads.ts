@@ -16,7 +16,10 @@ function helperUrl(): URL {
 }
 
 interface WasmMemoryBackend {
-  wasm: { wasmMemory?: { buffer: ArrayBuffer | SharedArrayBuffer }; asm?: { memory?: { buffer: ArrayBuffer | SharedArrayBuffer } } };
+  wasm: {
+    wasmMemory?: { buffer: ArrayBuffer | SharedArrayBuffer };
+    asm?: { memory?: { buffer: ArrayBuffer | SharedArrayBuffer } };
+  };
 }
 
 /** Threads attached to the active wasm backend's SIMD engine; {@link KernelThreadsHandle.stop} ends them. */
@@ -34,11 +37,14 @@ export interface KernelThreadsHandle {
  * @throws DataParallelError when the active backend is not a threaded wasm backend
  */
 export async function startKernelThreads(threads: number): Promise<KernelThreadsHandle> {
-  if (!Number.isInteger(threads) || threads < 1) throw new DataParallelError(`kernel threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new DataParallelError(`kernel threads must be a positive integer, got ${threads}`);
   const backend = tf.backend() as unknown as WasmMemoryBackend;
   const memory = backend.wasm?.wasmMemory ?? backend.wasm?.asm?.memory;
   if (tf.getBackend() !== 'wasm' || !memory || !(memory.buffer instanceof SharedArrayBuffer)) {
-    throw new DataParallelError('kernel threads need the threaded wasm backend: registerWasmBackend(threads > 1) before tf.setBackend("wasm")');
+    throw new DataParallelError(
+      'kernel threads need the threaded wasm backend: registerWasmBackend(threads > 1) before tf.setBackend("wasm")',
+    );
   }
   if (threads === 1) return { size: 1, pool: null, stop: async () => undefined };
   const pool = new KernelThreadPool(memory, threads - 1);
@@ -49,8 +55,12 @@ export async function startKernelThreads(threads: number): Promise<KernelThreads
         (w, i) =>
           new Promise<void>((resolve, reject) => {
             w.once('message', () => resolve());
-            w.once('error', (e) => reject(new DataParallelError(`kernel thread ${i + 1} failed to start: ${e.message}`, { cause: e })));
-            w.once('exit', (code) => reject(new DataParallelError(`kernel thread ${i + 1} exited with code ${code} before it was ready`)));
+            w.once('error', (e) =>
+              reject(new DataParallelError(`kernel thread ${i + 1} failed to start: ${e.message}`, { cause: e })),
+            );
+            w.once('exit', (code) =>
+              reject(new DataParallelError(`kernel thread ${i + 1} exited with code ${code} before it was ready`)),
+            );
           }),
       ),
     );

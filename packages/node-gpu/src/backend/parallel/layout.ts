@@ -60,7 +60,10 @@ export class SharedLayout {
   paramShards(paramCount: number, workers: number): Array<[number, number]> {
     const last = this.slots[paramCount - 1];
     const total = last ? last.offset + last.size : 0;
-    return Array.from({ length: workers }, (_, i): [number, number] => [Math.floor((total * i) / workers), Math.floor((total * (i + 1)) / workers)]);
+    return Array.from({ length: workers }, (_, i): [number, number] => [
+      Math.floor((total * i) / workers),
+      Math.floor((total * (i + 1)) / workers),
+    ]);
   }
 
   /** Plain-object form for postMessage. */
@@ -90,7 +93,6 @@ export function weightedSum(
     for (let i = begin; i < end; i++) out[i] = out[i]! + src[i]! * w;
   }
 }
-
 
 /**
  * The workers' buffers combined as one whole batch would leave them: the weighted mean of each buffer, and for

@@ -22,7 +22,9 @@ describe('planWorkers', () => {
       expect(p.workers * p.threadsPerWorker).toBeLessThanOrEqual(cores);
       expect(p.workers * p.threadsPerWorker).toBeGreaterThan(cores / 2);
     }
-    expect(planWorkers({ cores: 16, memoryBytes: 1e12 }).workers).toBeLessThanOrEqual(3 * planWorkers({ cores: 2, memoryBytes: 1e12 }).workers);
+    expect(planWorkers({ cores: 16, memoryBytes: 1e12 }).workers).toBeLessThanOrEqual(
+      3 * planWorkers({ cores: 2, memoryBytes: 1e12 }).workers,
+    );
   });
 
   it('takes fewer replicas with more threads when the memory holds fewer replicas', () => {

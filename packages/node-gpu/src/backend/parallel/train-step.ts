@@ -50,7 +50,9 @@ export class DataParallelStep implements TrainStep {
       const values = r.buffers.get(name);
       if (!values) continue;
       tf.tidy(() =>
-        v.assign(v.dtype === 'int32' ? tf.tensor(Int32Array.from(values, Math.round), v.shape, 'int32') : tf.tensor(values, v.shape)),
+        v.assign(
+          v.dtype === 'int32' ? tf.tensor(Int32Array.from(values, Math.round), v.shape, 'int32') : tf.tensor(values, v.shape),
+        ),
       );
     }
     const grads = new Map<string, tf.Tensor>();

@@ -33,7 +33,12 @@ async function realBatch(): Promise<RawBatch> {
 }
 
 /** Largest |a − b| / (atol + rtol·|b|) over every element (≤ 1 means allclose). */
-function closeness(a: Map<string, Float32Array>, b: Map<string, Float32Array>, atol: number, rtol: number): { worst: number; name: string } {
+function closeness(
+  a: Map<string, Float32Array>,
+  b: Map<string, Float32Array>,
+  atol: number,
+  rtol: number,
+): { worst: number; name: string } {
   let out = { worst: 0, name: '' };
   for (const [name, va] of a) {
     const vb = b.get(name)!;
@@ -90,7 +95,9 @@ describe('DataParallelTrainer', () => {
     const [wTwo, wOne] = await Promise.all([two.getWeights(), one.getWeights()]);
     // The step changed the weights and the BatchNorm statistics (else the comparison proves nothing)...
     expect(maxRelDiff(wTwo, start).diff).toBeGreaterThan(1e-3);
-    expect(maxRelDiff(new Map([['m', wTwo.get('bn1.running_mean')!]]), new Map([['m', start.get('bn1.running_mean')!]])).diff).toBeGreaterThan(1e-3);
+    expect(
+      maxRelDiff(new Map([['m', wTwo.get('bn1.running_mean')!]]), new Map([['m', start.get('bn1.running_mean')!]])).diff,
+    ).toBeGreaterThan(1e-3);
     expect(wTwo.get('bn1.num_batches_tracked')![0]).toBe(2);
     // ...identically up to float rounding (summation order differs): allclose(atol 1e-5 = 1% of one lr step, rtol 1e-4).
     const c = closeness(wTwo, wOne, 1e-5, 1e-4);
@@ -104,7 +111,12 @@ describe('DataParallelTrainer', () => {
     const weights = await one.getWeights();
     const model = createModel(ARCH, { numClasses: 2 });
     model.loadStateDict(
-      new Map([...model.namedParameters(), ...model.namedBuffers()].map(([n, v]) => [n, tf.tensor(weights.get(n)!, v.shape, v.dtype === 'int32' ? 'int32' : 'float32')])),
+      new Map(
+        [...model.namedParameters(), ...model.namedBuffers()].map(([n, v]) => [
+          n,
+          tf.tensor(weights.get(n)!, v.shape, v.dtype === 'int32' ? 'int32' : 'float32'),
+        ]),
+      ),
       { layout: 'native' },
     );
     // One worker, the whole batch as one micro-batch: exactly tf.variableGrads on the main thread.
@@ -207,11 +219,13 @@ describe('DataParallelTrainer', () => {
   });
 
   it('says what is wrong with a bad model factory, batch or parameter name', async () => {
-    await expect(DataParallelTrainer.create({ model: { module: '@fastts/core', export: 'noSuchFactory' }, workers: 1 })).rejects.toThrow(
-      /has no function export 'noSuchFactory'/,
-    );
+    await expect(
+      DataParallelTrainer.create({ model: { module: '@fastts/core', export: 'noSuchFactory' }, workers: 1 }),
+    ).rejects.toThrow(/has no function export 'noSuchFactory'/);
     await expect(DataParallelTrainer.create({ model: MODEL, workers: 0 })).rejects.toThrow(DataParallelError);
-    await expect(two.step(batch, undefined, { trainable: ['no.such.weight'] })).rejects.toThrow(/'no.such.weight' is not a parameter/);
+    await expect(two.step(batch, undefined, { trainable: ['no.such.weight'] })).rejects.toThrow(
+      /'no.such.weight' is not a parameter/,
+    );
     await expect(two.step({ ...batch, y: Int32Array.from([0, 1]) }, undefined)).rejects.toThrow(/got 2 targets for a batch of 8/);
   });
 });

@@ -101,7 +101,10 @@ class WorkerHandle {
     for (const p of this.pending.splice(0)) p.reject(e);
   }
 
-  request<T extends Extract<Reply, { ok: true }>['type']>(msg: Request, transfer: ArrayBuffer[] = []): Promise<Extract<Reply, { ok: true; type: T }>> {
+  request<T extends Extract<Reply, { ok: true }>['type']>(
+    msg: Request,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Extract<Reply, { ok: true; type: T }>> {
     if (this.failed) return Promise.reject(this.wrap(this.failed));
     return new Promise((resolve, reject) => {
       this.pending.push({
@@ -178,11 +181,14 @@ export class DataParallelTrainer {
   static async create(options: DataParallelOptions): Promise<DataParallelTrainer> {
     const plan = options.workers === undefined && options.threadsPerWorker === undefined ? planWorkers() : null;
     const threads = checkInt(plan?.threadsPerWorker ?? options.threadsPerWorker ?? 1, 'threadsPerWorker', 1);
-    if (threads > MAX_THREADS_PER_REPLICA) throw new DataParallelError(`threadsPerWorker must be at most ${MAX_THREADS_PER_REPLICA}, got ${threads}`);
+    if (threads > MAX_THREADS_PER_REPLICA)
+      throw new DataParallelError(`threadsPerWorker must be at most ${MAX_THREADS_PER_REPLICA}, got ${threads}`);
     const n = checkInt(plan?.workers ?? options.workers ?? Math.max(1, Math.floor(cpus().length / threads)), 'workers', 1);
     const microBatch = checkInt(options.microBatch ?? 16, 'microBatch', 1);
     if (!options.model || typeof options.model.module !== 'string' || typeof options.model.export !== 'string') {
-      throw new DataParallelError("model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core/models', export: 'createModel', args: ['resnet34'] }");
+      throw new DataParallelError(
+        "model must be a factory spec { module, export, args? }, e.g. { module: '@fastts/core/models', export: 'createModel', args: ['resnet34'] }",
+      );
     }
     const url = workerUrl();
     const handles = Array.from({ length: n }, (_, i) => new WorkerHandle(i, new Worker(url)));
@@ -266,10 +272,10 @@ export class DataParallelTrainer {
       this.shards(n).map(([b, e], i) => {
         const x = batch.x.slice(b * pixels, e * pixels);
         const y = batch.y.slice(b, e);
-        return this.handles[i]!.request<'grads'>(
-          { type: 'grads', x, xShape: [e - b, h, w, c], y, trainable, step },
-          [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer],
-        );
+        return this.handles[i]!.request<'grads'>({ type: 'grads', x, xShape: [e - b, h, w, c], y, trainable, step }, [
+          x.buffer as ArrayBuffer,
+          y.buffer as ArrayBuffer,
+        ]);
       }),
     );
     const loss = replies.reduce((s, r) => s + r.loss * r.n, 0) / n;
@@ -319,7 +325,11 @@ export class DataParallelTrainer {
     const grads = new Map<string, Float32Array>();
     for (const name of trainable) {
       const out = new Float32Array(this.layout.byName.get(name)!.size);
-      weightedSum(out, this.gradRegions.map((g) => this.layout.view(g, name)), weights);
+      weightedSum(
+        out,
+        this.gradRegions.map((g) => this.layout.view(g, name)),
+        weights,
+      );
       grads.set(name, out);
     }
     const buffers = combineBuffers(
@@ -383,7 +393,9 @@ export class DataParallelTrainer {
         .filter(({ b, e }) => e > b)
         .map(({ b, e, i }) => {
           const xs = batch.x.slice(b * pixels, e * pixels);
-          return this.handles[i]!.request<'predict'>({ type: 'predict', x: xs, xShape: [e - b, h, w, c] }, [xs.buffer as ArrayBuffer]);
+          return this.handles[i]!.request<'predict'>({ type: 'predict', x: xs, xShape: [e - b, h, w, c] }, [
+            xs.buffer as ArrayBuffer,
+          ]);
         }),
     );
     const classes = parts[0]?.shape[1] ?? 0;

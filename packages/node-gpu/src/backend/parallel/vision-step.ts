@@ -24,8 +24,7 @@ export interface VisionDataParallelOptions {
 
 /** The data-parallel step, or why there is none. */
 export type VisionDataParallelChoice =
-  | { step: DataParallelStep; workers: number; microBatch: number; bytesPerImage: number }
-  | { step: undefined; reason: string };
+  { step: DataParallelStep; workers: number; microBatch: number; bytesPerImage: number } | { step: undefined; reason: string };
 
 /**
  * A {@link DataParallelStep} for `learn` (one single-threaded wasm replica of its model per worker, micro-batches
@@ -41,7 +40,8 @@ export async function visionDataParallelStep(
   const budget = options.memoryBudget ?? WASM_STEP_BUDGET;
   const plan = planWorkers({ bytesPerReplica: budget });
   const threads = options.threadsPerWorker ?? (options.workers === undefined ? plan.threadsPerWorker : 1);
-  const workers = options.workers ?? (options.threadsPerWorker === undefined ? plan.workers : Math.max(1, Math.floor(cpus().length / threads)));
+  const workers =
+    options.workers ?? (options.threadsPerWorker === undefined ? plan.workers : Math.max(1, Math.floor(cpus().length / threads)));
   if (tf.getBackend() !== 'wasm') return { step: undefined, reason: `the backend is ${tf.getBackend()}, not wasm` };
   if (!(workers >= 1)) return { step: undefined, reason: `${workers} workers` };
   if (!defaultLoss) return { step: undefined, reason: 'a custom loss function cannot be rebuilt in the workers' };
@@ -68,10 +68,13 @@ export async function visionDataParallelStep(
  * For `registerTrainStepFactory`: every `cnnLearner` created afterwards trains data-parallel when
  * {@link visionDataParallelStep} applies. With `required`, a learner it cannot apply to is an error.
  */
-export function visionDataParallelSteps(options: VisionDataParallelOptions & { required?: boolean } = {}): VisionTrainStepFactory {
+export function visionDataParallelSteps(
+  options: VisionDataParallelOptions & { required?: boolean } = {},
+): VisionTrainStepFactory {
   return async ({ learn, defaultLoss }) => {
     const choice = await visionDataParallelStep(learn, options, defaultLoss);
-    if (!choice.step && options.required) throw new DataParallelError(`data-parallel training is not possible here: ${choice.reason}`);
+    if (!choice.step && options.required)
+      throw new DataParallelError(`data-parallel training is not possible here: ${choice.reason}`);
     return choice.step;
   };
 }

@@ -16,7 +16,16 @@ import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { startKernelThreads, type KernelThreadsHandle } from './kernel-threads.js';
 import { SharedLayout, combineBuffers } from './layout.js';
-import type { ApplyMessage, AttachMessage, FactorySpec, GradsMessage, InitMessage, LoadParamsMessage, Reply, Request } from './protocol.js';
+import type {
+  ApplyMessage,
+  AttachMessage,
+  FactorySpec,
+  GradsMessage,
+  InitMessage,
+  LoadParamsMessage,
+  Reply,
+  Request,
+} from './protocol.js';
 
 interface Replica {
   model: Module;
@@ -114,7 +123,10 @@ function publish(r: Replica, region: SharedArrayBuffer, name: string, v: tf.Tens
 /** Assigns a variable from float32 values (rounding for int32 buffers). */
 function assignFrom(v: tf.Variable, values: Float32Array): void {
   tf.tidy(() => {
-    const t = v.dtype === 'int32' ? tf.tensor(Int32Array.from(values, Math.round), v.shape, 'int32') : tf.tensor(values, v.shape, 'float32');
+    const t =
+      v.dtype === 'int32'
+        ? tf.tensor(Int32Array.from(values, Math.round), v.shape, 'int32')
+        : tf.tensor(values, v.shape, 'float32');
     v.assign(t);
   });
 }
@@ -204,7 +216,13 @@ function apply(msg: ApplyMessage): Reply {
   const lrs = perGroup(msg.hyper.lr, groups.length, 1e-3, 'lr');
   const moms = perGroup(msg.hyper.mom, groups.length, 0.9, 'mom');
   groups.forEach((names, gi) => {
-    const hyper = { lr: lrs[gi]!, beta1: moms[gi]!, beta2: msg.hyper.beta2 ?? 0.99, eps: msg.hyper.eps ?? 1e-5, wd: msg.hyper.wd ?? 0.01 };
+    const hyper = {
+      lr: lrs[gi]!,
+      beta1: moms[gi]!,
+      beta2: msg.hyper.beta2 ?? 0.99,
+      eps: msg.hyper.eps ?? 1e-5,
+      wd: msg.hyper.wd ?? 0.01,
+    };
     for (const name of names) {
       const slot = r.layout.byName.get(name)!;
       const a = Math.max(begin, slot.offset) - slot.offset;
@@ -305,7 +323,8 @@ port.on('message', (msg: Request) => {
     try {
       const t0 = performance.now();
       reply = await handle(msg);
-      if (process.env['FASTTS_DP_TRACE']) console.error(`[worker ${replica?.index}] ${msg.type} ${(performance.now() - t0).toFixed(0)} ms`);
+      if (process.env['FASTTS_DP_TRACE'])
+        console.error(`[worker ${replica?.index}] ${msg.type} ${(performance.now() - t0).toFixed(0)} ms`);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       reply = { ok: false, error: { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) } };
