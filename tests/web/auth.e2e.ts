@@ -113,11 +113,19 @@ async function call(
       type: '',
     };
   }
+  if (r.method === 'POST' && r.pattern === '/api/queue/train') {
+    const body = Buffer.from(JSON.stringify({ dataset: 'doraemon-walle', arch: ARCH }));
+    const headers2 = { origin: `http://${new URL(dash.url).host}`, 'content-type': 'application/json', ...headers };
+    return { ...(await rawPost(dash.url, path, { ...headers2, 'content-length': String(body.length) }, body)), type: '' };
+  }
   throw new Error(`no request for ${r.method} ${r.pattern}: teach tests/web/auth.e2e.ts how to call it`);
 }
 
 /** What the route answers on success. */
 function success(r: Route): number {
+  // This dashboard runs without a queue (no --redis, no --data-root): past the token, the training form's route
+  // answers its own "no data root" 404 (tests/web/queue.e2e.ts submits real jobs).
+  if (r.pattern === '/api/queue/train') return 404;
   return r.method === 'POST' ? 201 : 200;
 }
 
