@@ -18,13 +18,17 @@
  * JSON files are written atomically (temporary file + rename); JSON Lines are appended one whole line at a time,
  * so the dashboard (apps/web) can read a run while it is being written.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   accessSync,
   appendFileSync,
+  closeSync,
   constants,
   existsSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -208,11 +212,27 @@ export function writeJson(path: string, value: unknown): void {
   writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Writes a file atomically: a reader sees the old or the new content, never a part. */
+/**
+ * Writes a file atomically and durably: a reader sees the old or the new content, never a part, even after a crash
+ * (flushed before the rename). The temporary name is unique per write, so two processes writing the same file (a
+ * retried queue job on another machine of a shared folder) never share one. The synchronous twin of
+ * `@fastts/node-gpu`'s `writeFileAtomic`, for the run files written on exit paths.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Appends one JSON line (a whole line per write). */
