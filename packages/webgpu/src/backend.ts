@@ -89,11 +89,11 @@ function messageOf(e: unknown): string {
 }
 
 /** Loads a backend's module (registering it) and says why it cannot start, or null when it is registered. */
-async function register(name: WebBackendName): Promise<void> {
+async function register(name: WebBackendName, adapter?: WebGpuAdapterInfo): Promise<void> {
   switch (name) {
     case 'webgpu':
       await import('@tensorflow/tfjs-backend-webgpu');
-      patchWebgpuKernels({ softwareAdapter: (await webgpuAdapterInfo().catch(() => null))?.isFallbackAdapter ?? false });
+      patchWebgpuKernels({ softwareAdapter: adapter?.isFallbackAdapter ?? false });
       return;
     case 'wasm':
       await import('@tensorflow/tfjs-backend-wasm');
@@ -123,7 +123,7 @@ async function tryOne(
     adapter = info;
   }
   try {
-    await register(name);
+    await register(name, adapter);
     if (tf.findBackendFactory(name) === null) return { ok: false, reason: `the ${name} backend did not register` };
     const ok = await tf.setBackend(name);
     if (!ok) return { ok: false, reason: `the ${name} backend failed to initialize (see the console)` };
