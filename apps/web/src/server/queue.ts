@@ -104,14 +104,17 @@ function progressOf(p: unknown): { percent: number | null; text: string | null }
 export async function listJobs(perState = 50): Promise<{ counts: Record<string, number>; jobs: JobRow[] }> {
   const q = queue();
   const counts = await timeout(q.getJobCounts(...JOB_STATES));
-  const jobs: JobRow[] = [];
+  // The states are read one after another, so a job can move on in between (active, then completed by the time
+  // `completed` is read): keyed by id, the later reading (a later state in JOB_STATES' order) wins.
+  const jobs = new Map<string, JobRow>();
   for (const state of JOB_STATES) {
     const list = await timeout(q.getJobs([state], 0, perState - 1, false));
     for (const j of list) {
       if (!j?.id) continue;
       const data = (j.data ?? {}) as Record<string, unknown>;
       const p = progressOf(j.progress);
-      jobs.push({
+      jobs.delete(j.id);
+      jobs.set(j.id, {
         id: j.id,
         name: j.name,
         state,
@@ -126,7 +129,7 @@ export async function listJobs(perState = 50): Promise<{ counts: Record<string, 
       });
     }
   }
-  return { counts, jobs };
+  return { counts, jobs: [...jobs.values()] };
 }
 
 /** The data sets the form offers: the plain-named folders of the data root. */
