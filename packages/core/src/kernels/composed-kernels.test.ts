@@ -204,6 +204,22 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     });
   }
 
+  it('Identity (tf.clone, every tensor saved for a gradient) shares the data instead of copying it', () => {
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    const grad = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, v)))(y);
+    expect(Array.from(grad.dataSync())).toEqual([2, 4, 6, 8, 10, 12]);
+    tf.dispose([y, grad]);
+    expect(tf.memory().numDataBuffers).toBe(buffers - 1);
+    const s = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+    s.dispose();
+  });
+
   it('runs 1x1 stride-1 convolutions (channels multiples of 8) as a plain GEMM, forward and input gradient', async () => {
     const before = { ...pointwiseCalls };
     for (const [kernel, inputs, attrs] of convRuns({ n: 2, h: 9, w: 5, cin: 24, cout: 16, kh: 1, kw: 1, s: 1, pad: 'same' }))
@@ -234,6 +250,8 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
     ['resnet stem 3x3/2 pad 1 on relu output (ties at 0)', [2, 12, 11, 5], 3, 2, 1],
     ['2x2/2 valid', [1, 8, 8, 3], 2, 2, 'valid'],
     ['3x3/1 same', [2, 7, 9, 4], 3, 1, 'same'],
+    ['3x3/2 pad 1, 16 channels (the SIMD kernel, ties at 0)', [2, 13, 12, 16], 3, 2, 1],
+    ['2x2/2 valid, 12 channels', [3, 8, 9, 12], 2, 2, 'valid'],
   ] as const) {
     it(`MaxPoolGrad ${label2} routes dy like the cpu kernel`, async () => {
       const x = random([...shape]);

@@ -46,6 +46,36 @@ const maxPoolGradJob = defineJob('maxpool.grad', [...POOL, 'x', 'dy', 'dx'], (he
 });
 
 /**
+ * dx of image `item` with the SIMD kernel (channels a multiple of 4; x, dy, dx: byte addresses; dx zeroed): one
+ * kernel call per output pixel over its window's in-bounds rows and columns.
+ */
+const maxPoolGradSimdJob = defineJob('maxpool.grad.simd', [...POOL, 'x', 'dy', 'dx'], (heap, a, item) => {
+  const { h, w, c, oh, ow, sh, sw, dh, dw, fh, fw, top, left } = a;
+  const pix = c * 4;
+  const rowBytes = w * pix * dh;
+  const colBytes = pix * dw;
+  const image = item * h * w * pix;
+  const k = heap.kernels;
+  for (let yr = 0; yr < oh; yr++) {
+    const r0 = yr * sh - top;
+    let rMin = r0;
+    while (rMin < 0) rMin += dh;
+    const rows = Math.ceil((Math.min(h, fh + r0) - rMin) / dh);
+    if (rows <= 0) continue;
+    const dyRow = a.dy + (item * oh + yr) * ow * pix;
+    for (let yc = 0; yc < ow; yc++) {
+      const c0 = yc * sw - left;
+      let cMin = c0;
+      while (cMin < 0) cMin += dw;
+      const cols = Math.ceil((Math.min(w, fw + c0) - cMin) / dw);
+      if (cols <= 0) continue;
+      const at = image + (rMin * w + cMin) * pix;
+      k.mpgrad(a.x + at, a.dx + at, dyRow + yc * pix, rowBytes, colBytes, rows, cols, c / 4);
+    }
+  }
+});
+
+/**
  * dx of a 2-d max pool, images [b0, b1): dy routed to each window's (first) maximum. Arrays may be views of one
  * heap: `x`, `dy` and `dx` are read/written from element offsets xOff, dyOff, dxOff (dx must be zeroed).
  */
@@ -125,7 +155,11 @@ export function maxPoolGradKernel(backendName: string): KernelConfig {
       const heap = simdConvEngine(backend).heap;
       const off = (t: TensorInfo): number => heap.ptr(t) >> 2;
       heap.views().f32.fill(0, off(out), off(out) + info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-      heap.parallel(maxPoolGradJob, { ...poolGeometry(info), x: off(input), dy: off(dy), dx: off(out) }, info.batchSize);
+      const geometry = poolGeometry(info);
+      if (geometry.c % 4 === 0) {
+        const args = { ...geometry, x: heap.ptr(input), dy: heap.ptr(dy), dx: heap.ptr(out) };
+        heap.parallel(maxPoolGradSimdJob, args, info.batchSize);
+      } else heap.parallel(maxPoolGradJob, { ...geometry, x: off(input), dy: off(dy), dx: off(out) }, info.batchSize);
       return out;
     }
     const b = backend as KernelBackend;

@@ -9,6 +9,7 @@ import { depthwiseBackpropFilterKernel, depthwiseBackpropInputKernel } from './d
 import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, isHostBackend } from './filter-cache.js';
 import { maxPoolGradKernel } from './maxpool-grad.js';
+import { sharedIdentityKernel } from './shared-identity.js';
 import { relaxedSimdSupported, simdSupported } from './simd/conv-kernels.js';
 import {
   simdBatchNormApplyKernel,
@@ -146,6 +147,16 @@ export function registerMissingKernels(backendName: string, options: RegisterKer
     }
     registerKernel(spec.build(backendName));
     mine.add(name);
+  }
+  if (backendName === 'wasm' && !mine.has('Identity')) {
+    // tfjs-backend-wasm's Identity copies; every tensor saved for a gradient goes through it
+    const own = getKernel('Identity', backendName);
+    if (own) {
+      originals.set(`${backendName}/Identity`, own);
+      unregisterKernel('Identity', backendName);
+      registerKernel(sharedIdentityKernel(backendName, own));
+      mine.add('Identity');
+    }
   }
   if ((options.simd ?? backendName === 'wasm') && simdSupported()) registerSimd(backendName, mine, report);
   return report;

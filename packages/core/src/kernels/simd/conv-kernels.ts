@@ -11,6 +11,7 @@
  * else multiply + add; measured on this project's x86 machines, the FMA tile runs ~1.6× XNNPACK's convolution.
  */
 import { buildModule, I32, op, V128, type FunctionSpec } from './wasm-emitter.js';
+import { maxPoolGradKernel } from './pool-kernels.js';
 import { winogradKernels } from './winograd-transforms.js';
 
 /** One multiply-accumulate into v128 local `acc`: acc = a·b + acc. */
@@ -444,6 +445,8 @@ export interface ConvKernels {
   w4filtT(src: number, tapBytes: number, cStride: number, count: number, dst: number, planeBytes: number, tmp: number): void;
   /** F(4×4, 3×3) weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
   w4dw(s: number, sPlaneBytes: number, out: number, outPlaneBytes: number, count: number, tmp: number): void;
+  /** Max pool gradient of one output pixel (see pool-kernels.ts). */
+  mpgrad(x: number, dx: number, dy: number, rowBytes: number, colBytes: number, rows: number, cols: number, chunks: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */
   fma: boolean;
 }
@@ -461,6 +464,7 @@ export function convKernelsModule(fma: boolean, sharedMemory: boolean): Uint8Arr
       chsum2(fma),
       affine(fma),
       ...winogradKernels(fma),
+      maxPoolGradKernel(),
     ],
     sharedMemory,
   );
@@ -509,6 +513,7 @@ export function instantiateConvKernels(memory: { buffer: ArrayBuffer | SharedArr
     w4filt: exp.w4filt,
     w4filtT: exp.w4filtT,
     w4dw: exp.w4dw,
+    mpgrad: exp.mpgrad,
     fma,
   };
 }
