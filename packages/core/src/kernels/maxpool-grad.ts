@@ -153,7 +153,7 @@ export function maxPoolGradKernel(backendName: string): KernelConfig {
       // in place on the wasm heap (no copies of x, dy and dx through JS arrays), one image per job item
       const out = backend.makeOutput([...input.shape], 'float32');
       const heap = simdConvEngine(backend).heap;
-      const off = (t: TensorInfo): number => heap.ptr(t) >> 2;
+      const off = (t: TensorInfo): number => heap.ptr(t) >>> 2;
       heap.views().f32.fill(0, off(out), off(out) + info.batchSize * info.inHeight * info.inWidth * info.inChannels);
       const geometry = poolGeometry(info);
       if (geometry.c % 4 === 0) {

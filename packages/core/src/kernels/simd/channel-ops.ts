@@ -20,7 +20,7 @@ const sumsJob = defineJob('channels.sums', ['x', 'dy', 'pair', 'c', 'rows', 'blo
   const n = Math.min(a.block, a.rows - p0);
   const s = a.out + item * 8 * a.c;
   const q = s + 4 * a.c;
-  h.views().f32.fill(0, s >> 2, (s >> 2) + 2 * a.c);
+  h.views().f32.fill(0, s >>> 2, (s >>> 2) + 2 * a.c);
   const off = p0 * a.c * 4;
   if (a.pair) h.kernels.chsum2(a.dy + off, a.x + off, a.c * 4, n, a.c / 8, s, q);
   else h.kernels.chsum(a.x + off, a.c * 4, n, a.c / 8, a.shift, s, q);
@@ -39,13 +39,13 @@ function blockSums(
   const items = Math.ceil(rows / block);
   const scratch = h.malloc(items * 8 * c + 64);
   try {
-    const out = (scratch + 15) & ~15;
+    const out = ((scratch + 15) & ~15) >>> 0;
     h.parallel(sumsJob, { ...args, block, out }, items);
     const f32 = h.views().f32;
     const s = new Float64Array(c);
     const q = new Float64Array(c);
     for (let item = 0; item < items; item++) {
-      const at = (out >> 2) + item * 2 * c;
+      const at = (out >>> 2) + item * 2 * c;
       for (let i = 0; i < c; i++) {
         s[i] = s[i]! + f32[at + i]!;
         q[i] = q[i]! + f32[at + c + i]!;
@@ -70,12 +70,12 @@ function channelSums(
   const rows = x.shape.reduce((a, b) => a * b, 1) / c;
   const scratch = h.malloc(c * 4 + 64);
   try {
-    const shift = (scratch + 15) & ~15;
+    const shift = ((scratch + 15) & ~15) >>> 0;
     const xPtr = h.ptr(x);
     const f32 = h.views().f32;
-    if (shifted) f32.copyWithin(shift >> 2, xPtr >> 2, (xPtr >> 2) + c);
-    else f32.fill(0, shift >> 2, (shift >> 2) + c);
-    const shiftValues = f32.slice(shift >> 2, (shift >> 2) + c);
+    if (shifted) f32.copyWithin(shift >>> 2, xPtr >>> 2, (xPtr >>> 2) + c);
+    else f32.fill(0, shift >>> 2, (shift >>> 2) + c);
+    const shiftValues = f32.slice(shift >>> 2, (shift >>> 2) + c);
     const { s, q } = blockSums(h, { x: xPtr, dy: 0, pair: 0, c, rows, shift });
     return { rows, shift: shiftValues, s, q };
   } finally {
@@ -137,13 +137,13 @@ export function channelAffine(h: WasmHeap, x: TensorInfo, a: Float32Array, c: Fl
   const out = h.backend.makeOutput([...x.shape], 'float32');
   const scratch = h.malloc(3 * ch * 4 + 64);
   try {
-    const aPtr = (scratch + 15) & ~15;
+    const aPtr = ((scratch + 15) & ~15) >>> 0;
     const bPtr = aPtr + ch * 4;
     const cPtr = bPtr + ch * 4;
     const { f32 } = h.views();
-    f32.set(a, aPtr >> 2);
-    f32.fill(0, bPtr >> 2, (bPtr >> 2) + ch);
-    f32.set(c, cPtr >> 2);
+    f32.set(a, aPtr >>> 2);
+    f32.fill(0, bPtr >>> 2, (bPtr >>> 2) + ch);
+    f32.set(c, cPtr >>> 2);
     const xPtr = h.ptr(x);
     affineRows(h, xPtr, xPtr, h.ptr(out), ch, rows, aPtr);
   } finally {
@@ -171,7 +171,7 @@ export function batchNormBackward(
   const dBeta = new Float32Array(c);
   const scratch = h.malloc(3 * c * 4 + 64);
   try {
-    const aPtr = (scratch + 15) & ~15;
+    const aPtr = ((scratch + 15) & ~15) >>> 0;
     const bPtr = aPtr + c * 4;
     const cPtr = bPtr + c * 4;
     const dyPtr = h.ptr(dy);
@@ -186,9 +186,9 @@ export function batchNormBackward(
       const b = (-a * is * dg) / rows;
       dGamma[i] = dg;
       dBeta[i] = sumDy[i]!;
-      f32[(aPtr >> 2) + i] = a;
-      f32[(bPtr >> 2) + i] = b;
-      f32[(cPtr >> 2) + i] = (-a * sumDy[i]!) / rows - b * mean[i]!;
+      f32[(aPtr >>> 2) + i] = a;
+      f32[(bPtr >>> 2) + i] = b;
+      f32[(cPtr >>> 2) + i] = (-a * sumDy[i]!) / rows - b * mean[i]!;
     }
     affineRows(h, dyPtr, xPtr, outPtr, c, rows, aPtr);
   } finally {

@@ -62,7 +62,7 @@ const igemmoJob = defineJob(
     const g0 = item * a.chunk;
     const n = Math.min(a.chunk, a.groups - g0);
     const i32 = h.views().i32;
-    const O = (a.outs >> 2) + g0 * 4;
+    const O = (a.outs >>> 2) + g0 * 4;
     for (let p = 0; p < a.panels; p++) {
       if (p > 0) for (let k = 0; k < n * 4; k++) i32[O + k] = i32[O + k]! + 32;
       h.kernels.igemmo(a.indir + g0 * a.taps * 16, a.taps, a.kc, a.w + p * a.panelBytes, a.outs + g0 * 16, 0, a.zero, 0, n);
@@ -97,11 +97,11 @@ function pointwiseGemm(
   // scratch: n zeros (no bias), 4 rows of kc floats (the tail of A), 4 rows of n floats (the tail of out)
   const scratch = h.malloc((n + 4 * (kc + n)) * 4 + 64);
   try {
-    const zero = (scratch + 15) & ~15;
+    const zero = ((scratch + 15) & ~15) >>> 0;
     const aRows = zero + n * 4;
     const cRows = aRows + 4 * kc * 4;
     const f32 = h.views().f32;
-    f32.fill(0, zero >> 2, (zero >> 2) + n + 4 * kc);
+    f32.fill(0, zero >>> 2, (zero >>> 2) + n + 4 * kc);
     const b = bias ?? zero;
     const full = Math.floor(M / 4);
     if (full > 0) {
@@ -116,9 +116,10 @@ function pointwiseGemm(
     if (tail === 0) return;
     const v = h.views().f32;
     for (let r = 0; r < tail; r++)
-      v.copyWithin((aRows >> 2) + r * kc, (a + (full * 4 + r) * lda) >> 2, ((a + (full * 4 + r) * lda) >> 2) + kc);
+      v.copyWithin((aRows >>> 2) + r * kc, (a + (full * 4 + r) * lda) >>> 2, ((a + (full * 4 + r) * lda) >>> 2) + kc);
     h.kernels.gemm(aRows, kc * 4, kc, w, cRows, n * 4, b, act, 1, n / 8);
-    for (let r = 0; r < tail; r++) v.copyWithin((out >> 2) + (full * 4 + r) * n, (cRows >> 2) + r * n, (cRows >> 2) + r * n + n);
+    for (let r = 0; r < tail; r++)
+      v.copyWithin((out >>> 2) + (full * 4 + r) * n, (cRows >>> 2) + r * n, (cRows >>> 2) + r * n + n);
   } finally {
     h.free(scratch);
   }
@@ -171,19 +172,19 @@ export function directConv2d(
     const biasPtr = bias ? zero + zeroBytes : zero;
     const rowsPtr = zero + zeroBytes + biasBytes;
     const { f32, i32 } = h.views();
-    f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
+    f32.fill(0, zero >>> 2, (zero + zeroBytes) >>> 2);
     if (bias) {
-      const src = h.ptr(bias) >> 2;
-      f32.copyWithin(biasPtr >> 2, src, src + co);
-      f32.fill(0, (biasPtr >> 2) + co, (biasPtr >> 2) + co8);
+      const src = h.ptr(bias) >>> 2;
+      f32.copyWithin(biasPtr >>> 2, src, src + co);
+      f32.fill(0, (biasPtr >>> 2) + co, (biasPtr >>> 2) + co8);
     }
     const xPtr = h.ptr(x);
     if (merged) {
-      const xp = (rowsPtr + rowsBytes + 15) & ~15;
+      const xp = ((rowsPtr + rowsBytes + 15) & ~15) >>> 0;
       padRows(f32, xPtr, xp, g, wp);
-      mergedIndirection(i32, scratch >> 2, g, xp, wp, zero, 'groups', G * 4);
+      mergedIndirection(i32, scratch >>> 2, g, xp, wp, zero, 'groups', G * 4);
     } else {
-      indirection(i32, scratch >> 2, g, xPtr, ci * 4, zero, 'groups', G * 4);
+      indirection(i32, scratch >>> 2, g, xPtr, ci * 4, zero, 'groups', G * 4);
     }
     const wPtr = h.ptr(packed!);
     const outPtr = h.ptr(out);
@@ -228,11 +229,12 @@ export function directConv2d(
     const { f32: f } = h.views();
     if (direct && fullGroups < G) {
       for (let m = fullGroups * 4; m < M; m++) {
-        const src = (rowsPtr >> 2) + (m - fullGroups * 4) * co8;
-        f.copyWithin((outPtr >> 2) + m * co, src, src + co);
+        const src = (rowsPtr >>> 2) + (m - fullGroups * 4) * co8;
+        f.copyWithin((outPtr >>> 2) + m * co, src, src + co);
       }
     } else if (!direct) {
-      for (let m = 0; m < M; m++) f.copyWithin((outPtr >> 2) + m * co, (rowsPtr >> 2) + m * co8, (rowsPtr >> 2) + m * co8 + co);
+      for (let m = 0; m < M; m++)
+        f.copyWithin((outPtr >>> 2) + m * co, (rowsPtr >>> 2) + m * co8, (rowsPtr >>> 2) + m * co8 + co);
     }
   } finally {
     h.free(scratch);
@@ -295,25 +297,25 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
     const spare = zero + zeroBytes;
     const buf = spare + spareBytes;
     let { f32, i32 } = h.views();
-    f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
+    f32.fill(0, zero >>> 2, (zero + zeroBytes) >>> 2);
     const dyPtr = h.ptr(dy);
     const dxPtr = h.ptr(dx);
     const outBase = direct ? dxPtr : buf;
     const rowBytes = (direct ? ci : ci8) * 4;
     // pixels of a phase with no tap get no gradient
-    if (live.length < phases.length) f32.fill(0, outBase >> 2, (outBase + pixels * rowBytes) >> 2);
+    if (live.length < phases.length) f32.fill(0, outBase >>> 2, (outBase + pixels * rowBytes) >>> 2);
     live.forEach((p, pi) => {
       ({ f32, i32 } = h.views());
       const taps = p.taps.length;
       let m = 0;
-      const I = indir >> 2;
-      const O = outInd >> 2;
+      const I = indir >>> 2;
+      const O = outInd >>> 2;
       for (let n = 0; n < g.batch; n++) {
         for (let y = 0; y < H; y++) {
           if ((((y + g.padTop) % sh) + sh) % sh !== p.ry) continue;
           for (let x = 0; x < W; x++) {
             if ((((x + g.padLeft) % sw) + sw) % sw !== p.rx) continue;
-            const base = I + (m >> 2) * taps * 4 + (m & 3);
+            const base = I + (m >>> 2) * taps * 4 + (m & 3);
             for (let t = 0; t < taps; t++) {
               const tap = p.taps[t]!;
               const i = Math.floor(tap / kw);
@@ -332,7 +334,7 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
       }
       const groups = Math.ceil(m / 4);
       for (; m < groups * 4; m++) {
-        const base = I + (m >> 2) * taps * 4 + (m & 3);
+        const base = I + (m >>> 2) * taps * 4 + (m & 3);
         for (let t = 0; t < taps; t++) i32[base + t * 4] = zero;
         i32[O + m] = spare; // the tail's extra rows land in the spare rows (overwritten, never read)
       }
@@ -355,7 +357,7 @@ export function directBackpropInput(h: WasmHeap, dy: TensorInfo, filter: TensorI
     if (!direct) {
       ({ f32 } = h.views());
       for (let px = 0; px < pixels; px++)
-        f32.copyWithin((dxPtr >> 2) + px * ci, (buf >> 2) + px * ci8, (buf >> 2) + px * ci8 + ci);
+        f32.copyWithin((dxPtr >>> 2) + px * ci, (buf >>> 2) + px * ci8, (buf >>> 2) + px * ci8 + ci);
     }
   } finally {
     h.free(scratch);

@@ -34,23 +34,23 @@ const stripeJob = defineJob(
     const k = h.kernels;
     const acc = a.acc + item * a.accBytes;
     const { f32, i32 } = h.views();
-    f32.fill(0, acc >> 2, (acc + a.accBytes) >> 2);
+    f32.fill(0, acc >>> 2, (acc + a.accBytes) >>> 2);
     const pack = a.pack + thread * a.packBytes;
     const ptrs = a.ptrs + thread * BLOCK * 4;
     if (a.gather) {
       // the packed rows' padding lanes (ci..kq) stay zero: only ci floats are copied into each row
-      f32.fill(0, pack >> 2, (pack + a.packBytes) >> 2);
-      for (let r = 0; r < BLOCK; r++) i32[(ptrs >> 2) + r] = pack + r * a.rowFloats * 4;
+      f32.fill(0, pack >>> 2, (pack + a.packBytes) >>> 2);
+      for (let r = 0; r < BLOCK; r++) i32[(ptrs >>> 2) + r] = pack + r * a.rowFloats * 4;
     }
     const ld = co8 * 4;
-    const I = a.indir >> 2;
+    const I = a.indir >>> 2;
     for (let m0 = item * BLOCK; m0 < a.M; m0 += a.stripes * BLOCK) {
       const count = Math.min(BLOCK, a.M - m0);
       for (let t = 0; t < T; t++) {
         if (a.gather) {
           for (let r = 0; r < count; r++) {
-            const src = i32[I + (m0 + r) * T + t]! >> 2;
-            const dst = (pack >> 2) + r * a.rowFloats;
+            const src = i32[I + (m0 + r) * T + t]! >>> 2;
+            const dst = (pack >>> 2) + r * a.rowFloats;
             if (a.ci >= 16) f32.copyWithin(dst, src, src + a.ci);
             else for (let c = 0; c < a.ci; c++) f32[dst + c] = f32[src + c]!;
           }
@@ -81,9 +81,9 @@ const reduceJob = defineJob(
       const src = a.acc + (t * a.kq + (r - t * a.rowsPerTap)) * a.co8 * 4;
       for (let p = 1; p < a.used; p++) addRows(h, src, src + p * a.accBytes, a.co8 * 4, 1, a.co8, a.ones, a.zeros);
       const f32 = h.views().f32;
-      const dst = (a.out >> 2) + r * a.co;
-      if (a.co >= 16) f32.copyWithin(dst, src >> 2, (src >> 2) + a.co);
-      else for (let q = 0; q < a.co; q++) f32[dst + q] = f32[(src >> 2) + q]!;
+      const dst = (a.out >>> 2) + r * a.co;
+      if (a.co >= 16) f32.copyWithin(dst, src >>> 2, (src >>> 2) + a.co);
+      else for (let q = 0; q < a.co; q++) f32[dst + q] = f32[(src >>> 2) + q]!;
     }
   },
 );
@@ -101,14 +101,14 @@ function accumulate(
   const packBytes = a.gather ? BLOCK * a.rowFloats * 4 + 64 : 0;
   const scratch = h.malloc(stripes * accBytes + h.width * (packBytes + BLOCK * 4) + 8 * a.co8 + 64);
   try {
-    const acc = (scratch + 15) & ~15;
+    const acc = ((scratch + 15) & ~15) >>> 0;
     const pack = acc + stripes * accBytes;
     const ptrs = pack + h.width * packBytes;
     const ones = ptrs + h.width * BLOCK * 4;
     const zeros = ones + 4 * a.co8;
     const f32 = h.views().f32;
-    f32.fill(1, ones >> 2, (ones >> 2) + a.co8);
-    f32.fill(0, zeros >> 2, (zeros >> 2) + a.co8);
+    f32.fill(1, ones >>> 2, (ones >>> 2) + a.co8);
+    f32.fill(0, zeros >>> 2, (zeros >>> 2) + a.co8);
     h.parallel(stripeJob, { ...a, acc, accBytes, pack, packBytes, ptrs, stripes }, stripes);
     const rows = a.T * rowsPerTap;
     h.parallel(
@@ -144,22 +144,22 @@ export function directBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInfo,
   const out = h.backend.makeOutput([kh, kw, ci, co], 'float32');
   try {
     const zero = scratch + indirBytes;
-    const xPad = (zero + zeroBytes + 15) & ~15;
+    const xPad = ((zero + zeroBytes + 15) & ~15) >>> 0;
     const dyPad = xPad + xBytes;
     const { f32, i32 } = h.views();
-    f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
+    f32.fill(0, zero >>> 2, (zero + zeroBytes) >>> 2);
     let xPtr = h.ptr(x);
     if (padX) {
-      const src = xPtr >> 2;
-      const dst = xPad >> 2;
+      const src = xPtr >>> 2;
+      const dst = xPad >>> 2;
       f32.fill(0, dst, dst + inPixels * ci4);
       for (let p = 0; p < inPixels; p++) for (let c = 0; c < ci; c++) f32[dst + p * ci4 + c] = f32[src + p * ci + c]!;
       xPtr = xPad;
     }
     let dyPtr = h.ptr(dy);
     if (padDy) {
-      const src = dyPtr >> 2;
-      const dst = dyPad >> 2;
+      const src = dyPtr >>> 2;
+      const dst = dyPad >>> 2;
       for (let m = 0; m < M; m++) {
         for (let q = 0; q < co; q++) f32[dst + m * co8 + q] = f32[src + m * co + q]!;
         for (let q = co; q < co8; q++) f32[dst + m * co8 + q] = 0;
@@ -167,7 +167,7 @@ export function directBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInfo,
       dyPtr = dyPad;
     }
     // the indirection holds input-row addresses, `zero` in the padding
-    indirection(i32, scratch >> 2, g, xPtr, (gather ? ci : ci4) * 4, zero, 'pixels', M);
+    indirection(i32, scratch >>> 2, g, xPtr, (gather ? ci : ci4) * 4, zero, 'pixels', M);
     // packed rows: ci4 floats + 4 (16 bytes) so that consecutive rows land in different cache sets
     const a = { indir: scratch, T: taps, kq: ci4, ci, co8, M, gather: gather ? 1 : 0, rowFloats: ci4 + 4, dy: dyPtr };
     accumulate(h, a, ci, co, h.ptr(out));
@@ -195,11 +195,11 @@ function backpropFilterMerged(h: WasmHeap, x: TensorInfo, dy: TensorInfo, g: Con
   const out = h.backend.makeOutput([kh, kw, ci, co], 'float32');
   try {
     const zero = scratch + indirBytes;
-    const xp = (zero + zeroBytes + 15) & ~15;
+    const xp = ((zero + zeroBytes + 15) & ~15) >>> 0;
     const { f32, i32 } = h.views();
-    f32.fill(0, zero >> 2, (zero + zeroBytes) >> 2);
+    f32.fill(0, zero >>> 2, (zero + zeroBytes) >>> 2);
     padRows(f32, h.ptr(x), xp, g, wp);
-    mergedIndirection(i32, scratch >> 2, g, xp, wp, zero, 'pixels', M);
+    mergedIndirection(i32, scratch >>> 2, g, xp, wp, zero, 'pixels', M);
     accumulate(
       h,
       { indir: scratch, T: kh, kq: K4, ci: K, co8: co, M, gather: 0, rowFloats: 0, dy: h.ptr(dy) },

@@ -33,7 +33,7 @@ export function indirection(
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++, m++) {
         // groups: [m/4][tap][m%4]; pixels: [m][tap]
-        const base = layout === 'groups' ? at + (m >> 2) * taps * 4 + (m & 3) : at + m * taps;
+        const base = layout === 'groups' ? at + (m >>> 2) * taps * 4 + (m & 3) : at + m * taps;
         const step = layout === 'groups' ? 4 : 1;
         let t = 0;
         for (let i = 0; i < kh; i++) {
@@ -50,7 +50,7 @@ export function indirection(
   }
   if (layout === 'groups') {
     for (; m < rows; m++) {
-      const base = at + (m >> 2) * taps * 4 + (m & 3);
+      const base = at + (m >>> 2) * taps * 4 + (m & 3);
       for (let t = 0; t < taps; t++) i32[base + t * 4] = zero;
     }
   }
@@ -62,9 +62,9 @@ export function indirection(
  */
 export function padRows(f32: Float32Array, xPtr: number, xp: number, g: ConvGeometry, wp: number): void {
   const { batch: n, inHeight: h, inWidth: w, inChannels: ci } = g;
-  const dst0 = xp >> 2;
+  const dst0 = xp >>> 2;
   f32.fill(0, dst0, dst0 + n * h * wp * ci + 4);
-  const src0 = xPtr >> 2;
+  const src0 = xPtr >>> 2;
   for (let r = 0; r < n * h; r++) {
     const src = src0 + r * w * ci;
     f32.copyWithin(dst0 + (r * wp + g.padLeft) * ci, src, src + w * ci);

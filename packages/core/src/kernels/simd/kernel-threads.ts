@@ -120,7 +120,7 @@ export class KernelThreadPool implements KernelThreads {
 const probeJob = defineJob('threads.probe', ['probe', 'spin'], (h, a, item, thread) => {
   let x = 0;
   for (let i = 0; i < a.spin; i++) x = (x * 1103515245 + 12345) | 0;
-  h.views().i32[(a.probe >> 2) + item] = thread + (x === 0.5 ? 1 : 0);
+  h.views().i32[(a.probe >>> 2) + item] = thread + (x === 0.5 ? 1 : 0);
 });
 
 /**
@@ -132,7 +132,7 @@ export function probeKernelThreads(backend: WasmBackendLike, items: number, spin
   const probe = heap.malloc(items * 4);
   try {
     heap.parallel(probeJob, { probe, spin }, items);
-    return Array.from(heap.views().i32.subarray(probe >> 2, (probe >> 2) + items));
+    return Array.from(heap.views().i32.subarray(probe >>> 2, (probe >>> 2) + items));
   } finally {
     heap.free(probe);
   }

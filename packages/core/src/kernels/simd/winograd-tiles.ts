@@ -47,7 +47,7 @@ export function correlationOf(g: ConvGeometry, transposed: boolean): Correlation
 
 /** Start addresses of consecutive 64-byte-aligned regions of `sizes` bytes from `base`, and the bytes they span. */
 export function regions(base: number, sizes: number[]): { at: number[]; bytes: number } {
-  let at = (base + 63) & ~63;
+  let at = ((base + 63) & ~63) >>> 0;
   const start = at;
   const out = sizes.map((size) => {
     const here = at;
@@ -133,13 +133,13 @@ function padInput(f32: Float32Array, srcPtr: number, k: Correlation, t: Tiling, 
   const rowFloats = t.wp * c;
   for (let n = 0; n < count; n++) {
     for (let py = 0; py < t.hp; py++) {
-      const row = (xp >> 2) + (n * t.hp + py) * rowFloats;
+      const row = (xp >>> 2) + (n * t.hp + py) * rowFloats;
       const y = py - k.pt;
       if (y < 0 || y >= k.h || x1 <= x0) {
         f32.fill(0, row, row + rowFloats);
         continue;
       }
-      const src = (srcPtr >> 2) + (((n0 + n) * k.h + y) * k.w + x0) * c;
+      const src = (srcPtr >>> 2) + (((n0 + n) * k.h + y) * k.w + x0) * c;
       f32.fill(0, row, row + left);
       f32.copyWithin(row + left, src, src + (x1 - x0) * c);
       f32.fill(0, row + right, row + rowFloats);

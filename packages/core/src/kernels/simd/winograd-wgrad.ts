@@ -45,10 +45,10 @@ function gradientExtent(k: Correlation, t: Tiling): { dyW: number; dyH: number; 
 const padGradientJob = defineJob('winograd.padGradient', [...CORRELATION, 'src', 'n0', 'dst'], (h, a, item) => {
   const { dyW, dyH } = gradientExtent(a, tiling(a));
   const f32 = h.views().f32;
-  const d = (a.dst >> 2) + item * dyH * dyW * a.n;
+  const d = (a.dst >>> 2) + item * dyH * dyW * a.n;
   f32.fill(0, d, d + dyH * dyW * a.n);
   for (let y = 0; y < a.oh; y++) {
-    const from = (a.src >> 2) + ((a.n0 + item) * a.oh + y) * a.ow * a.n;
+    const from = (a.src >>> 2) + ((a.n0 + item) * a.oh + y) * a.ow * a.n;
     f32.copyWithin(d + y * dyW * a.n, from, from + a.ow * a.n);
   }
 });
@@ -139,7 +139,7 @@ const stripeJob = defineJob(
     const s = blockScratch(a.block + thread * a.stride, a, a.blockTiles);
     const ptrs = a.ptrs + thread * a.blockTiles * 4;
     const i32 = h.views().i32;
-    for (let r = 0; r < a.blockTiles; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(a);
+    for (let r = 0; r < a.blockTiles; r++) i32[(ptrs >>> 2) + r] = s.v + r * ldvOf(a);
     const acc = a.acc + item * PLANES * a.sPlane;
     const t = tiling(a);
     for (let b = item; b * a.blockTiles < a.tiles; b += a.stripes) {
@@ -217,8 +217,8 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
     ];
     const zeros = ones + 4 * co;
     h.views()
-      .f32.fill(1, ones >> 2, (ones >> 2) + co)
-      .fill(0, zeros >> 2, (zeros >> 2) + co);
+      .f32.fill(1, ones >>> 2, (ones >>> 2) + co)
+      .fill(0, zeros >>> 2, (zeros >>> 2) + co);
     const kf = { batch: k.batch, h: k.h, w: k.w, c: ci, oh: k.oh, ow: k.ow, n: co, pt: k.pt, pl: k.pl };
     const xPtr = h.ptr(x);
     const dyPtr = h.ptr(dy);
@@ -243,7 +243,7 @@ export function winogradBackpropFilter(h: WasmHeap, x: TensorInfo, dy: TensorInf
       if (single) {
         const s = blockScratch(block, k, tilesPerBlock);
         const i32 = h.views().i32;
-        for (let r = 0; r < tilesPerBlock; r++) i32[(ptrs >> 2) + r] = s.v + r * ldvOf(k);
+        for (let r = 0; r < tilesPerBlock; r++) i32[(ptrs >>> 2) + r] = s.v + r * ldvOf(k);
         h.parallel(transformJob, args, Math.ceil(tiles / TRANSFORM_TILES));
         h.parallel(chunkJob, { ...args, acc, sPlane }, Math.ceil(ci / S_CHUNK));
       } else {

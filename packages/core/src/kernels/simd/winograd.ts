@@ -106,7 +106,7 @@ function transformedFilter(h: WasmHeap, filter: TensorInfo, ci: number, co: numb
         co,
         planeBytes,
         transposed: transposed ? 1 : 0,
-        tmp: (tmp + 15) & ~15,
+        tmp: ((tmp + 15) & ~15) >>> 0,
       };
       h.parallel(filterJob, args, ci / FILTER_CHANNELS);
     } finally {
@@ -189,8 +189,8 @@ function correlateBlock(
       const rows = Math.min(TILE, k.oh - TILE * ty);
       const cols = Math.min(TILE, k.ow - TILE * (tx + j));
       for (let r = 0; r < rows; r++) {
-        const from = (s.stage >> 2) + r * TILE * k.n;
-        f32.copyWithin((dst + j * TILE * pix + r * outRow) >> 2, from, from + cols * k.n);
+        const from = (s.stage >>> 2) + r * TILE * k.n;
+        f32.copyWithin((dst + j * TILE * pix + r * outRow) >>> 2, from, from + cols * k.n);
       }
     }
   });
@@ -230,7 +230,7 @@ function correlate(
   const scratch = h.malloc(regions(0, sizes).bytes + 64);
   try {
     const [xp, blocks, zero] = regions(scratch, sizes).at as [number, number, number];
-    h.views().f32.fill(0, zero >> 2, (zero >> 2) + k.n);
+    h.views().f32.fill(0, zero >>> 2, (zero >>> 2) + k.n);
     const kf = { batch: k.batch, h: k.h, w: k.w, c: k.c, oh: k.oh, ow: k.ow, n: k.n, pt: k.pt, pl: k.pl };
     for (let n0 = 0; n0 < k.batch; n0 += group) {
       const count = Math.min(group, k.batch - n0);
