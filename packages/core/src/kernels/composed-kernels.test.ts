@@ -144,6 +144,7 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       'FasttsBatchNormStats',
       'FasttsBatchNormApply',
       'FasttsBatchNormGrad',
+      'FasttsReluGrad',
     ]);
   });
   afterAll(() => unregisterComposedKernels('wasm'));
@@ -203,6 +204,32 @@ describe('composed gradient kernels on wasm match the cpu reference kernels', ()
       await compare('Sum', { x: random(shape) }, { axis, keepDims });
     });
   }
+
+  for (const shape of [
+    [2, 5, 7, 3],
+    [3, 150, 151, 1],
+  ])
+    it(`ReLU's gradient on [${shape.join(', ')}] is one kernel and matches tfjs' composition on cpu`, async () => {
+      const x = random(shape);
+      x.values = x.values.map((v, i) => (i % 5 === 0 ? 0 : v)); // exact zeros get no gradient, as step(0) = 0
+      const dy = random(shape);
+      const grad = async (backend: string): Promise<Float32Array> => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const xs = tf.tensor(x.values, shape);
+          const g = tf.grad((v: tf.Tensor) => tf.relu(v))(xs, tf.tensor(dy.values, shape));
+          return g.dataSync() as Float32Array;
+        });
+      };
+      const ref = await grad('cpu');
+      await tf.setBackend('wasm');
+      const profile = await tf.profile(() => tf.grad((v: tf.Tensor) => tf.relu(v))(tf.tensor(x.values, shape)));
+      expect(profile.kernels.map((k) => k.name)).toContain('FasttsReluGrad');
+      expect(profile.kernels.map((k) => k.name)).not.toContain('Step');
+      // tfjs' mul(dy, 0) gives -0 where dy < 0; the kernel gives +0 (the same number to every consumer)
+      const plusZero = (a: Float32Array): number[] => Array.from(a, (v) => v + 0);
+      expect(plusZero(await grad('wasm'))).toEqual(plusZero(ref));
+    });
 
   it('Identity (tf.clone, every tensor saved for a gradient) shares the data instead of copying it', () => {
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);

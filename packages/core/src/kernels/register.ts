@@ -10,6 +10,7 @@ import { KernelCompositionError } from './errors.js';
 import { clearFilterCache, isHostBackend } from './filter-cache.js';
 import { maxPoolGradKernel } from './maxpool-grad.js';
 import { sharedIdentityKernel } from './shared-identity.js';
+import { simdReluGradKernel } from './relu-grad.js';
 import { relaxedSimdSupported, simdSupported } from './simd/conv-kernels.js';
 import {
   simdBatchNormApplyKernel,
@@ -188,8 +189,8 @@ function registerSimd(backendName: string, mine: Set<string>, report: RegisterKe
     mine.add(key);
     report.simd.push(name);
   }
-  // BatchNorm's statistics and backward pass (new kernel names: batchNormTrain uses them where registered)
-  for (const build of [simdBatchNormStatsKernel, simdBatchNormApplyKernel, simdBatchNormGradKernel]) {
+  // BatchNorm's statistics and backward pass, ReLU's gradient (new kernel names, used where registered)
+  for (const build of [simdBatchNormStatsKernel, simdBatchNormApplyKernel, simdBatchNormGradKernel, simdReluGradKernel]) {
     const config = build(backendName);
     const key = `simd:${config.kernelName}`;
     if (!mine.has(key)) {

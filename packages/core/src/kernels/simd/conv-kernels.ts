@@ -11,7 +11,7 @@
  * else multiply + add; measured on this project's x86 machines, the FMA tile runs ~1.6× XNNPACK's convolution.
  */
 import { buildModule, I32, op, V128, type FunctionSpec } from './wasm-emitter.js';
-import { maxPoolGradKernel } from './pool-kernels.js';
+import { maxPoolGradKernel, reluGradKernel } from './pool-kernels.js';
 import { winogradKernels } from './winograd-transforms.js';
 
 /** One multiply-accumulate into v128 local `acc`: acc = a·b + acc. */
@@ -447,6 +447,8 @@ export interface ConvKernels {
   w4dw(s: number, sPlaneBytes: number, out: number, outPlaneBytes: number, count: number, tmp: number): void;
   /** Max pool gradient of one output pixel (see pool-kernels.ts). */
   mpgrad(x: number, dx: number, dy: number, rowBytes: number, colBytes: number, rows: number, cols: number, chunks: number): void;
+  /** ReLU's gradient over n4 groups of 4 floats (see pool-kernels.ts). */
+  relugrad(dy: number, x: number, out: number, n4: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */
   fma: boolean;
 }
@@ -465,6 +467,7 @@ export function convKernelsModule(fma: boolean, sharedMemory: boolean): Uint8Arr
       affine(fma),
       ...winogradKernels(fma),
       maxPoolGradKernel(),
+      reluGradKernel(),
     ],
     sharedMemory,
   );
@@ -514,6 +517,7 @@ export function instantiateConvKernels(memory: { buffer: ArrayBuffer | SharedArr
     w4filtT: exp.w4filtT,
     w4dw: exp.w4dw,
     mpgrad: exp.mpgrad,
+    relugrad: exp.relugrad,
     fma,
   };
 }

@@ -1,5 +1,8 @@
 /**
- * The max pool's gradient as a WebAssembly SIMD micro-kernel: for one output pixel, four channels at a time, the
+ * Gradients of the parameter-free layers as WebAssembly SIMD micro-kernels: ReLU's (dy where x > 0) and the max
+ * pool's.
+ *
+ * The max pool's: for one output pixel, four channels at a time, the
  * window's first maximum (strict `>` in row-major window order, the tfjs reference's tie rule) is found with
  * `f32x4.gt` and `v128.bitselect` (value and byte offset side by side), then that pixel's dy is added at the
  * maximum's position in dx.
@@ -13,6 +16,7 @@ const i32x4ExtractLane = (lane: number): number[] => [0xfd, 27, lane];
 const f32Load = (offset: number): number[] => [0x2a, 2, offset];
 const f32Store = (offset: number): number[] => [0x38, 2, offset];
 const f32Add = [0x92];
+const v128And = [0xfd, 78];
 
 /**
  * mpgrad(x, dx, dy, rowBytes, colBytes, rows, cols, chunks): the window of one output pixel starts at byte `x`
@@ -59,4 +63,25 @@ export function maxPoolGradKernel(): FunctionSpec {
     ],
     body: b,
   };
+}
+
+/** relugrad(dy, x, out, n4): out = dy where x > 0, else 0, over n4 groups of 4 floats (one pass, no temporaries). */
+export function reluGradKernel(): FunctionSpec {
+  const [DY, X, OUT, N] = [0, 1, 2, 3];
+  const b: number[] = [];
+  b.push(...op.block, ...op.get(N), ...[0x45], ...op.brIf(0), ...op.loop);
+  b.push(
+    ...op.get(OUT),
+    ...op.get(DY),
+    ...op.vload(),
+    ...op.get(X),
+    ...op.vload(),
+    ...op.vzero,
+    ...f32x4Gt,
+    ...v128And,
+    ...op.vstore(),
+  );
+  for (const p of [DY, X, OUT]) b.push(...op.get(p), ...op.i32(16), ...op.add, ...op.set(p));
+  b.push(...op.get(N), ...op.i32(1), ...op.sub, ...op.tee(N), ...op.brIf(0), ...op.end, ...op.end);
+  return { name: 'relugrad', params: 4, locals: [], body: b };
 }
