@@ -53,20 +53,31 @@ export interface Engine {
 
 /** PyTorch through shared/bench/torch_cpu_baseline.py: a fresh process per repetition. */
 export class TorchEngine implements Engine {
-  readonly name = 'torch';
   readonly phases = PHASES;
   description = 'PyTorch (shared/bench/torch_cpu_baseline.py)';
 
+  /**
+   * @param name the JSON key: `torch` (the reference the ratios use), or e.g. `torchKeptMemory` for a variant
+   * @param env extra environment of the Python process (e.g. torch-baseline.ts' `TORCH_KEPT_MEMORY_ENV`)
+   */
   constructor(
     private readonly python: string,
     private readonly w: Workload,
+    readonly name = 'torch',
+    private readonly env?: Record<string, string>,
   ) {}
 
   async start(): Promise<void> {}
 
   async run(_phases: readonly Phase[] = PHASES): Promise<Repetition> {
-    const t = await runTorchBaseline(this.python, this.w.arch, this.w.bs, this.w.steps);
-    this.description = `PyTorch ${t.version}, ${t.threads} threads (${this.python} shared/bench/torch_cpu_baseline.py)`;
+    const env = this.env ? { ...process.env, ...this.env } : undefined;
+    const t = await runTorchBaseline(this.python, this.w.arch, this.w.bs, this.w.steps, env);
+    const envText = this.env
+      ? `${Object.entries(this.env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')} `
+      : '';
+    this.description = `PyTorch ${t.version}, ${t.threads} threads (${envText}${this.python} shared/bench/torch_cpu_baseline.py)`;
     return {
       imgPerSec: { trainUnfrozen: t.trainUnfrozen, trainFrozen: t.trainFrozen, inference: t.inference },
       load: loadavg()[0]!,

@@ -2,7 +2,8 @@
  * `npm run bench`: fastts on the CPU against PyTorch on the same machine, in the same job.
  *
  *   npm run bench -- [--arch resnet34] [--bs 16] [--size 224] [--steps 5] [--reps 5] [--workers R]
- *                    [--threads-per-worker T] [--micro-batch M] [--skip-torch] [--skip-pipeline] [--cpu-time]
+ *                    [--threads-per-worker T] [--micro-batch M] [--skip-torch] [--skip-pipeline] [--skip-onnx]
+ *                    [--cpu-time] [--torch-kept-memory]
  *   npm run bench -- --scaling [--threads-max N] [--bs B] [--steps 3] [--reps 3]
  *
  * Measures resnet34 (body + linear head, 2 classes, as shared/bench/torch_cpu_baseline.py) at 224 px, batch 16:
@@ -15,6 +16,11 @@
  * - the last line is one JSON object with every repetition, the medians and the ratios.
  * fastts trains data-parallel on worker threads (replicas x threads per replica: planWorkers' choice for the cores,
  * one single-threaded replica per core on small machines); the main thread only posts batches.
+ * After them, ONNX Runtime (bench/onnx-engine.ts): onnxruntime-node on the torchvision graph against fastts' inference
+ * path on Node (its ONNX export run by onnxruntime-node), `--skip-onnx` to leave it out.
+ * `--torch-kept-memory` adds a second PyTorch engine, interleaved with the others, whose glibc malloc keeps freed
+ * memory (torch-baseline.ts' TORCH_KEPT_MEMORY_ENV): on a VM with slow page faults, default PyTorch spends a large
+ * and variable share of its time faulting in fresh pages; the ratios stay against default PyTorch.
  * `--cpu-time` adds CPU seconds per image of both (PyTorch through bench/torch_cpu_time.py), a load-independent
  * estimate. `--scaling` measures fastts alone with 1, 2, … N threads instead (see scaling.ts).
  */
@@ -36,7 +42,14 @@ import {
 } from './engines.js';
 import { runScaling } from './scaling.js';
 import { fmtSpread, jsonSpread, round, spread, table } from './stats.js';
-import { findTorchPython, runTorchCpuTime, TORCH_INSTALL_HINT, type TorchCpuTime } from './torch-baseline.js';
+import { formatOnnxEngines, measureOnnxEngines, type OnnxEngineResult } from './onnx-engine.js';
+import {
+  findTorchPython,
+  runTorchCpuTime,
+  TORCH_INSTALL_HINT,
+  TORCH_KEPT_MEMORY_ENV,
+  type TorchCpuTime,
+} from './torch-baseline.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -92,8 +105,14 @@ else if (size !== 224)
 
 const backend = await setupBackend({ log });
 const fastts = new FasttsEngine(w, { workers, threadsPerWorker, microBatch });
-// A third engine (onnxruntime-node on the torchvision graph) goes into this list; ratios are taken against PyTorch.
-const engines: Engine[] = [...(torchPython ? [new TorchEngine(torchPython, w)] : []), fastts];
+// Ratios are taken against default PyTorch; ONNX Runtime runs after these (inference only, in this process).
+const engines: Engine[] = [
+  ...(torchPython ? [new TorchEngine(torchPython, w)] : []),
+  ...(torchPython && flag('torch-kept-memory')
+    ? [new TorchEngine(torchPython, w, 'torchKeptMemory', TORCH_KEPT_MEMORY_ENV)]
+    : []),
+  fastts,
+];
 for (const e of engines) await e.start();
 
 const results = new Map<string, Repetition[]>(engines.map((e) => [e.name, []]));
@@ -118,7 +137,26 @@ log(
 for (const e of engines) await e.stop();
 const peakRssMb = process.resourceUsage().maxRSS / 1024;
 
-// ---- optional CPU time, input pipeline -------------------------------------------------------------------------
+// ---- ONNX Runtime, optional CPU time, input pipeline -----------------------------------------------------------
+let onnx: OnnxEngineResult | null = null;
+if (flag('skip-onnx')) log('ONNX Runtime: skipped (--skip-onnx)');
+else {
+  try {
+    onnx = await measureOnnxEngines({
+      arch,
+      bs: w.bs,
+      size,
+      steps: int('onnx-steps', 3),
+      reps: int('onnx-reps', 7),
+      threads: cpus().length,
+      ...(torchPython ? { python: torchPython } : {}),
+      log,
+    });
+  } catch (e) {
+    log(`ONNX Runtime: could not run (${(e as Error).message})`);
+  }
+}
+
 let torchCpu: TorchCpuTime | undefined;
 if (torchPython && flag('cpu-time')) {
   log('PyTorch CPU time per image (bench/torch_cpu_time.py, OMP_WAIT_POLICY=PASSIVE) ...');
@@ -163,6 +201,25 @@ log(
   ),
 );
 log(`(ratio = fastts median / PyTorch median, ${reps} interleaved repetitions of ${w.steps} steps each)`);
+const kept = results.has('torchKeptMemory');
+const keptRatio = (phase: Phase): number | null => {
+  const mine = spreads('fastts', phase);
+  const theirs = spreads('torchKeptMemory', phase);
+  return mine && theirs ? round(mine.median / theirs.median) : null;
+};
+if (kept) {
+  log('');
+  log(
+    table(
+      ['img/s, median (min-max)', 'PyTorch, glibc keeps memory', 'fastts / it'],
+      PHASES.map((p) => [PHASE_LABELS[p], fmtSpread(spreads('torchKeptMemory', p)), keptRatio(p)?.toFixed(3) ?? 'n/a']),
+    ),
+  );
+}
+if (onnx) {
+  log('');
+  for (const line of formatOnnxEngines(onnx)) log(line);
+}
 if (torchCpu) {
   log('');
   log(
@@ -213,6 +270,18 @@ console.log(
     train_unfrozen_ratio: ratio('trainUnfrozen'),
     train_frozen_ratio: ratio('trainFrozen'),
     inference_ratio: ratio('inference'),
+    onnx_inference_ratio: onnx?.ratio ?? null,
+    onnx_pipeline_ratio: onnx?.pipelineRatio ?? null,
+    ...(kept
+      ? {
+          kept_memory_ratios: {
+            train_unfrozen: keptRatio('trainUnfrozen'),
+            train_frozen: keptRatio('trainFrozen'),
+            inference: keptRatio('inference'),
+          },
+        }
+      : {}),
+    onnx,
     torch_cpu_s_per_img: torchCpu ?? null,
     input_pipeline_img_s: pipeline,
     peak_rss_mb: +peakRssMb.toFixed(0),

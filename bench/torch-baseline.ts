@@ -46,7 +46,13 @@ export function findTorchPython(): string | null {
 }
 
 /** Runs the baseline; resolves with its figures, or rejects with the reason it could not run. */
-export function runTorchBaseline(python: string, arch: string, bs: number, steps: number): Promise<TorchResult> {
+export function runTorchBaseline(
+  python: string,
+  arch: string,
+  bs: number,
+  steps: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<TorchResult> {
   const script = torchScript();
   if (!existsSync(script)) {
     return Promise.reject(
@@ -54,7 +60,7 @@ export function runTorchBaseline(python: string, arch: string, bs: number, steps
     );
   }
   const t0 = performance.now();
-  return runPython(python, [script, arch, String(bs), String(steps)]).then(({ code, out, err }) => {
+  return runPython(python, [script, arch, String(bs), String(steps)], env).then(({ code, out, err }) => {
     const m = /train_unfrozen_img_per_s=([\d.]+) train_frozen_img_per_s=([\d.]+) infer_img_per_s=([\d.]+)/.exec(out);
     const head = /torch (\S+) threads=(\d+)/.exec(out);
     if (code !== 0 || !m) {
@@ -71,6 +77,14 @@ export function runTorchBaseline(python: string, arch: string, bs: number, steps
     };
   });
 }
+
+/**
+ * glibc malloc settings under which PyTorch keeps the memory it frees instead of returning it to the system
+ * (`--torch-kept-memory`): by default, glibc serves blocks over its mmap threshold (at most 32 MB; ResNet-34's
+ * 224 px activations at batch 16 are 51 MB) with fresh mmaps, so every step touches new pages, and on a VM whose
+ * page faults are slow (this one: ~7-20 µs per 4 KB page) that is a large and variable part of PyTorch's time.
+ */
+export const TORCH_KEPT_MEMORY_ENV = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '4294967296' };
 
 /** Runs a Python script to its end, collecting stdout and stderr. */
 function runPython(
