@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--arch resnet34] [--bs 16] [--size 224] [--steps 5] [--reps 5] [--workers R]
  *                    [--threads-per-worker T] [--micro-batch M] [--skip-torch] [--skip-pipeline] [--skip-onnx]
- *                    [--cpu-time] [--torch-kept-memory]
+ *                    [--cpu-time] [--skip-torch-kept-memory]
  *   npm run bench -- --scaling [--threads-max N] [--bs B] [--steps 3] [--reps 3]
  *
  * Measures resnet34 (body + linear head, 2 classes, as shared/bench/torch_cpu_baseline.py) at 224 px, batch 16:
@@ -18,9 +18,10 @@
  * one single-threaded replica per core on small machines); the main thread only posts batches.
  * After them, ONNX Runtime (bench/onnx-engine.ts): onnxruntime-node on the torchvision graph against fastts' inference
  * path on Node (its ONNX export run by onnxruntime-node), `--skip-onnx` to leave it out.
- * `--torch-kept-memory` adds a second PyTorch engine, interleaved with the others, whose glibc malloc keeps freed
- * memory (torch-baseline.ts' TORCH_KEPT_MEMORY_ENV): on a VM with slow page faults, default PyTorch spends a large
- * and variable share of its time faulting in fresh pages; the ratios stay against default PyTorch.
+ * A second PyTorch engine, interleaved with the others, runs the same script with glibc malloc keeping freed memory
+ * (torch-baseline.ts' TORCH_KEPT_MEMORY_ENV; `--skip-torch-kept-memory` leaves it out): on a VM with slow page faults,
+ * default PyTorch spends a large and variable share of its time faulting in fresh pages, so both are shown; the
+ * headline ratios stay against default PyTorch (the script as it is), `kept_memory_ratios` against the other.
  * `--cpu-time` adds CPU seconds per image of both (PyTorch through bench/torch_cpu_time.py), a load-independent
  * estimate. `--scaling` measures fastts alone with 1, 2, … N threads instead (see scaling.ts).
  */
@@ -108,7 +109,7 @@ const fastts = new FasttsEngine(w, { workers, threadsPerWorker, microBatch });
 // Ratios are taken against default PyTorch; ONNX Runtime runs after these (inference only, in this process).
 const engines: Engine[] = [
   ...(torchPython ? [new TorchEngine(torchPython, w)] : []),
-  ...(torchPython && flag('torch-kept-memory')
+  ...(torchPython && !flag('skip-torch-kept-memory')
     ? [new TorchEngine(torchPython, w, 'torchKeptMemory', TORCH_KEPT_MEMORY_ENV)]
     : []),
   fastts,
