@@ -3,7 +3,7 @@
  *
  *   npm run bench -- [--arch resnet34] [--bs 16] [--size 224] [--steps 5] [--reps 5] [--workers R]
  *                    [--threads-per-worker T] [--micro-batch M] [--skip-torch] [--skip-pipeline] [--skip-onnx]
- *                    [--cpu-time] [--skip-torch-kept-memory]
+ *                    [--onnx-steps 3] [--onnx-reps 7] [--cpu-time] [--skip-torch-kept-memory]
  *   npm run bench -- --scaling [--threads-max N] [--bs B] [--steps 3] [--reps 3]
  *
  * Measures resnet34 (body + linear head, 2 classes, as shared/bench/torch_cpu_baseline.py) at 224 px, batch 16:
@@ -184,9 +184,10 @@ else {
 // ---- summary ----------------------------------------------------------------------------------------------------
 const spreads = (name: string, phase: Phase, of: 'imgPerSec' | 'cpuSecPerImg' = 'imgPerSec') =>
   spread((results.get(name) ?? []).map((r) => r[of]?.[phase]).filter((v): v is number => v !== undefined));
-const ratio = (phase: Phase): number | null => {
+/** fastts' median over `reference`'s median (default PyTorch unless named). */
+const ratio = (phase: Phase, reference = 'torch'): number | null => {
   const mine = spreads('fastts', phase);
-  const theirs = spreads('torch', phase);
+  const theirs = spreads(reference, phase);
   return mine && theirs ? round(mine.median / theirs.median) : null;
 };
 log('');
@@ -203,17 +204,16 @@ log(
 );
 log(`(ratio = fastts median / PyTorch median, ${reps} interleaved repetitions of ${w.steps} steps each)`);
 const kept = results.has('torchKeptMemory');
-const keptRatio = (phase: Phase): number | null => {
-  const mine = spreads('fastts', phase);
-  const theirs = spreads('torchKeptMemory', phase);
-  return mine && theirs ? round(mine.median / theirs.median) : null;
-};
 if (kept) {
   log('');
   log(
     table(
       ['img/s, median (min-max)', 'PyTorch, glibc keeps memory', 'fastts / it'],
-      PHASES.map((p) => [PHASE_LABELS[p], fmtSpread(spreads('torchKeptMemory', p)), keptRatio(p)?.toFixed(3) ?? 'n/a']),
+      PHASES.map((p) => [
+        PHASE_LABELS[p],
+        fmtSpread(spreads('torchKeptMemory', p)),
+        ratio(p, 'torchKeptMemory')?.toFixed(3) ?? 'n/a',
+      ]),
     ),
   );
 }
@@ -276,9 +276,9 @@ console.log(
     ...(kept
       ? {
           kept_memory_ratios: {
-            train_unfrozen: keptRatio('trainUnfrozen'),
-            train_frozen: keptRatio('trainFrozen'),
-            inference: keptRatio('inference'),
+            train_unfrozen: ratio('trainUnfrozen', 'torchKeptMemory'),
+            train_frozen: ratio('trainFrozen', 'torchKeptMemory'),
+            inference: ratio('inference', 'torchKeptMemory'),
           },
         }
       : {}),

@@ -80,7 +80,7 @@ export function runTorchBaseline(
 
 /**
  * glibc malloc settings under which PyTorch keeps the memory it frees instead of returning it to the system
- * (`--torch-kept-memory`): by default, glibc serves blocks over its mmap threshold (at most 32 MB; ResNet-34's
+ * (bench/run.ts' second PyTorch engine): by default, glibc serves blocks over its mmap threshold (at most 32 MB; ResNet-34's
  * 224 px activations at batch 16 are 51 MB) with fresh mmaps, so every step touches new pages, and on a VM whose
  * page faults are slow (this one: ~7-20 µs per 4 KB page) that is a large and variable part of PyTorch's time.
  */

@@ -11,7 +11,7 @@
  * else multiply + add; measured on this project's x86 machines, the FMA tile runs ~1.6× XNNPACK's convolution.
  */
 import { buildModule, I32, op, V128, type FunctionSpec } from './wasm-emitter.js';
-import { maxPoolGradKernel, reluGradKernel } from './pool-kernels.js';
+import { maxPoolGradKernel, reluGradKernel } from './layer-grad-kernels.js';
 import { winogradKernels } from './winograd-transforms.js';
 
 /** One multiply-accumulate into v128 local `acc`: acc = a·b + acc. */
@@ -445,9 +445,9 @@ export interface ConvKernels {
   w4filtT(src: number, tapBytes: number, cStride: number, count: number, dst: number, planeBytes: number, tmp: number): void;
   /** F(4×4, 3×3) weight gradient dW = Gᵀ S G of `count` 4-channel-pair vectors. */
   w4dw(s: number, sPlaneBytes: number, out: number, outPlaneBytes: number, count: number, tmp: number): void;
-  /** Max pool gradient of one output pixel (see pool-kernels.ts). */
+  /** Max pool gradient of one output pixel (see layer-grad-kernels.ts). */
   mpgrad(x: number, dx: number, dy: number, rowBytes: number, colBytes: number, rows: number, cols: number, chunks: number): void;
-  /** ReLU's gradient over n4 groups of 4 floats (see pool-kernels.ts). */
+  /** ReLU's gradient over n4 groups of 4 floats (see layer-grad-kernels.ts). */
   relugrad(dy: number, x: number, out: number, n4: number): void;
   /** Whether the fused multiply-add (relaxed SIMD) variant is running. */
   fma: boolean;

@@ -53,6 +53,7 @@ export const op = {
   mul: [0x6c],
   gtS: [0x4a],
   eq: [0x46],
+  eqz: [0x45],
   /** if (i32 on the stack) without a result; close with `end`. */
   if: [0x04, 0x40],
   /** f32.const */

@@ -69,7 +69,7 @@ export function maxPoolGradKernel(): FunctionSpec {
 export function reluGradKernel(): FunctionSpec {
   const [DY, X, OUT, N] = [0, 1, 2, 3];
   const b: number[] = [];
-  b.push(...op.block, ...op.get(N), ...[0x45], ...op.brIf(0), ...op.loop);
+  b.push(...op.block, ...op.get(N), ...op.eqz, ...op.brIf(0), ...op.loop);
   b.push(
     ...op.get(OUT),
     ...op.get(DY),
