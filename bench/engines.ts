@@ -130,8 +130,9 @@ export class FasttsEngine implements Engine {
     );
     this.batch = { x: (await x.data()) as Float32Array, shape: [bs, size, size, 3], y: (await y.data()) as Int32Array };
     tf.dispose([x, y]);
+    const native = (await this.trainer.stats())[0]?.nativeConvolutions;
     this.description =
-      `${this.layout.workers} data-parallel replica${this.layout.workers === 1 ? '' : 's'} x ${this.layout.threadsPerWorker} thread${this.layout.threadsPerWorker === 1 ? '' : 's'} (wasm + SIMD), ` +
+      `${this.layout.workers} data-parallel replica${this.layout.workers === 1 ? '' : 's'} x ${this.layout.threadsPerWorker} thread${this.layout.threadsPerWorker === 1 ? '' : 's'} (wasm + SIMD${native ? `, native convolutions: ${native}` : ''}), ` +
       `micro-batch ${this.layout.microBatch}; workers ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
   }
 

@@ -5,14 +5,16 @@
  *
  *   npx tsx packages/node-gpu/bench/conv-layers.ts [--bs 8] [--reps 7] [--layers resnet34|resnet50|all] [--ab winograd]
  *
- * `--ab NAME` compares the setting NAME off (A) and on (B): see `SETTINGS` below. Without it, one column.
+ * `--ab NAME` compares the setting NAME off (A) and on (B): see `SETTINGS` below (`native`: ONNX Runtime's kernels
+ * for the convolutions they take, native-convolutions.ts). Without it, one column (native convolutions off).
  * Times are process CPU time (user + system) of each call, not wall time: on a shared machine, time slices given
  * to other processes do not count (the process runs one thread of work).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerMissingKernels, setWinogradConvolutions } from '@fastts/core/kernels';
+import { registerMissingKernels, setNativeConvolutions, setWinogradConvolutions } from '@fastts/core/kernels';
 import { enableRelaxedSimd, registerWasmBackend } from '../src/backend/wasm.js';
+import { enableNativeConvolutions } from '../src/onnx/native-convolutions.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,6 +28,7 @@ const ab = arg('ab', '');
 /** Engine settings that can be A/B compared: off, on. */
 const SETTINGS: Record<string, (on: boolean) => void> = {
   winograd: (on) => setWinogradConvolutions(on),
+  native: (on) => setNativeConvolutions(on ? native : null),
 };
 
 interface Layer {
@@ -37,11 +40,14 @@ interface Layer {
   s: number;
 }
 const RESNET34: Layer[] = [
+  { name: '7x7/2 224->112 3->64', hw: 224, ci: 3, co: 64, k: 7, s: 2 },
   { name: '3x3 56x56x64', hw: 56, ci: 64, co: 64, k: 3, s: 1 },
   { name: '3x3 28x28x128', hw: 28, ci: 128, co: 128, k: 3, s: 1 },
   { name: '3x3 14x14x256', hw: 14, ci: 256, co: 256, k: 3, s: 1 },
   { name: '3x3 7x7x512', hw: 7, ci: 512, co: 512, k: 3, s: 1 },
   { name: '3x3/2 56->28 64->128', hw: 56, ci: 64, co: 128, k: 3, s: 2 },
+  { name: '3x3/2 14->7 256->512', hw: 14, ci: 256, co: 512, k: 3, s: 2 },
+  { name: '1x1/2 56->28 64->128', hw: 56, ci: 64, co: 128, k: 1, s: 2 },
 ];
 const RESNET50: Layer[] = [
   { name: '1x1 56x56 64->256', hw: 56, ci: 64, co: 256, k: 1, s: 1 },
@@ -59,6 +65,8 @@ registerWasmBackend(1);
 await tf.setBackend('wasm');
 enableRelaxedSimd();
 registerMissingKernels('wasm');
+const native = await enableNativeConvolutions(1);
+setNativeConvolutions(null);
 
 function timeMin(f: (w: tf.Tensor4D) => tf.Tensor): number {
   let best = Infinity;

@@ -3,6 +3,8 @@
  * kernel time per kernel kind and layer shape, from tf.profile.
  *
  *   npx tsx packages/node-gpu/bench/step-profile.ts [--arch resnet34] [--bs 8] [--size 224] [--frozen] [--top 30]
+ *
+ * Native convolutions (ONNX Runtime, when installed) are on as in training; `FASTTS_NATIVE_CONV=0` turns them off.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -12,6 +14,7 @@ import { crossEntropyFlat } from '@fastts/core';
 import { registerMissingKernels } from '@fastts/core/kernels';
 import { type Module } from '@fastts/core/nn';
 import { enableRelaxedSimd, registerWasmBackend } from '../src/backend/wasm.js';
+import { enableNativeConvolutions } from '../src/onnx/native-convolutions.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,6 +30,8 @@ registerWasmBackend(1);
 await tf.setBackend('wasm');
 enableRelaxedSimd();
 registerMissingKernels('wasm');
+const native = await enableNativeConvolutions(1);
+console.log(`native convolutions: ${native ? native.name : 'off'}`);
 const model = (await createModel(arch, { numClasses: 2 })) as Module;
 model.train();
 const params = [...model.namedParameters()];

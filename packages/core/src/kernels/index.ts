@@ -20,3 +20,6 @@ export { setWinogradConvolutions, winogradConvolutions } from './simd/winograd.j
 export { attachKernelThreads, KernelThreadPool, probeKernelThreads, runKernelHelper } from './simd/kernel-threads.js';
 export type { KernelHelperData } from './simd/kernel-threads.js';
 export type { KernelThreads } from './simd/kernel-job.js';
+export { setNativeConvolutions, nativeConvolutions } from './native-convolutions.js';
+export type { NativeConvolutions, NativeConvCall, NativeConvOp, NativeConvFusion } from './native-convolutions.js';
+export type { ConvGeometry } from './conv-geometry.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { nativeConvolutions, setNativeConvolutions } from '@fastts/core/kernels';
 import { BackendSetupError } from './errors.js';
 import { backendCandidates, setupBackend } from './setup.js';
 
@@ -32,7 +33,11 @@ describe('setupBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(report.kernels.added).toContain('Conv2DBackpropFilter');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^fastts: backend wasm \(XNNPACK \+ SIMD, 2 threads\) on \d+ CPU cores?/);
+    // onnxruntime-node is installed here (an optional dependency): the engine's 1×1 and strided convolutions go native
+    expect(report.nativeConvolutions).toBe('onnxruntime');
+    expect(lines[0]).toMatch(
+      /^fastts: backend wasm \(XNNPACK \+ SIMD, 2 threads\), native convolutions \(onnxruntime\) on \d+ CPU cores?/,
+    );
     const g = tf.tidy(() => {
       const x = tf.randomNormal([2, 16, 16, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
       const w = tf.randomNormal([3, 3, 8, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
@@ -41,6 +46,25 @@ describe('setupBackend', () => {
     expect(g.shape).toEqual([3, 3, 8, 4]);
     expect(Number.isFinite((await g.data())[0])).toBe(true);
     g.dispose();
+    // a convolution the native provider takes, on this multi-threaded backend (shared memory: operands copied),
+    // gives XNNPACK's gradient
+    const grads = (): Float32Array =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 16, 16, 16], 0, 1, 'float32', 3) as tf.Tensor4D;
+        const w = tf.randomNormal([3, 3, 16, 8], 0, 1, 'float32', 4) as tf.Tensor4D;
+        const f = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.square(tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same')));
+        const [gx, gw] = tf.grads(f)([x, w]);
+        return tf.concat([tf.reshape(gx!, [-1]), tf.reshape(gw!, [-1])]).dataSync() as Float32Array;
+      });
+    const provider = nativeConvolutions() as unknown as { size: number } | null;
+    const sessions = provider!.size;
+    const native = grads();
+    expect(provider!.size).toBeGreaterThan(sessions);
+    setNativeConvolutions(null);
+    const xnnpack = grads();
+    setNativeConvolutions(provider as never);
+    const scale = xnnpack.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(native.every((v, i) => Math.abs(v - xnnpack[i]!) <= 1e-4 * scale)).toBe(true);
   });
 
   it('refuses to change the thread count under live tensors', async () => {

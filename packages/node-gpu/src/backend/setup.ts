@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { registerMissingKernels, type RegisterKernelsReport } from '@fastts/core/kernels';
 import { BackendSetupError } from './errors.js';
 import { gpuCandidates } from './gpu/candidates.js';
+import { enableNativeConvolutions } from '../onnx/native-convolutions.js';
 import { enableRelaxedSimd, MAX_WASM_THREADS, registerWasmBackend, wasmThreads } from './wasm.js';
 
 /** Backends `setupBackend` knows: `auto` tries the candidates in order. */
@@ -42,6 +43,11 @@ export interface BackendReport {
   skipped: Array<{ backend: string; reason: string }>;
   /** Composed gradient kernels registered for the active backend. */
   kernels: RegisterKernelsReport;
+  /**
+   * The native provider of the wasm engine's 1×1 and strided convolutions (`onnxruntime` when onnxruntime-node is
+   * installed and env `FASTTS_NATIVE_CONV` is not `0`), else null.
+   */
+  nativeConvolutions: string | null;
 }
 
 /** One way to run tensors, as `auto` tries it. */
@@ -162,18 +168,20 @@ export async function setupBackend(options: SetupBackendOptions = {}): Promise<B
     }
     if (r.tfBackend === 'wasm') enableRelaxedSimd();
     const kernels = registerMissingKernels(r.tfBackend);
+    const native = r.tfBackend === 'wasm' && kernels.simd.includes('Conv2D') ? await enableNativeConvolutions(r.threads) : null;
     const report: BackendReport = {
       backend: c.name,
       tfBackend: r.tfBackend,
       threads: r.threads,
       cores: cpus().length,
-      description: r.description,
+      description: native ? `${r.description}, native convolutions (${native.name})` : r.description,
       skipped,
       kernels,
+      nativeConvolutions: native?.name ?? null,
     };
     active = report;
     log?.(
-      `fastts: backend ${r.description} on ${report.cores} CPU core${report.cores === 1 ? '' : 's'}` +
+      `fastts: backend ${report.description} on ${report.cores} CPU core${report.cores === 1 ? '' : 's'}` +
         (skipped.length > 0 ? ` (skipped: ${skipped.map((s) => s.backend).join(', ')})` : ''),
     );
     return report;

@@ -16,3 +16,5 @@ export {
 export type { OrtModule, OrtSessionLike, OrtSessionOptions, OrtTensorLike } from './runtime.js';
 export { chooseInferenceEngine, OnnxModelMissingError } from './engine.js';
 export type { InferenceEngine } from './engine.js';
+export { enableNativeConvolutions, NATIVE_CONV_ENV } from './native-convolutions.js';
+export type { OrtConvolutions } from './native-convolutions.js';

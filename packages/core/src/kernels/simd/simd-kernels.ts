@@ -1,12 +1,14 @@
 /**
  * `Conv2D` and `Conv2DBackpropFilter` for the tfjs wasm backend on fastts' SIMD micro-kernels. They take over
  * from XNNPACK when the backend runs one thread (the data-parallel workers); a multi-threaded wasm backend keeps
- * XNNPACK's thread pool (the kernels below delegate to the kernels they replaced).
+ * XNNPACK's thread pool (the kernels below delegate to the kernels they replaced), except for the convolutions a
+ * native provider takes (native-convolutions.ts), which it runs on either.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { convGeometry, type PadAttr } from '../conv-geometry.js';
-import { simdConvEngine } from './conv-engine.js';
+import { simdConvEngine, type SimdConvEngine } from './conv-engine.js';
 import { isWasmBackend, wasmBackendThreads, type WasmBackendLike } from './wasm-heap.js';
+import { nativeConvolutions } from '../native-convolutions.js';
 import { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS } from '../batchnorm-names.js';
 
 export { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS };
@@ -17,6 +19,14 @@ export { BATCHNORM_APPLY, BATCHNORM_GRAD, BATCHNORM_STATS };
  */
 function onEngine(backend: unknown): backend is WasmBackendLike {
   return isWasmBackend(backend) && (wasmBackendThreads(backend) === 1 || simdConvEngine(backend).heap.threads !== null);
+}
+
+/**
+ * On a multi-threaded backend off the engine: the native provider's result when one is registered and takes the op,
+ * else null (the replaced kernel runs).
+ */
+function nativeOffEngine(backend: WasmBackendLike, ...call: Parameters<SimdConvEngine['tryNative']>): TensorInfo | null {
+  return nativeConvolutions() ? simdConvEngine(backend).tryNative(...call) : null;
 }
 
 interface ConvAttrs {
@@ -36,9 +46,10 @@ export function simdConv2dKernel(backendName: string, fallback: KernelConfig): K
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs;
-    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!isWasmBackend(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
     const g = convGeometry(x.shape, filter.shape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
+    if (!onEngine(backend)) return nativeOffEngine(backend, 'forward', g, x, filter) ?? fallback.kernelFunc(args);
     return simdConvEngine(backend).conv2d(x, filter, g);
   }) as KernelFunc;
   return { kernelName: 'Conv2D', backendName, kernelFunc };
@@ -49,9 +60,10 @@ export function simdConv2dBackpropFilterKernel(backendName: string, fallback: Ke
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
-    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!isWasmBackend(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const g = convGeometry(x.shape, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
+    if (!onEngine(backend)) return nativeOffEngine(backend, 'filterGradient', g, x, dy) ?? fallback.kernelFunc(args);
     return simdConvEngine(backend).conv2dBackpropFilter(x, dy, g);
   }) as KernelFunc;
   return { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc };
@@ -75,10 +87,13 @@ export function simdFusedConv2dKernel(backendName: string, fallback: KernelConfi
     };
     const co = filter.shape[3]!;
     const plainBias = !bias || (bias.shape.length === 1 && bias.shape[0] === co);
-    if (act === undefined || preluActivationWeights || !plainBias || !onEngine(backend) || !nhwc(a.dataFormat)) {
+    if (act === undefined || preluActivationWeights || !plainBias || !isWasmBackend(backend) || !nhwc(a.dataFormat)) {
       return fallback.kernelFunc(args);
     }
     const g = convGeometry(x.shape, filter.shape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
+    if (!onEngine(backend)) {
+      return nativeOffEngine(backend, 'forward', g, x, filter, bias ?? null, act) ?? fallback.kernelFunc(args);
+    }
     return simdConvEngine(backend).conv2d(x, filter, g, bias ?? null, act);
   }) as KernelFunc;
   return { kernelName: 'FusedConv2D', backendName, kernelFunc };
@@ -145,9 +160,10 @@ export function simdConv2dBackpropInputKernel(backendName: string, fallback: Ker
   const kernelFunc = ((args) => {
     const { inputs, attrs, backend } = args;
     const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
-    if (!onEngine(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
+    if (!isWasmBackend(backend) || !nhwc(a.dataFormat)) return fallback.kernelFunc(args);
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const g = convGeometry(a.inputShape, filter.shape, a.strides, 1, a.pad, a.dimRoundingMode, false, a.dataFormat);
+    if (!onEngine(backend)) return nativeOffEngine(backend, 'inputGradient', g, dy, filter) ?? fallback.kernelFunc(args);
     return simdConvEngine(backend).conv2dBackpropInput(dy, filter, g);
   }) as KernelFunc;
   return { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc };

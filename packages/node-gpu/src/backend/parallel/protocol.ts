@@ -32,6 +32,8 @@ export interface InitMessage {
   threads: number;
   /** Use fastts' SIMD conv kernels instead of XNNPACK (single-threaded workers). */
   simd: boolean;
+  /** Hand the SIMD engine's 1×1 and strided convolutions to ONNX Runtime when it is installed (native-convolutions.ts). */
+  native: boolean;
   /** The run's seed: dropout in this replica is seeded by (seed, worker index, step). Unseeded without. */
   seed?: number;
 }
@@ -99,6 +101,8 @@ export interface WorkerStats {
   /** The whole process' resident set (all threads). */
   rss: number;
   backend: string;
+  /** The native provider of the replica's 1×1 and strided convolutions (`onnxruntime`), or null: all on wasm. */
+  nativeConvolutions: string | null;
   /** Threads the replica's SIMD engine runs its jobs on (1: the worker's own thread only). */
   kernelThreads: number;
 }

@@ -54,6 +54,13 @@ export interface DataParallelOptions {
    * workers (default true; `false` is for comparisons).
    */
   simd?: boolean;
+  /**
+   * Hand the SIMD engine's 1×1 and strided convolutions (and the small-image 3×3 forward and input gradient) to
+   * ONNX Runtime's native kernels when `onnxruntime-node` is installed and env `FASTTS_NATIVE_CONV` is not `0`
+   * (default true). Native GEMMs round differently with different thread counts, so replicas with different
+   * threads agree to rounding, not bit for bit; `false` keeps every convolution on wasm.
+   */
+  nativeConvolutions?: boolean;
 }
 
 /** One step's outcome. */
@@ -203,6 +210,7 @@ export class DataParallelTrainer {
             microBatch,
             threads,
             simd: options.simd ?? true,
+            native: options.nativeConvolutions ?? true,
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
           }),
         ),

@@ -11,8 +11,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { batchNormBuffers, type BatchNormBuffers, seedDropout, type Module } from '@fastts/core/nn';
 import { chunkedGradients } from '@fastts/core/platform';
 import { crossEntropyFlat, type LossFunction } from '@fastts/core';
-import { registerMissingKernels } from '@fastts/core/kernels';
+import { nativeConvolutions, registerMissingKernels } from '@fastts/core/kernels';
 import { enableRelaxedSimd, registerWasmBackend } from '../wasm.js';
+import { enableNativeConvolutions } from '../../onnx/native-convolutions.js';
 import { FusedAdamW } from './fused-adamw.js';
 import { startKernelThreads, type KernelThreadsHandle } from './kernel-threads.js';
 import { SharedLayout, combineBuffers } from './layout.js';
@@ -69,6 +70,7 @@ async function init(msg: InitMessage): Promise<Reply> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
   enableRelaxedSimd();
   registerMissingKernels('wasm', { simd: msg.simd });
+  if (msg.simd && msg.native) await enableNativeConvolutions(msg.threads);
   // several threads: the SIMD engine's jobs run on all of them (the other ops on XNNPACK's pool of as many)
   if (msg.threads > 1 && msg.simd) kernelThreads = await startKernelThreads(msg.threads);
   const model = (await build(msg.model, 'model')) as Module;
@@ -312,6 +314,7 @@ async function handle(msg: Request): Promise<Reply> {
           heapBytes: heap,
           rss: process.memoryUsage().rss,
           backend: tf.getBackend(),
+          nativeConvolutions: nativeConvolutions()?.name ?? null,
           kernelThreads: kernelThreads?.size ?? 1,
         },
       };

@@ -1,0 +1,223 @@
+/**
+ * ONNX Runtime's CPU kernels (MLAS: AVX-512 / AVX2 / NEON GEMMs) under the wasm engine's convolutions, on Node.
+ * WebAssembly SIMD is 128 bits wide; on a CPU with AVX-512 ONNX Runtime's GEMM runs a 1×1 convolution 2-3× faster
+ * than the wasm engine (`packages/node-gpu/bench/conv-layers.ts --ort`). The wasm engine keeps what it does as well
+ * or better: Winograd's 3×3 stride-1 convolutions on large images.
+ *
+ * Which convolutions go native (see {@link OrtConvolutions.accepts}): 1×1 convolutions (every op), strided
+ * convolutions (every op) and the forward and input gradient of 3×3 stride-1 convolutions on images of at most
+ * 14×14, all with at least 16 input channels (the stem's 3 stay on wasm). Each distinct (op, geometry) gets a small ONNX Runtime session (conv-graphs.ts), created on first use
+ * and kept; calls are synchronous (the tfjs kernels that use them are), through onnxruntime-node's native binding.
+ * Operands are read from and written to the wasm heap in place (copied when the heap is shared memory, which the
+ * binding does not take).
+ *
+ * Turned on by `setupBackend` and by each training worker when `onnxruntime-node` is installed; env
+ * `FASTTS_NATIVE_CONV=0` turns it off.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  setNativeConvolutions,
+  type ConvGeometry,
+  type NativeConvCall,
+  type NativeConvFusion,
+  type NativeConvOp,
+  type NativeConvolutions,
+} from '@fastts/core/kernels';
+import { convGraph } from './conv-graphs.js';
+import { ORT_MODULE } from './runtime.js';
+
+/** The synchronous session of onnxruntime-node's native binding (what its `InferenceSession.run` wraps). */
+interface BindingSession {
+  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
+  run(feeds: Record<string, unknown>, fetches: Record<string, unknown>, options: object): unknown;
+  dispose?(): void;
+}
+
+/** The parts of onnxruntime-node used here. */
+interface SyncRuntime {
+  newSession(): BindingSession;
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+
+/** Sessions kept at most (distinct op × geometry × batch): far more than a network has. */
+const MAX_SESSIONS = 512;
+
+/** Environment variable that turns native convolutions off (`0`). */
+export const NATIVE_CONV_ENV = 'FASTTS_NATIVE_CONV';
+
+/** ONNX Runtime as a {@link NativeConvolutions} provider. */
+export class OrtConvolutions implements NativeConvolutions {
+  readonly name = 'onnxruntime';
+  private readonly sessions = new Map<string, BindingSession>();
+
+  constructor(
+    private readonly runtime: SyncRuntime,
+    /** Intra-op threads of each session: the threads of the wasm replica it serves. */
+    readonly threads: number,
+  ) {}
+
+  accepts(op: NativeConvOp, g: ConvGeometry, fusion: NativeConvFusion): boolean {
+    if (g.dilationHeight !== 1 || g.dilationWidth !== 1) return false;
+    // narrow inputs (a stem's 3 channels): the wasm engine reads a filter row's taps as one run, faster than
+    // the GEMM over k·k windows of 3 channels each
+    if (g.inChannels < 16) return false;
+    if (op !== 'forward' && (fusion.bias || fusion.act !== 0)) return false;
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = g;
+    if (pt < 0 || pl < 0 || pt >= kh || pl >= kw) return false;
+    const pointwise = kh === 1 && kw === 1;
+    const strided = sh > 1 || sw > 1;
+    if (pointwise) {
+      if (op !== 'inputGradient' || !strided) return true;
+      return g.outHeight * sh >= g.inHeight && g.outWidth * sw >= g.inWidth;
+    }
+    if (strided) {
+      if (op !== 'inputGradient') return true;
+      const pb = Math.max(0, (g.outHeight - 1) * sh + kh - g.inHeight - pt);
+      const pr = Math.max(0, (g.outWidth - 1) * sw + kw - g.inWidth - pl);
+      const oph = g.inHeight - ((g.outHeight - 1) * sh + kh - pt - pb);
+      const opw = g.inWidth - ((g.outWidth - 1) * sw + kw - pl - pr);
+      return oph >= 0 && oph < sh && opw >= 0 && opw < sw;
+    }
+    // stride 1: the wasm engine's Winograd wins on large images; its weight gradient everywhere
+    return kh === 3 && kw === 3 && op !== 'filterGradient' && g.outHeight <= 14 && g.outWidth <= 14;
+  }
+
+  run(call: NativeConvCall): void {
+    const { op, geometry: g, fusion } = call;
+    const key = `${op} ${fusion.bias ? 'b' : ''}${fusion.act} ${g.batch} ${g.inHeight}x${g.inWidth}x${g.inChannels} ${g.outHeight}x${g.outWidth}x${g.outChannels} ${g.filterHeight}x${g.filterWidth} s${g.strideHeight},${g.strideWidth} p${g.padTop},${g.padLeft}`;
+    let session = this.sessions.get(key);
+    const graph = session ? null : convGraph(op, g, fusion.bias, fusion.act);
+    if (!session) {
+      if (this.sessions.size >= MAX_SESSIONS) this.clear();
+      session = this.runtime.newSession();
+      const m = graph!.model;
+      session.loadModel(m.buffer as ArrayBuffer, m.byteOffset, m.byteLength, {
+        executionProviders: ['cpu'],
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      this.sessions.set(key, session);
+    }
+    const { Tensor } = this.runtime;
+    const plain = (v: Float32Array): Float32Array => (v.buffer instanceof ArrayBuffer ? v : v.slice());
+    const dims = shapes(op, g);
+    const feeds: Record<string, unknown> = {
+      a: new Tensor('float32', plain(call.a), dims.a),
+      b: new Tensor('float32', plain(call.b), dims.b),
+    };
+    if (call.bias) feeds['bias'] = new Tensor('float32', plain(call.bias), [g.outChannels]);
+    const out = call.out.buffer instanceof ArrayBuffer ? call.out : new Float32Array(call.out.length);
+    session.run(feeds, { out: new Tensor('float32', out, dims.out) }, {});
+    if (out !== call.out) call.out.set(out);
+  }
+
+  /** Releases every session. */
+  clear(): void {
+    for (const s of this.sessions.values()) s.dispose?.();
+    this.sessions.clear();
+  }
+
+  /** Sessions held now. */
+  get size(): number {
+    return this.sessions.size;
+  }
+}
+
+function shapes(op: NativeConvOp, g: ConvGeometry): { a: number[]; b: number[]; out: number[] } {
+  const x = [g.batch, g.inHeight, g.inWidth, g.inChannels];
+  const w = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
+  const y = [g.batch, g.outHeight, g.outWidth, g.outChannels];
+  if (op === 'forward') return { a: x, b: w, out: y };
+  if (op === 'inputGradient') return { a: y, b: w, out: x };
+  return { a: x, b: y, out: w };
+}
+
+/**
+ * Loads onnxruntime-node's synchronous binding; null when the package is missing or its binding does not have the
+ * shape this module was written against (then the wasm engine keeps every convolution).
+ */
+export async function loadSyncRuntime(): Promise<SyncRuntime | null> {
+  try {
+    const require = createRequire(import.meta.url);
+    const root = dirname(require.resolve(`${ORT_MODULE}/package.json`));
+    const { binding, initOrt } = require(join(root, 'dist', 'binding.js')) as {
+      binding?: { InferenceSession?: new () => BindingSession };
+      initOrt?: () => void;
+    };
+    const ort = (await import(ORT_MODULE)) as { Tensor?: SyncRuntime['Tensor']; default?: { Tensor?: SyncRuntime['Tensor'] } };
+    const Tensor = ort.Tensor ?? ort.default?.Tensor;
+    const Session = binding?.InferenceSession;
+    if (typeof initOrt !== 'function' || typeof Session !== 'function' || typeof Tensor !== 'function') return null;
+    initOrt();
+    const probe = new Session();
+    if (typeof probe.loadModel !== 'function' || typeof probe.run !== 'function') return null;
+    return { newSession: () => new Session(), Tensor };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Registers ONNX Runtime as this thread's native convolution provider (see the module comment) with `threads`
+ * intra-op threads, after checking it on a small convolution against a reference. Resolves with the provider, or
+ * null when onnxruntime-node is not installed, `FASTTS_NATIVE_CONV=0`, or the check fails (the wasm engine then
+ * keeps every convolution).
+ */
+export async function enableNativeConvolutions(threads: number): Promise<OrtConvolutions | null> {
+  if (process.env[NATIVE_CONV_ENV] === '0') {
+    setNativeConvolutions(null);
+    return null;
+  }
+  const runtime = await loadSyncRuntime();
+  const provider = runtime ? new OrtConvolutions(runtime, threads) : null;
+  if (!provider || !selfCheck(provider)) {
+    setNativeConvolutions(null);
+    return null;
+  }
+  setNativeConvolutions(provider);
+  return provider;
+}
+
+/** Runs a 1×1 stride-2 forward convolution with bias + relu against a direct computation. */
+function selfCheck(p: OrtConvolutions): boolean {
+  const g = {
+    batch: 1,
+    inHeight: 4,
+    inWidth: 4,
+    inChannels: 3,
+    outHeight: 2,
+    outWidth: 2,
+    outChannels: 2,
+    filterHeight: 1,
+    filterWidth: 1,
+    strideHeight: 2,
+    strideWidth: 2,
+    dilationHeight: 1,
+    dilationWidth: 1,
+    padTop: 0,
+    padLeft: 0,
+  };
+  const a = Float32Array.from({ length: 48 }, (_, i) => ((i * 7) % 11) - 5);
+  const b = Float32Array.from({ length: 6 }, (_, i) => i - 2.5);
+  const bias = Float32Array.of(0.5, -1);
+  const out = new Float32Array(8);
+  try {
+    p.run({ op: 'forward', geometry: g, fusion: { bias: true, act: 1 }, a, b, bias, out });
+  } catch {
+    return false;
+  } finally {
+    p.clear();
+  }
+  for (let y = 0; y < 2; y++) {
+    for (let x = 0; x < 2; x++) {
+      for (let o = 0; o < 2; o++) {
+        let s = bias[o]!;
+        for (let c = 0; c < 3; c++) s += a[(y * 2 * 4 + x * 2) * 3 + c]! * b[c * 2 + o]!;
+        if (Math.abs(out[(y * 2 + x) * 2 + o]! - Math.max(0, s)) > 1e-4) return false;
+      }
+    }
+  }
+  return true;
+}
