@@ -18,7 +18,11 @@ import { encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor } f
 /** The op a graph computes; `forward` may fuse a bias and relu (act 1) or relu6 (act 2). */
 export type ConvGraphOp = 'forward' | 'inputGradient' | 'filterGradient';
 
-/** A graph: its ONNX bytes, inputs (`a`, `b` and for a fused bias `bias`) and output (`out`) with their shapes. */
+/**
+ * A graph: its ONNX bytes, inputs (`a`, `b` and for a fused bias `bias`) and output (`out`) with their shapes. The
+ * output's shape is the result's memory layout, 2-d where a GEMM writes it (`[N·OH·OW, Co]` for y): the GEMM then
+ * writes the caller's buffer itself, with no copy and no intermediate of that size.
+ */
 export interface ConvGraph {
   model: Uint8Array;
   inputs: Array<{ name: string; dims: number[] }>;
@@ -50,7 +54,8 @@ class Graph {
     return name;
   }
 
-  op(opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output = `v${this.n++}`): string {
+  op(opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string): string {
+    output ??= `v${this.n++}`;
     const attribute: OnnxAttribute[] = Object.entries(attrs).map(([name, v]) =>
       Array.isArray(v)
         ? { name, type: ATTR_INTS, ints: v }
@@ -134,24 +139,29 @@ export function convGraph(op: ConvGraphOp, geo: ConvGeometry, bias = false, act:
   const yDims = [n, oh, ow, co];
   const g = new Graph();
   if (op === 'forward') {
+    // the last node writes the caller's buffer: [N·OH·OW, Co] is y's memory
     const cols = windows(g, 'a', n, [h, w, ci], [kh, kw], [sh, sw], [pt, pl], [oh, ow]);
-    let y = g.op('MatMul', [cols, g.op('Reshape', ['b', g.ints([kh * kw * ci, co])])]);
-    if (bias) y = g.op('Add', [y, 'bias']);
-    if (act === 1) y = g.op('Relu', [y]);
-    if (act === 2) y = g.op('Clip', [y, g.float(0), g.float(6)]);
+    const filter = g.op('Reshape', ['b', g.ints([kh * kw * ci, co])]);
+    const last = (step: 'mm' | 'bias' | 'act'): boolean =>
+      step === 'act' || (step === 'bias' && act === 0) || (step === 'mm' && !bias && act === 0);
+    let y = g.op('MatMul', [cols, filter], {}, last('mm') ? 'out' : undefined);
+    if (bias) y = g.op('Add', [y, 'bias'], {}, last('bias') ? 'out' : undefined);
+    if (act === 1) y = g.op('Relu', [y], {}, 'out');
+    if (act === 2) y = g.op('Clip', [y, g.float(0), g.float(6)], {}, 'out');
     const inputs = [{ name: 'a', dims: xDims }, { name: 'b', dims: wDims }, ...(bias ? [{ name: 'bias', dims: [co] }] : [])];
-    return g.model(inputs, g.op('Reshape', [y, g.ints(yDims)], {}, 'out'), yDims);
+    return g.model(inputs, y, [n * oh * ow, co]);
   }
   if (op === 'filterGradient') {
     const cols = windows(g, 'a', n, [h, w, ci], [kh, kw], [sh, sw], [pt, pl], [oh, ow]);
-    const dw = g.op('MatMul', [g.op('Transpose', [cols], { perm: [1, 0] }), g.op('Reshape', ['b', g.ints([n * oh * ow, co])])]);
+    const dy = g.op('Reshape', ['b', g.ints([n * oh * ow, co])]);
+    const dw = g.op('MatMul', [g.op('Transpose', [cols], { perm: [1, 0] }), dy], {}, 'out');
     return g.model(
       [
         { name: 'a', dims: xDims },
         { name: 'b', dims: yDims },
       ],
-      g.op('Reshape', [dw, g.ints(wDims)], {}, 'out'),
-      wDims,
+      dw,
+      [kh * kw * ci, co],
     );
   }
   const inputs = [
@@ -161,8 +171,8 @@ export function convGraph(op: ConvGraphOp, geo: ConvGeometry, bias = false, act:
   if (sh === 1 && sw === 1) {
     // dx = dy (padded by k-1-p) correlated with the flipped filter, channels swapped
     const cols = windows(g, 'a', n, [oh, ow, co], [kh, kw], [1, 1], [kh - 1 - pt, kw - 1 - pl], [h, w]);
-    const dx = g.op('MatMul', [cols, g.op('Reshape', [flippedTransposed(g, 'b', kh, kw), g.ints([kh * kw * co, ci])])]);
-    return g.model(inputs, g.op('Reshape', [dx, g.ints(xDims)], {}, 'out'), xDims);
+    const filter = g.op('Reshape', [flippedTransposed(g, 'b', kh, kw), g.ints([kh * kw * co, ci])]);
+    return g.model(inputs, g.op('MatMul', [cols, filter], {}, 'out'), [n * h * w, ci]);
   }
   if (kh === 1 && kw === 1) {
     // dx = dy · Wᵀ on every s-th pixel (pads are 0 for a 1×1 convolution), zeros elsewhere

@@ -23,6 +23,17 @@ interface Case {
 
 const CASES: Case[] = [
   { name: '1x1', n: 2, hw: 9, ci: 16, co: 24, k: 1, s: 1, pad: 'valid', native: true },
+  {
+    name: '1x1 with 4.7 MB of output per image (one call per image)',
+    n: 3,
+    hw: 48,
+    ci: 16,
+    co: 512,
+    k: 1,
+    s: 1,
+    pad: 'valid',
+    native: true,
+  },
   { name: '1x1 stride 2, odd size', n: 2, hw: 9, ci: 16, co: 8, k: 1, s: 2, pad: 'valid', native: true },
   { name: '1x1 stride 2, even size', n: 1, hw: 8, ci: 16, co: 16, k: 1, s: 2, pad: 'valid', native: true },
   { name: '3x3 stride 2 same', n: 2, hw: 10, ci: 16, co: 16, k: 3, s: 2, pad: 'same', native: true },

@@ -24,7 +24,7 @@ import {
   type NativeConvOp,
   type NativeConvolutions,
 } from '@fastts/core/kernels';
-import { convGraph } from './conv-graphs.js';
+import { convGraph, type ConvGraph } from './conv-graphs.js';
 import { ORT_MODULE } from './runtime.js';
 
 /** The synchronous session of onnxruntime-node's native binding (what its `InferenceSession.run` wraps). */
@@ -43,13 +43,16 @@ interface SyncRuntime {
 /** Sessions kept at most (distinct op × geometry × batch): far more than a network has. */
 const MAX_SESSIONS = 512;
 
+/** Output bytes of one ONNX Runtime call at most, where the op splits by images (see {@link OrtConvolutions.run}). */
+const CHUNK_BYTES = 4 * 2 ** 20;
+
 /** Environment variable that turns native convolutions off (`0`). */
 export const NATIVE_CONV_ENV = 'FASTTS_NATIVE_CONV';
 
 /** ONNX Runtime as a {@link NativeConvolutions} provider. */
 export class OrtConvolutions implements NativeConvolutions {
   readonly name = 'onnxruntime';
-  private readonly sessions = new Map<string, BindingSession>();
+  private readonly sessions = new Map<string, { session: BindingSession; graph: ConvGraph }>();
 
   constructor(
     private readonly runtime: SyncRuntime,
@@ -84,38 +87,59 @@ export class OrtConvolutions implements NativeConvolutions {
   }
 
   run(call: NativeConvCall): void {
+    const { op, geometry: g } = call;
+    // onnxruntime-node returns every output as a fresh JS copy; a large one is fresh memory each call, and first
+    // touches of pages are slow on some hosts (7-20 µs each on the development VM). Images in chunks of at most
+    // CHUNK_BYTES of output keep those copies in memory the allocator reuses.
+    const imageIn = op === 'filterGradient' ? 0 : call.a.length / g.batch;
+    const imageOut = op === 'filterGradient' ? 0 : call.out.length / g.batch;
+    const per = op === 'filterGradient' ? g.batch : Math.max(1, Math.min(g.batch, Math.floor(CHUNK_BYTES / (imageOut * 4))));
+    for (let first = 0; first < g.batch; first += per) {
+      const n = Math.min(per, g.batch - first);
+      const part =
+        op === 'filterGradient'
+          ? call
+          : {
+              ...call,
+              geometry: { ...g, batch: n },
+              a: call.a.subarray(first * imageIn, (first + n) * imageIn),
+              out: call.out.subarray(first * imageOut, (first + n) * imageOut),
+            };
+      this.runOnce(part);
+    }
+  }
+
+  private runOnce(call: NativeConvCall): void {
     const { op, geometry: g, fusion } = call;
     const key = `${op} ${fusion.bias ? 'b' : ''}${fusion.act} ${g.batch} ${g.inHeight}x${g.inWidth}x${g.inChannels} ${g.outHeight}x${g.outWidth}x${g.outChannels} ${g.filterHeight}x${g.filterWidth} s${g.strideHeight},${g.strideWidth} p${g.padTop},${g.padLeft}`;
-    let session = this.sessions.get(key);
-    const graph = session ? null : convGraph(op, g, fusion.bias, fusion.act);
-    if (!session) {
+    let entry = this.sessions.get(key);
+    if (!entry) {
       if (this.sessions.size >= MAX_SESSIONS) this.clear();
-      session = this.runtime.newSession();
-      const m = graph!.model;
+      const graph = convGraph(op, g, fusion.bias, fusion.act);
+      const session = this.runtime.newSession();
+      const m = graph.model;
       session.loadModel(m.buffer as ArrayBuffer, m.byteOffset, m.byteLength, {
         executionProviders: ['cpu'],
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
       });
-      this.sessions.set(key, session);
+      entry = { session, graph };
+      this.sessions.set(key, entry);
     }
     const { Tensor } = this.runtime;
     const plain = (v: Float32Array): Float32Array => (v.buffer instanceof ArrayBuffer ? v : v.slice());
-    const dims = shapes(op, g);
-    const feeds: Record<string, unknown> = {
-      a: new Tensor('float32', plain(call.a), dims.a),
-      b: new Tensor('float32', plain(call.b), dims.b),
-    };
-    if (call.bias) feeds['bias'] = new Tensor('float32', plain(call.bias), [g.outChannels]);
+    const values: Record<string, Float32Array | null> = { a: call.a, b: call.b, bias: call.bias };
+    const feeds: Record<string, unknown> = {};
+    for (const { name, dims } of entry.graph.inputs) feeds[name] = new Tensor('float32', plain(values[name]!), dims);
     const out = call.out.buffer instanceof ArrayBuffer ? call.out : new Float32Array(call.out.length);
-    session.run(feeds, { out: new Tensor('float32', out, dims.out) }, {});
+    entry.session.run(feeds, { out: new Tensor('float32', out, entry.graph.outputDims) }, {});
     if (out !== call.out) call.out.set(out);
   }
 
   /** Releases every session. */
   clear(): void {
-    for (const s of this.sessions.values()) s.dispose?.();
+    for (const { session } of this.sessions.values()) session.dispose?.();
     this.sessions.clear();
   }
 
@@ -123,15 +147,6 @@ export class OrtConvolutions implements NativeConvolutions {
   get size(): number {
     return this.sessions.size;
   }
-}
-
-function shapes(op: NativeConvOp, g: ConvGeometry): { a: number[]; b: number[]; out: number[] } {
-  const x = [g.batch, g.inHeight, g.inWidth, g.inChannels];
-  const w = [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
-  const y = [g.batch, g.outHeight, g.outWidth, g.outChannels];
-  if (op === 'forward') return { a: x, b: w, out: y };
-  if (op === 'inputGradient') return { a: y, b: w, out: x };
-  return { a: x, b: y, out: w };
 }
 
 /**
