@@ -123,6 +123,8 @@ export class OrtConvolutions implements NativeConvolutions {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // several threads: ONNX Runtime's pool must not spin between calls, the replica's wasm threads need the cores
+        ...(this.threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
       });
       entry = { session, graph };
       this.sessions.set(key, entry);
