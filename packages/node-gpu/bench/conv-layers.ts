@@ -65,7 +65,7 @@ registerWasmBackend(1);
 await tf.setBackend('wasm');
 enableRelaxedSimd();
 registerMissingKernels('wasm');
-const native = await enableNativeConvolutions(1);
+const native = await enableNativeConvolutions(1, { enabled: true });
 setNativeConvolutions(null);
 
 function timeMin(f: (w: tf.Tensor4D) => tf.Tensor): number {

@@ -4,7 +4,7 @@
  *
  *   npx tsx packages/node-gpu/bench/step-profile.ts [--arch resnet34] [--bs 8] [--size 224] [--frozen] [--top 30]
  *
- * Native convolutions (ONNX Runtime, when installed) are on as in training; `FASTTS_NATIVE_CONV=0` turns them off.
+ * `FASTTS_NATIVE_CONV=1` turns the experimental native convolutions (ONNX Runtime) on, as in training.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';

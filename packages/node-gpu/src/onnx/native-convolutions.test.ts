@@ -49,7 +49,7 @@ let provider: OrtConvolutions | null;
 beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
   registerMissingKernels('wasm');
-  provider = await enableNativeConvolutions(1);
+  provider = await enableNativeConvolutions(1, { enabled: true });
 });
 
 afterAll(() => {
@@ -146,13 +146,19 @@ describe('native convolutions through ONNX Runtime', () => {
     expect(expected.some((v) => v !== 0)).toBe(true);
   });
 
-  it(`stays off with ${NATIVE_CONV_ENV}=0`, async () => {
-    process.env[NATIVE_CONV_ENV] = '0';
+  it(`stays off unless ${NATIVE_CONV_ENV}=1 (experimental)`, async () => {
+    const saved = process.env[NATIVE_CONV_ENV];
     try {
+      delete process.env[NATIVE_CONV_ENV];
       expect(await enableNativeConvolutions(1)).toBeNull();
       expect(nativeConvolutions()).toBeNull();
+      process.env[NATIVE_CONV_ENV] = '1';
+      const on = await enableNativeConvolutions(1);
+      expect(on?.name).toBe('onnxruntime');
+      on?.clear();
     } finally {
-      delete process.env[NATIVE_CONV_ENV];
+      if (saved === undefined) delete process.env[NATIVE_CONV_ENV];
+      else process.env[NATIVE_CONV_ENV] = saved;
       setNativeConvolutions(provider);
     }
   });

@@ -167,7 +167,7 @@ describe('DataParallelTrainer', () => {
   it('gives the weights of one single-threaded replica with one replica on two kernel threads', async () => {
     // fresh trainers on both sides: the same weights and no AdamW state yet. The wasm engine's threads split work
     // without changing any sum, so both agree bit for bit (AdamW's first steps turn any rounding difference in a
-    // near-zero gradient into a whole step); native GEMMs do not promise that across thread counts: off here.
+    // near-zero gradient into a whole step); native GEMMs (opt-in) do not promise that across thread counts: off.
     const [threaded, single] = await Promise.all([
       DataParallelTrainer.create({ model: MODEL, workers: 1, threadsPerWorker: 2, microBatch: 4, nativeConvolutions: false }),
       DataParallelTrainer.create({ model: MODEL, workers: 1, microBatch: 4, nativeConvolutions: false }),

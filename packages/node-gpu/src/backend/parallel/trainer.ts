@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import type { BatchNormBuffers } from '@fastts/core/nn';
 import * as tf from '@tensorflow/tfjs-core';
 import { DataParallelError } from '../errors.js';
+import { nativeConvolutionsRequested } from '../../onnx/native-convolutions.js';
 import { SharedLayout, combineBuffers, weightedSum } from './layout.js';
 import { MAX_THREADS_PER_REPLICA, planWorkers } from './plan.js';
 import type { AdamWHyper, FactorySpec, Reply, Request, WorkerStats } from './protocol.js';
@@ -56,9 +57,9 @@ export interface DataParallelOptions {
   simd?: boolean;
   /**
    * Hand the SIMD engine's 1×1 and strided convolutions (and the small-image 3×3 forward and input gradient) to
-   * ONNX Runtime's native kernels when `onnxruntime-node` is installed and env `FASTTS_NATIVE_CONV` is not `0`
-   * (default true). Native GEMMs round differently with different thread counts, so replicas with different
-   * threads agree to rounding, not bit for bit; `false` keeps every convolution on wasm.
+   * ONNX Runtime's native kernels when `onnxruntime-node` is installed. Experimental (see
+   * onnx/native-convolutions.ts): default env `FASTTS_NATIVE_CONV=1`, else off. Native GEMMs round differently with
+   * different thread counts, so replicas with different threads agree to rounding, not bit for bit.
    */
   nativeConvolutions?: boolean;
 }
@@ -210,7 +211,7 @@ export class DataParallelTrainer {
             microBatch,
             threads,
             simd: options.simd ?? true,
-            native: options.nativeConvolutions ?? true,
+            native: options.nativeConvolutions ?? nativeConvolutionsRequested(),
             ...(options.seed !== undefined ? { seed: options.seed } : {}),
           }),
         ),

@@ -70,7 +70,7 @@ async function init(msg: InitMessage): Promise<Reply> {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start in the worker');
   enableRelaxedSimd();
   registerMissingKernels('wasm', { simd: msg.simd });
-  if (msg.simd && msg.native) await enableNativeConvolutions(msg.threads);
+  if (msg.simd && msg.native) await enableNativeConvolutions(msg.threads, { enabled: true });
   // several threads: the SIMD engine's jobs run on all of them (the other ops on XNNPACK's pool of as many)
   if (msg.threads > 1 && msg.simd) kernelThreads = await startKernelThreads(msg.threads);
   const model = (await build(msg.model, 'model')) as Module;
