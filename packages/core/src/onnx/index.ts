@@ -18,3 +18,5 @@ export type {
   OnnxStringEntry,
 } from './proto.js';
 export { OnnxExportError } from './errors.js';
+export { OnnxGraphBuilder, attr } from './graph-builder.js';
+export type { OnnxValue, AttrValue } from './graph-builder.js';

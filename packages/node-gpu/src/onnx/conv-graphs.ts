@@ -13,7 +13,7 @@
  * The filter is a graph input (a training step's weights change every step), so ONNX Runtime cannot pre-pack it.
  */
 import type { ConvGeometry } from '@fastts/core/kernels';
-import { encodeOnnxModel, type OnnxAttribute, type OnnxNode, type OnnxTensor } from '@fastts/core/onnx';
+import { attr, encodeOnnxModel, OnnxGraphBuilder } from '@fastts/core/onnx';
 
 /** The op a graph computes; `forward` may fuse a bias and relu (act 1) or relu6 (act 2). */
 export type ConvGraphOp = 'forward' | 'inputGradient' | 'filterGradient';
@@ -30,41 +30,20 @@ export interface ConvGraph {
 }
 
 const FLOAT = 1;
-const INT64 = 7;
-const ATTR_INT = 2;
-const ATTR_INTS = 7;
-const ATTR_FLOAT = 1;
 
-/** A small graph under construction: nodes, int64 constants, unique value names. */
-class Graph {
-  readonly nodes: OnnxNode[] = [];
-  readonly initializers: OnnxTensor[] = [];
-  private n = 0;
-
+/** A graph under construction on core's builder: `op` names its output (`out` for the result) and takes plain attributes. */
+class Graph extends OnnxGraphBuilder {
   ints(values: readonly number[]): string {
-    const name = `c${this.n++}`;
-    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-    this.initializers.push({ name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(data.buffer) });
-    return name;
+    return this.int64Constant('c', values);
   }
 
   float(value: number): string {
-    const name = `c${this.n++}`;
-    this.initializers.push({ name, dims: [], dataType: FLOAT, rawData: new Uint8Array(Float32Array.of(value).buffer) });
-    return name;
+    return this.constant('c', [value], []);
   }
 
-  op(opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output?: string): string {
-    output ??= `v${this.n++}`;
-    const attribute: OnnxAttribute[] = Object.entries(attrs).map(([name, v]) =>
-      Array.isArray(v)
-        ? { name, type: ATTR_INTS, ints: v }
-        : Number.isInteger(v)
-          ? { name, type: ATTR_INT, i: v }
-          : { name, type: ATTR_FLOAT, f: v },
-    );
-    this.nodes.push({ name: output, opType, input, output: [output], attribute });
-    return output;
+  op(opType: string, input: string[], attrs: Record<string, number | number[]> = {}, output = 'v'): string {
+    const typed = Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, Array.isArray(v) ? attr.ints(v) : attr.int(v)]));
+    return this.node(opType, output, input, [], typed).name;
   }
 
   model(inputs: Array<{ name: string; dims: number[] }>, output: string, outputDims: number[]): ConvGraph {

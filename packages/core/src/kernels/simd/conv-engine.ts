@@ -89,13 +89,12 @@ export class SimdConvEngine {
           ? [g.batch, g.inHeight, g.inWidth, g.inChannels]
           : [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels];
     const out = this.heap.backend.makeOutput(outShape, 'float32');
-    // views after makeOutput: an allocation may grow the memory and detach older views
-    const view = (t: TensorInfo): Float32Array =>
-      new Float32Array(
-        this.heap.memory.buffer,
-        this.heap.ptr(t),
-        t.shape.reduce((p, q) => p * q, 1),
-      );
+    // views after makeOutput: an allocation may grow the memory (views() renews them)
+    const { f32 } = this.heap.views();
+    const view = (t: TensorInfo): Float32Array => {
+      const at = this.heap.ptr(t) / 4;
+      return f32.subarray(at, at + t.shape.reduce((p, q) => p * q, 1));
+    };
     try {
       provider.run({ op, geometry: g, fusion, a: view(a), b: view(b), bias: bias ? view(bias) : null, out: view(out) });
     } catch (e) {
