@@ -19,8 +19,8 @@ Environment:
   FASTTS_OFFLINE  set to 1 to forbid downloads of weights and data sets (the error says which file to place where)
   FASTTS_MIRROR   base URL of a mirror: https://<host>/<path> downloads as $FASTTS_MIRROR/<host>/<path>
   FASTTS_BACKEND  default of --backend; FASTTS_THREADS default of --threads
-  FASTTS_NATIVE_CONV set to 1 to run 1x1 and strided convolutions on ONNX Runtime's native kernels when
-                  onnxruntime-node is installed (experimental; see @fastts/node-gpu's onnx/native-convolutions.ts)
+  FASTTS_NATIVE_CONV set to 0 to keep every convolution on the wasm engine (by default 1x1 and strided ones run
+                  on ONNX Runtime's native kernels when onnxruntime-node is installed)
   FASTTS_REDIS_URL default of --redis (fastts worker, fastts submit, fastts dashboard): redis://[:password@]host:port
   NO_COLOR        set to turn colours off (https://no-color.org); FORCE_COLOR=1 forces them on
 

@@ -4,7 +4,8 @@
  *
  *   npx tsx packages/node-gpu/bench/step-profile.ts [--arch resnet34] [--bs 8] [--size 224] [--frozen] [--top 30]
  *
- * `FASTTS_NATIVE_CONV=1` turns the experimental native convolutions (ONNX Runtime) on, as in training.
+ * Native convolutions (ONNX Runtime) are on as in training when onnxruntime-node is installed; `FASTTS_NATIVE_CONV=0`
+ * turns them off.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { setNativeConvolutions } from '@fastts/core/kernels';
-import { enableNativeConvolutions } from '../onnx/native-convolutions.js';
+import { nativeConvolutions, setNativeConvolutions } from '@fastts/core/kernels';
+import type { OrtConvolutions } from '../onnx/native-convolutions.js';
 import { BackendSetupError } from './errors.js';
 import { backendCandidates, setupBackend } from './setup.js';
 
@@ -34,9 +34,11 @@ describe('setupBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(report.kernels.added).toContain('Conv2DBackpropFilter');
     expect(lines).toHaveLength(1);
-    // native convolutions are experimental: off unless FASTTS_NATIVE_CONV=1
-    expect(report.nativeConvolutions).toBeNull();
-    expect(lines[0]).toMatch(/^fastts: backend wasm \(XNNPACK \+ SIMD, 2 threads\) on \d+ CPU cores?/);
+    // onnxruntime-node is installed here: ONNX Runtime's GEMMs take the engine's 1×1 and strided convolutions
+    expect(report.nativeConvolutions).toBe('onnxruntime');
+    expect(lines[0]).toMatch(
+      /^fastts: backend wasm \(XNNPACK \+ SIMD, 2 threads\), native convolutions \(onnxruntime\) on \d+ CPU cores?/,
+    );
     const g = tf.tidy(() => {
       const x = tf.randomNormal([2, 16, 16, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
       const w = tf.randomNormal([3, 3, 8, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
@@ -55,12 +57,13 @@ describe('setupBackend', () => {
         const [gx, gw] = tf.grads(f)([x, w]);
         return tf.concat([tf.reshape(gx!, [-1]), tf.reshape(gw!, [-1])]).dataSync() as Float32Array;
       });
-    const xnnpack = grads();
-    const provider = await enableNativeConvolutions(2, { enabled: true });
-    const native = grads();
-    expect(provider!.size).toBeGreaterThan(0);
-    provider!.clear();
+    const provider = nativeConvolutions() as OrtConvolutions;
     setNativeConvolutions(null);
+    const xnnpack = grads();
+    setNativeConvolutions(provider);
+    provider.clear();
+    const native = grads();
+    expect(provider.size).toBeGreaterThan(0);
     const scale = xnnpack.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(native.every((v, i) => Math.abs(v - xnnpack[i]!) <= 1e-4 * scale)).toBe(true);
   });

@@ -146,15 +146,16 @@ describe('native convolutions through ONNX Runtime', () => {
     expect(expected.some((v) => v !== 0)).toBe(true);
   });
 
-  it(`stays off unless ${NATIVE_CONV_ENV}=1 (experimental)`, async () => {
+  it(`is on unless ${NATIVE_CONV_ENV}=0`, async () => {
     const saved = process.env[NATIVE_CONV_ENV];
     try {
-      delete process.env[NATIVE_CONV_ENV];
+      process.env[NATIVE_CONV_ENV] = '0';
       expect(await enableNativeConvolutions(1)).toBeNull();
       expect(nativeConvolutions()).toBeNull();
-      process.env[NATIVE_CONV_ENV] = '1';
+      delete process.env[NATIVE_CONV_ENV];
       const on = await enableNativeConvolutions(1);
       expect(on?.name).toBe('onnxruntime');
+      expect(nativeConvolutions()).toBe(on);
       on?.clear();
     } finally {
       if (saved === undefined) delete process.env[NATIVE_CONV_ENV];

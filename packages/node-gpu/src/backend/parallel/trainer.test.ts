@@ -4,11 +4,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { createModel, preprocess } from '@fastts/core/models';
 import { crossEntropyFlat } from '@fastts/core';
-import { registerMissingKernels } from '@fastts/core/kernels';
+import { registerMissingKernels, setNativeConvolutions } from '@fastts/core/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DORAEMON_WALLE, requireShared } from '../../../../../test-support/shared.js';
 import { loadImageBatch } from '../../data/index.js';
 import { DataParallelError } from '../errors.js';
+import { enableNativeConvolutions } from '../../onnx/native-convolutions.js';
 import { DataParallelTrainer, type RawBatch } from './trainer.js';
 
 const ARCH = 'resnet18';
@@ -119,8 +120,15 @@ describe('DataParallelTrainer', () => {
       ),
       { layout: 'native' },
     );
-    // One worker, the whole batch as one micro-batch: exactly tf.variableGrads on the main thread.
+    // One worker, the whole batch as one micro-batch: exactly tf.variableGrads on the main thread, on the same
+    // kernels. The worker runs its 1×1, strided and small 3×3 convolutions on ONNX Runtime (the default when it is
+    // installed); the main thread must too: a randomly initialised network on 32 px images is, about one time in
+    // four, a point where the gradient is not continuous in the input (a 1e-6 relative change of the input moves
+    // it by 5-10% on the wasm engine alone), so different kernels' rounding may land on either side.
     const whole = await DataParallelTrainer.create({ model: MODEL, workers: 1, microBatch: 8 });
+    const [stats] = await whole.stats();
+    expect(stats!.nativeConvolutions).toBe('onnxruntime');
+    const provider = await enableNativeConvolutions(1, { enabled: true });
     try {
       await whole.setWeights(weights);
       const names = whole.params;
@@ -141,6 +149,8 @@ describe('DataParallelTrainer', () => {
     } finally {
       await whole.dispose();
       model.dispose();
+      provider?.clear();
+      setNativeConvolutions(null);
     }
   });
 
@@ -167,7 +177,7 @@ describe('DataParallelTrainer', () => {
   it('gives the weights of one single-threaded replica with one replica on two kernel threads', async () => {
     // fresh trainers on both sides: the same weights and no AdamW state yet. The wasm engine's threads split work
     // without changing any sum, so both agree bit for bit (AdamW's first steps turn any rounding difference in a
-    // near-zero gradient into a whole step); native GEMMs (opt-in) do not promise that across thread counts: off.
+    // near-zero gradient into a whole step); native GEMMs do not promise that across thread counts: off.
     const [threaded, single] = await Promise.all([
       DataParallelTrainer.create({ model: MODEL, workers: 1, threadsPerWorker: 2, microBatch: 4, nativeConvolutions: false }),
       DataParallelTrainer.create({ model: MODEL, workers: 1, microBatch: 4, nativeConvolutions: false }),

@@ -57,8 +57,8 @@ export interface DataParallelOptions {
   simd?: boolean;
   /**
    * Hand the SIMD engine's 1×1 and strided convolutions (and the small-image 3×3 forward and input gradient) to
-   * ONNX Runtime's native kernels when `onnxruntime-node` is installed. Experimental (see
-   * onnx/native-convolutions.ts): default env `FASTTS_NATIVE_CONV=1`, else off. Native GEMMs round differently with
+   * ONNX Runtime's native kernels when `onnxruntime-node` is installed (onnx/native-convolutions.ts). Default: on,
+   * unless env `FASTTS_NATIVE_CONV=0`. Native GEMMs round differently with
    * different thread counts, so replicas with different threads agree to rounding, not bit for bit.
    */
   nativeConvolutions?: boolean;
