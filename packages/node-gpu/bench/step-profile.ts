@@ -2,7 +2,9 @@
  * Where one training step's time goes on a single-threaded wasm replica (what each data-parallel worker runs):
  * kernel time per kernel kind and layer shape, from tf.profile.
  *
- *   npx tsx packages/node-gpu/bench/step-profile.ts [--arch resnet34] [--bs 8] [--size 224] [--frozen] [--top 30]
+ *   npx tsx packages/node-gpu/bench/step-profile.ts [--arch resnet34] [--bs 8] [--size 224] [--frozen | --eval] [--top 30]
+ *
+ * `--eval` profiles inference instead: the model in eval mode, forward only (what a worker's `predict` runs).
  *
  * Native convolutions (ONNX Runtime) are on as in training when onnxruntime-node is installed; `FASTTS_NATIVE_CONV=0`
  * turns them off.
@@ -26,6 +28,7 @@ const bs = Number(arg('bs', '8'));
 const size = Number(arg('size', '224'));
 const top = Number(arg('top', '30'));
 const frozen = process.argv.includes('--frozen');
+const evalMode = process.argv.includes('--eval');
 
 registerWasmBackend(1);
 await tf.setBackend('wasm');
@@ -34,7 +37,8 @@ registerMissingKernels('wasm');
 const native = await enableNativeConvolutions(1);
 console.log(`native convolutions: ${native ? native.name : 'off'}`);
 const model = (await createModel(arch, { numClasses: 2 })) as Module;
-model.train();
+if (evalMode) model.eval();
+else model.train();
 const params = [...model.namedParameters()];
 const trainable = params
   .filter(([n]) => !frozen || /(^|\.)fc\./.test(n) || /bn\d*\./.test(n) || n.includes('downsample.1.') || n.startsWith('head'))
@@ -45,6 +49,10 @@ const y = tf.tensor1d(
   'int32',
 );
 const step = async (): Promise<void> => {
+  if (evalMode) {
+    tf.tidy(() => model.forward(x)).dispose();
+    return;
+  }
   const r = await chunkedGradients(model, (l, t) => crossEntropyFlat(l, t), x, y, trainable, { chunkSize: bs });
   for (const g of r.grads.values()) g.dispose();
 };
@@ -68,7 +76,7 @@ for (const k of info.kernels) {
 const byName = new Map<string, number>();
 for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
 console.log(
-  `${arch} bs ${bs} ${size}px ${frozen ? 'frozen' : 'unfrozen'}: step ${wall.toFixed(0)} ms wall, kernels ${total.toFixed(0)} ms`,
+  `${arch} bs ${bs} ${size}px ${evalMode ? 'inference' : frozen ? 'frozen' : 'unfrozen'}: step ${wall.toFixed(0)} ms wall, kernels ${total.toFixed(0)} ms`,
 );
 for (const [n, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15))
   console.log(`  ${n.padEnd(28)} ${ms.toFixed(0).padStart(7)} ms`);
