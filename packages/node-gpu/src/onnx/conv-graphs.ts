@@ -13,7 +13,7 @@
  * The filter is a graph input (a training step's weights change every step), so ONNX Runtime cannot pre-pack it.
  */
 import type { ConvGeometry } from '@fastts/core/kernels';
-import { attr, encodeOnnxModel, OnnxGraphBuilder } from '@fastts/core/onnx';
+import { attr, encodeOnnxModel, OnnxGraphBuilder, type AttrValue } from '@fastts/core/onnx';
 
 /** The op a graph computes; `forward` may fuse a bias and relu (act 1) or relu6 (act 2). */
 export type ConvGraphOp = 'forward' | 'inputGradient' | 'filterGradient';
@@ -31,6 +31,9 @@ export interface ConvGraph {
 
 const FLOAT = 1;
 
+/** The domain of ONNX Runtime's NCHWc ops (CPU execution provider). */
+const NCHWC_DOMAIN = 'com.microsoft.nchwc';
+
 /** A graph under construction on core's builder: `op` names its output (`out` for the result) and takes plain attributes. */
 class Graph extends OnnxGraphBuilder {
   ints(values: readonly number[]): string {
@@ -46,14 +49,30 @@ class Graph extends OnnxGraphBuilder {
     return this.node(opType, output, input, [], typed).name;
   }
 
+  /** A node of ONNX Runtime's blocked-layout (NCHWc) CPU ops, which its graph optimizer otherwise inserts itself. */
+  nchwc(opType: string, input: string[], attrs: Record<string, AttrValue> = {}, output = 'v'): string {
+    const name = this.node(opType, output, input, [], attrs).name;
+    this.nodes[this.nodes.length - 1]!.domain = NCHWC_DOMAIN;
+    return name;
+  }
+
   model(inputs: Array<{ name: string; dims: number[] }>, output: string, outputDims: number[]): ConvGraph {
     const info = (name: string, dims: number[]) => ({
       name,
-      type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+      // a negative size: not known before the run (a symbolic dimension)
+      type: {
+        tensorType: {
+          elemType: FLOAT,
+          shape: { dim: dims.map((d, i) => (d < 0 ? { dimParam: `${name}_${i}` } : { dimValue: d })) },
+        },
+      },
     });
     const model = encodeOnnxModel({
       irVersion: 8,
-      opsetImport: [{ domain: '', version: 17 }],
+      opsetImport: [
+        { domain: '', version: 17 },
+        ...(this.nodes.some((n) => n.domain === NCHWC_DOMAIN) ? [{ domain: NCHWC_DOMAIN, version: 1 }] : []),
+      ],
       producerName: 'fastts',
       producerVersion: '0',
       metadataProps: [],
@@ -178,4 +197,70 @@ export function convGraph(op: ConvGraphOp, geo: ConvGeometry, bias = false, act:
     },
   );
   return g.model(inputs, g.op('Transpose', [dx], { perm: [0, 2, 3, 1] }, 'out'), xDims);
+}
+
+/**
+ * A k×k convolution's forward (any stride) or a stride-1 one's input gradient on ONNX Runtime's blocked direct
+ * convolution (the `com.microsoft.nchwc` ops its graph optimizer inserts for constant filters), with the filter as an
+ * input: the graph reorders the HWIO filter into the kernel's OIHWBiBo blocks itself (a transpose of the filter,
+ * cheap next to the convolution), flipped and with its channels swapped for the input gradient; activations go in
+ * and out channels-last (NHWC). `block` is MLAS' NCHWc block size ({@link nchwcBlockGraph}); both channel counts must
+ * be multiples of it.
+ */
+export function nchwcConvGraph(
+  op: 'forward' | 'inputGradient',
+  geo: ConvGeometry,
+  block: number,
+  bias = false,
+  act: 0 | 1 | 2 = 0,
+): ConvGraph {
+  const { batch: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = geo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padTop: pt, padLeft: pl } = geo;
+  const k = kh * kw;
+  const g = new Graph();
+  // HWIO as [K, I/B, B, O/B, B]
+  const blocks = g.op('Reshape', ['b', g.ints([k, ci / block, block, co / block, block])]);
+  let filter: string;
+  let conv: Record<string, AttrValue>;
+  let input: number[];
+  let output: number[];
+  if (op === 'forward') {
+    // OIHWBiBo: [O/B, I/B, K, Bi, Bo]
+    filter = g.op('Reshape', [g.op('Transpose', [blocks], { perm: [3, 1, 0, 2, 4] }), g.ints([co, ci, kh, kw])]);
+    const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
+    const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
+    conv = { kernel_shape: attr.ints([kh, kw]), strides: attr.ints([sh, sw]), pads: attr.ints([pt, pl, pb, pr]) };
+    input = [h, w, ci];
+    output = [oh, ow, co];
+  } else {
+    // dx = dy padded by k-1-p (p the forward's pads) correlated with the flipped filter, O and I swapped
+    const flipped = g.op('Slice', [blocks, g.ints([k - 1]), g.ints([-k - 1]), g.ints([0]), g.ints([-1])]);
+    filter = g.op('Reshape', [g.op('Transpose', [flipped], { perm: [1, 3, 0, 4, 2] }), g.ints([ci, co, kh, kw])]);
+    const pb = (oh - 1) * sh + kh - h - pt;
+    const pr = (ow - 1) * sw + kw - w - pl;
+    conv = { kernel_shape: attr.ints([kh, kw]), pads: attr.ints([kh - 1 - pt, kw - 1 - pl, kh - 1 - pb, kw - 1 - pr]) };
+    input = [oh, ow, co];
+    output = [h, w, ci];
+  }
+  if (act === 1) conv.activation = attr.string('Relu');
+  if (act === 2) Object.assign(conv, { activation: attr.string('Clip'), activation_params: attr.floats([0, 6]) });
+  const x = g.nchwc('ReorderInput', ['a'], { channels_last: attr.int(1) });
+  const y = g.nchwc('Conv', bias ? [x, filter, 'bias'] : [x, filter], conv);
+  const out = g.nchwc('ReorderOutput', [y], { channels: attr.int(output[2]!), channels_last: attr.int(1) }, 'out');
+  const inputs = [
+    { name: 'a', dims: [n, ...input] },
+    { name: 'b', dims: [kh, kw, ci, co] },
+    ...(bias ? [{ name: 'bias', dims: [co] }] : []),
+  ];
+  return g.model(inputs, out, [n, ...output]);
+}
+
+/**
+ * A probe of MLAS' NCHWc block size (16 with AVX-512, 8 with AVX2 or NEON): ReorderInput pads 4 channels to one
+ * block, so the output of this graph (input `a` `[1, 1, 1, 4]`, channels-last) has shape `[1, block, 1, 1]`.
+ */
+export function nchwcBlockGraph(): ConvGraph {
+  const g = new Graph();
+  const out = g.nchwc('ReorderInput', ['a'], { channels_last: attr.int(1) }, 'out');
+  return g.model([{ name: 'a', dims: [1, 1, 1, 4] }], out, [1, -1, 1, 1]);
 }

@@ -43,6 +43,11 @@ const CASES: Case[] = [
   { name: '7x7 stride 2 on 3 channels (stem stays)', n: 2, hw: 20, ci: 3, co: 8, k: 7, s: 2, pad: 3, native: false },
   { name: '3x3 stride 1 small image', n: 2, hw: 7, ci: 16, co: 16, k: 3, s: 1, pad: 'same', native: true },
   { name: '3x3 stride 1 large image (Winograd stays)', n: 1, hw: 20, ci: 8, co: 8, k: 3, s: 1, pad: 'same', native: false },
+  // whole NCHWc blocks (16 or 8 channels), output ≥ 14×14: ONNX Runtime's blocked direct convolution
+  { name: '3x3 stride 1 at 16x16, blocked', n: 2, hw: 16, ci: 16, co: 32, k: 3, s: 1, pad: 'same', native: true },
+  { name: '3x3 stride 1 at 14x14 valid, blocked', n: 1, hw: 16, ci: 32, co: 16, k: 3, s: 1, pad: 'valid', native: true },
+  { name: '3x3 stride 2 pad 1 at 29->15, blocked', n: 2, hw: 29, ci: 16, co: 16, k: 3, s: 2, pad: 1, native: true },
+  { name: '5x5 stride 1 pad 2 at 14x14, blocked', n: 1, hw: 14, ci: 16, co: 16, k: 5, s: 1, pad: 2, native: true },
 ];
 
 let provider: OrtConvolutions | null;
@@ -86,9 +91,10 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 }
 
 describe('native convolutions through ONNX Runtime', () => {
-  it('registers when onnxruntime-node is installed', () => {
+  it('registers when onnxruntime-node is installed, with the NCHWc block size of this CPU', () => {
     expect(provider).not.toBeNull();
     expect(nativeConvolutions()?.name).toBe('onnxruntime');
+    expect([8, 16]).toContain(provider!.block);
   });
 
   for (const c of CASES) {
